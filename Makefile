@@ -1,0 +1,60 @@
+# Every target sets itself up on a fresh machine: .venv is (re)built when pyproject.toml changes.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS)/.installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-2
+
+.PHONY: run test lint bench build venv tools clean example
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q layers/core/complaints
+	touch $@
+
+venv: $(STAMP)
+
+# SAM CLI and cfn-lint pin their own dependencies: they live in their own venv.
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet 'aws-sam-cli>=1.120' 'cfn-lint>=1.10'
+	touch $@
+
+tools: $(TOOLS_STAMP)
+
+run: $(STAMP)
+	@$(BIN)/complaints --help
+	@echo
+	@$(MAKE) --no-print-directory example
+
+example: $(STAMP)
+	@echo '$$ complaints deadlines --policy hos-2024 --stage 1 --received 2026-05-22'
+	@$(BIN)/complaints deadlines --policy hos-2024 --stage 1 --received 2026-05-22
+	@echo
+	@echo '$$ complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json'
+	@$(BIN)/complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) $(TOOLS_STAMP)
+	$(BIN)/ruff check layers tests benchmarks
+	$(BIN)/mypy
+	$(TOOLS)/bin/sam validate --lint --template template.yaml
+	$(TOOLS)/bin/cfn-lint template.yaml
+
+# Bytecode first: this environment may set PYTHONDONTWRITEBYTECODE, and a cold start that
+# compiles the package measures the compiler, not the code.
+bench: $(STAMP)
+	$(BIN)/python -m compileall -q layers/core/complaints
+	$(BIN)/python benchmarks/bench_deadlines.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,201 @@
+"""The `complaints` command. The contract other tools call is in shared/design.md; keep it stable.
+
+Pure commands (policies, deadlines, workdays) import neither boto3 nor anything they do not use,
+so they start fast. Bad input exits 2 with one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import NoReturn
+
+from complaints.domain.calendar import NATIONS, CalendarError, CalendarRules, parse_iso_date
+from complaints.domain.policy import PolicyError
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one clear line, not usage + message
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _date(text: str) -> date:
+    try:
+        return parse_iso_date(text)
+    except CalendarError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="complaints",
+        description="Complaints handling for UK social landlords: the statutory clock, to the day.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("policies", help="list the policy presets")
+    p.add_argument("--json", action="store_true", help="JSON list with every rule")
+
+    p = sub.add_parser(
+        "deadlines",
+        help="stage deadlines for a complaint",
+        description="Stage deadlines. For stage 2, --received is when the escalation request "
+        "was received. --batch reads JSON lines {policy, stage, received, acknowledged?} "
+        "from stdin and writes one JSON result line per input line.",
+    )
+    p.add_argument("--policy", help="preset id (see `complaints policies`)")
+    p.add_argument("--stage", type=int, help="1 or 2")
+    p.add_argument("--received", type=_date, help="YYYY-MM-DD (London date)")
+    p.add_argument("--acknowledged", type=_date, help="YYYY-MM-DD, once acknowledged")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--batch", action="store_true", help="JSON lines on stdin")
+
+    p = sub.add_parser("workdays", help="the K-th working day strictly after a date")
+    p.add_argument("--nation", required=True, choices=NATIONS)
+    p.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE")
+    p.add_argument("--add", required=True, type=int, metavar="K",
+                   help="K > 0 counts forward, K < 0 back, 0 gives DATE")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "policies":
+            return _policies(args)
+        if args.command == "deadlines":
+            return _deadlines(args)
+        return _workdays(args)
+    except (CliError, PolicyError, CalendarError, ValueError) as exc:
+        print(f"complaints: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `complaints ... | head` is fine
+        return 0
+
+
+def _policies(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import presets
+
+    policies = presets().all()
+    if args.json:
+        print(json.dumps([p.summary() for p in policies], indent=2))
+        return 0
+    print(f"{'id':<22} {'nation':<10} landlord")
+    for p in policies:
+        print(f"{p.id:<22} {p.nation:<10} {p.landlord}")
+    return 0
+
+
+def _deadlines(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import clock
+    from complaints.domain.deadlines import DeadlineError
+
+    statutory = clock()
+    if args.batch:
+        if args.policy or args.stage is not None or args.received or args.acknowledged:
+            raise CliError("--batch reads every case from stdin; drop --policy/--stage/--received")
+        # bytes in, whole blocks out: the text layer costs more than the arithmetic
+        results = statutory.deadlines_jsonl(sys.stdin.buffer)
+        write = sys.stdout.write
+        pending: list[str] = []
+        for line in results:
+            pending.append(line)
+            if len(pending) >= 8192:
+                write("\n".join(pending) + "\n")
+                pending = []
+        if pending:
+            write("\n".join(pending) + "\n")
+        return 0
+    missing = [flag for flag, value in (("--policy", args.policy), ("--stage", args.stage),
+                                        ("--received", args.received)) if value is None]
+    if missing:
+        raise CliError(f"missing {', '.join(missing)}")
+    try:
+        result = statutory.deadlines(args.policy, args.stage, args.received, args.acknowledged)
+    except DeadlineError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        _print_deadlines(args, result)
+    return 0
+
+
+def _print_deadlines(args: argparse.Namespace, result: object) -> None:
+    from complaints.bootstrap import clock
+    from complaints.domain.deadlines import StageDeadlines
+
+    assert isinstance(result, StageDeadlines)
+    statutory = clock()
+    policy = statutory.presets.get(result.policy)
+    stage = policy.stage(result.stage)
+    cal = statutory.calendar_for(policy)
+
+    def counted(start: date, due: date) -> int:
+        n = cal.working_days_between(start, due)
+        return n + 1 if stage.day_one.rule == "same-day" and cal.is_working_day(start) else n
+
+    event = "escalation request" if result.stage > 1 else "receipt"
+    rows: list[tuple[str, date | None, str]] = [("day one", result.day_one, "first day counted")]
+    if result.acknowledge_by and stage.acknowledge:
+        rows.append(("acknowledge by", result.acknowledge_by,
+                     f"{counted(result.received, result.acknowledge_by)} from {event}"))
+    if stage.respond.counts_from == "acknowledgement":
+        start = result.acknowledged or result.acknowledge_by
+        assert start is not None
+        anchor = "acknowledgement" if result.acknowledged else "acknowledge-by date"
+    else:
+        start, anchor = result.received, event
+    label = "respond by (provisional)" if result.provisional else "respond by"
+    rows.append((label, result.respond_by, f"{counted(start, result.respond_by)} from {anchor}"))
+    if result.respond_by_extended:
+        ext = stage.extension
+        rows.append(("respond by, extended", result.respond_by_extended,
+                     f"{counted(start, result.respond_by_extended)} from {anchor} "
+                     f"({ext.agreement.replace('-', ' ')})"))
+    else:
+        rows.append(("respond by, extended", None,
+                     f"no fixed cap ({stage.extension.agreement.replace('-', ' ')})"))
+
+    print(f"{policy.id}: {policy.name} ({policy.nation}), {stage.name}")
+    print(f"received {result.received:%a %d %b %Y}"
+          + (f", acknowledged {result.acknowledged:%a %d %b %Y}" if result.acknowledged else ""))
+    print()
+    print(f"{'stage':<6} {'step':<26} {'due date':<11} {'weekday':<10} working days counted")
+    for step, due, note in rows:
+        day, weekday = (due.isoformat(), f"{due:%A}") if due else ("-", "-")
+        print(f"{result.stage:<6} {step:<26} {day:<11} {weekday:<10} {note}")
+    skipped = cal.holidays_in(result.received, max(due for _, due, _ in rows if due))
+    if skipped:
+        print()
+        print("not counted: " + "; ".join(f"{d:%a %d %b} {why}" for d, why in skipped.items()))
+
+
+def _workdays(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import clock
+
+    cal = clock().calendar(CalendarRules(args.nation))
+    try:
+        result = cal.add_working_days(args.start, args.add)
+    except (OverflowError, ValueError) as exc:
+        raise CliError(f"--add {args.add} from {args.start} leaves the calendar ({exc})") from None
+    if args.json:
+        print(json.dumps({"nation": args.nation, "from": args.start.isoformat(),
+                          "add": args.add, "date": result.isoformat()}))
+    else:
+        print(result.isoformat())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
