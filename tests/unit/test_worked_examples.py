@@ -99,6 +99,26 @@ CASES = [
     # 10 WD after Wed 8 Apr = Wed 22 Apr; +10 = Thu 7 May (4 May off)
     ("Easter homes-plus-england", "homes-plus-england", 1, "2026-04-02", "2026-04-08",
      ("2026-04-07", "2026-04-13", "2026-04-22", "2026-05-07", False)),
+    # --- more per preset
+    # Connect stage 2 from Wed 23 Dec: ack Thu 24(1) Tue 29 Wed 30 Thu 31 Mon 4 Jan(5);
+    # respond 20 from the request: ... Mon 25 Jan(20); +10: Tue 26 ... Mon 8 Feb(10)
+    ("Christmas connect s2", "connect-housing", 2, "2026-12-23", None,
+     ("2026-12-24", "2027-01-04", "2027-01-25", "2027-02-08", False)),
+    # Housing Solutions, received Sun 29 Mar 2026 (the BST change day): Mon 30(1) Tue 31 Wed 1
+    # Thu 2(4), Good Friday & Easter Monday off, Tue 7 Apr(5); provisional respond 10 WD after
+    # Tue 7 = Tue 21 Apr; +10: Wed 22 ... Fri 1 May(8), Mon 4 off, Tue 5(9), Wed 6 May(10)
+    ("BST weekend housing-solutions", "housing-solutions", 1, "2026-03-29", None,
+     ("2026-03-30", "2026-04-07", "2026-04-21", "2026-05-06", True)),
+    # Homes Plus Scotland, Thursday before Easter: as the model CHP, day 5 Thu 9, day 10 Thu 16 Apr
+    ("Easter homes-plus-scotland", "homes-plus-scotland", 1, "2026-04-02", None,
+     ("2026-04-02", None, "2026-04-09", "2026-04-16", False)),
+    # West Whitlawburn stage 2 from 31 Dec: day 3 Wed 6 Jan, day 20 Fri 29 Jan 2027
+    ("31 Dec west-whitlawburn s2", "west-whitlawburn", 2, "2026-12-31", None,
+     ("2026-12-31", "2027-01-06", "2027-01-29", None, False)),
+    # Homes Plus England stage 2 from Wed 23 Dec, acknowledged Tue 29 Dec: 20 WD after it
+    # Wed 30(1) Thu 31(2) Mon 4(3) ... Wed 27 Jan(20); +20 -> Wed 24 Feb 2027
+    ("Christmas homes-plus-england s2", "homes-plus-england", 2, "2026-12-23", "2026-12-29",
+     ("2026-12-24", "2027-01-04", "2027-01-27", "2027-02-24", False)),
 ]
 
 
@@ -109,7 +129,7 @@ def test_worked_example(clock: StatutoryClock, policy: str, stage: int, received
     assert due(clock, policy, stage, received, acknowledged) == expected
 
 
-def test_every_preset_has_a_worked_example() -> None:
+def test_every_preset_has_worked_examples_at_both_stages() -> None:
     from tests.conftest import DESIGN_PRESET_IDS
 
-    assert {c[1] for c in CASES} == DESIGN_PRESET_IDS
+    assert {(c[1], c[2]) for c in CASES} == {(p, s) for p in DESIGN_PRESET_IDS for s in (1, 2)}
