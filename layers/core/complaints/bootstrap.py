@@ -10,7 +10,9 @@ from complaints.adapters.preset_files import PresetLibrary
 from complaints.config import settings
 
 if TYPE_CHECKING:
+    from complaints.adapters.store import Store
     from complaints.service.clock import StatutoryClock
+    from complaints.service.mailroom import Mailroom
 
 
 @functools.cache
@@ -24,3 +26,49 @@ def clock() -> StatutoryClock:
     from complaints.service.clock import StatutoryClock
 
     return StatutoryClock(presets(), CachedBankHolidays(settings().cache_dir))
+
+
+@functools.cache
+def store() -> Store:
+    from complaints.adapters.store import Store
+
+    s = settings()
+    endpoint = s.dynamodb_endpoint or s.stack().get("dynamodb")
+    return Store(s.stack().get("table", s.table), s.region, endpoint)
+
+
+@functools.cache
+def mailroom() -> Mailroom:
+    """The inbound pipeline's adapters: AWS by default, the local stack's where it runs."""
+    from pathlib import Path
+
+    from complaints.adapters.raw_mail import DirectoryRawMail, RawMail, S3RawMail
+    from complaints.adapters.sender import Sender, SesSender, SmtpSender
+    from complaints.service.mailroom import MailConfig, Mailroom
+
+    s = settings()
+    stack = s.stack()
+    raw: RawMail
+    if s.raw_bucket:
+        import boto3
+
+        raw = S3RawMail(s.raw_bucket, s.raw_prefix, boto3.client("s3", region_name=s.region))
+    else:
+        raw = DirectoryRawMail(Path(stack.get("mail_dir") or s.data_dir / "mail"), s.raw_prefix)
+    sender: Sender
+    relay = s.smtp_relay or stack.get("outbox_smtp")
+    if relay:
+        host, _, port = relay.rpartition(":")
+        sender = SmtpSender(host, int(port))
+    else:
+        import boto3
+
+        sender = SesSender(boto3.client("sesv2", region_name=s.region), s.region,
+                           s.ses_configuration_set)
+    config = MailConfig(
+        landlord=s.landlord, complaints_address=s.complaints_address,
+        staff_domains=s.staff_domains, default_policy=s.default_policy,
+        scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
+        letters_per_hour=s.letters_per_hour,
+    )
+    return Mailroom(store(), raw, sender, clock(), config)

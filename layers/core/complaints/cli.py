@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
-from datetime import date
-from typing import NoReturn
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
 
-from complaints.domain.calendar import NATIONS, CalendarError, CalendarRules, parse_iso_date
+from complaints.domain.calendar import (
+    LONDON,
+    NATIONS,
+    CalendarError,
+    CalendarRules,
+    parse_iso_date,
+)
 from complaints.domain.policy import PolicyError
 
 EXIT_USAGE = 2
@@ -33,6 +41,22 @@ def _date(text: str) -> date:
         return parse_iso_date(text)
     except CalendarError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from None
+    if value.tzinfo is None:  # a bare date or local time: London's
+        value = value.replace(tzinfo=LONDON)
+    return value
+
+
+def _statuses() -> list[Any]:
+    from complaints.domain.case import Status
+
+    return list(Status)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +83,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", action="store_true", help="JSON lines on stdin")
 
+    p = sub.add_parser("parse", help="classify raw messages (pure: no store, no network)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--json", action="store_true", help="one JSON line per file")
+
+    p = sub.add_parser("ingest", help="hand a raw message to the pipeline, as SES would")
+    p.add_argument("file", metavar="FILE.eml")
+    p.add_argument("--received", type=_instant, metavar="ISO",
+                   help="back-date receipt (mail that reached the landlord another way)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path, help="the local stack's directory (default .local)")
+
+    p = sub.add_parser("show", help="one complaint with its timeline")
+    p.add_argument("reference")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
+    p = sub.add_parser("list", help="complaints, optionally due before a date or by status")
+    p.add_argument("--due-before", type=_date, metavar="DATE")
+    p.add_argument("--status", choices=[s.value for s in _statuses()])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
+    p = sub.add_parser("local", help="the local stack")
+    local = p.add_subparsers(dest="local_command", required=True, parser_class=_Parser)
+    p = local.add_parser("up", help="start DynamoDB Local, SMTP in, the outbox and HTTP")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--smtp-port", type=int, default=2525)
+    p.add_argument("--http-port", type=int, default=8080)
+    p.add_argument("--db-port", type=int, default=8000)
+
     p = sub.add_parser("workdays", help="the K-th working day strictly after a date")
     p.add_argument("--nation", required=True, choices=NATIONS)
     p.add_argument("--from", dest="start", required=True, type=_date, metavar="DATE")
@@ -70,13 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir is not None:  # before anything reads the settings
+        os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
+    commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
+                "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
+                "local": _local}
     try:
-        if args.command == "policies":
-            return _policies(args)
-        if args.command == "deadlines":
-            return _deadlines(args)
-        return _workdays(args)
-    except (CliError, PolicyError, CalendarError, ValueError) as exc:
+        return commands[args.command](args)
+    except (CliError, PolicyError, CalendarError, ValueError, OSError) as exc:
         print(f"complaints: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `complaints ... | head` is fine
@@ -195,6 +251,102 @@ def _workdays(args: argparse.Namespace) -> int:
     else:
         print(result.isoformat())
     return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from complaints.mail.inbound import parse
+
+    status = 0
+    for name in args.files:
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            print(f"complaints: error: {name}: {exc.strerror or exc}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        mail = parse(raw)
+        if args.json:
+            print(json.dumps(mail.to_json(name)))
+        else:
+            print(f"{name}: {mail.verdict} ({mail.reason}) from {mail.sender or '-'}: "
+                  f"{mail.subject[:60]!r}, {len(mail.attachments)} attachment(s)")
+    return status
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    """Treat FILE like a message the SES S3 action stored, then run the pipeline on it."""
+    import hashlib
+    from datetime import UTC
+
+    from complaints.bootstrap import mailroom
+    from complaints.mail.inbound import parse
+    from complaints.service.mailroom import Delivery
+
+    raw = Path(args.file).read_bytes()
+    room = mailroom()
+    # The same message ingested twice is one delivery: key on its Message-ID, else its bytes.
+    message_id = parse(raw).message_id
+    key = "ingest-" + hashlib.sha256((message_id or "").encode() if message_id
+                                     else raw).hexdigest()[:32]
+    raw_key = room.raw_mail.key_for(key)
+    room.raw_mail.put(raw_key, raw)
+    received = args.received or datetime.now(UTC)
+    outcome = room.receive(Delivery(key, raw_key, received, back_dated=args.received is not None))
+    if args.json:
+        print(json.dumps(outcome.to_json()))
+    else:
+        print(f"{outcome.outcome} {outcome.reference or ''} ({outcome.reason})")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import store
+
+    case = store().load(args.reference)
+    if case is None:
+        raise CliError(f"no complaint {args.reference}")
+    data = case.to_json()
+    data["messages"] = store().messages(args.reference)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"{case.reference}  {case.status}  stage {case.stage}  {case.policy} ({case.nation})")
+    print(f"from {case.resident}: {case.subject!r}, received {case.received_on}")
+    for key, value in data["deadlines"].items():
+        if key.endswith("_by") or key.endswith("_extended"):
+            print(f"  {key:<22} {value}")
+    for event in data["timeline"]:
+        print(f"{event['at']}  {event['actor']:<24} {event['event']}: {event['detail']}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import store
+    from complaints.config import settings
+
+    s = store()
+    if args.due_before:
+        references = s.due_before(settings().landlord, args.due_before)
+    else:
+        references = list(s.all_references())
+    cases = [c for c in (s.load(r) for r in references) if c is not None]
+    if args.status:
+        cases = [c for c in cases if c.status == args.status]
+    cases.sort(key=lambda c: c.reference)
+    if args.json:
+        print(json.dumps([c.to_json(with_timeline=False) for c in cases], indent=2))
+    else:
+        for c in cases:
+            due = c.deadlines.respond_by if c.deadlines else "-"
+            print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}")
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    from complaints.local.stack import up
+
+    data_dir = args.data_dir or Path(os.environ.get("COMPLAINTS_DATA_DIR") or ".local")
+    return up(data_dir, args.smtp_port, args.http_port, args.db_port)
 
 
 if __name__ == "__main__":

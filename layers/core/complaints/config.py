@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,28 @@ class Settings:
     landlord: str = "Example Homes"
     default_policy: str = "hos-2024"  # COMPLAINTS_DEFAULT_POLICY
     scottish_policy: str = "spso-mchp"  # COMPLAINTS_SCOTTISH_POLICY: homes with a Scottish postcode
+    # Mail: the address residents write to, and who counts as staff (authenticated domains).
+    complaints_address: str = "complaints@landlord.example"  # COMPLAINTS_ADDRESS
+    staff_domains: frozenset[str] = frozenset({"landlord.example"})  # COMPLAINTS_STAFF_DOMAINS
+    # COMPLAINTS_MAILBOX_POLICIES="scotland@landlord.example=spso-mchp,...": policy per mailbox
+    mailbox_policies: dict[str, str] = field(default_factory=dict)
+    letters_per_hour: int = 5  # COMPLAINTS_LETTERS_PER_HOUR: to one address (loop guard)
+    # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
+    # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
+    region: str = "eu-west-2"  # AWS_REGION
+    table: str = "complaints"  # COMPLAINTS_TABLE
+    dynamodb_endpoint: str | None = None  # COMPLAINTS_DYNAMODB_ENDPOINT (DynamoDB Local)
+    raw_bucket: str | None = None  # COMPLAINTS_RAW_BUCKET
+    raw_prefix: str = "inbound/"  # COMPLAINTS_RAW_PREFIX: the SES S3 action's object prefix
+    smtp_relay: str | None = None  # COMPLAINTS_SMTP_RELAY=host:port sends by SMTP, not SES
+    ses_configuration_set: str | None = None  # COMPLAINTS_SES_CONFIGURATION_SET
+
+    def stack(self) -> dict[str, Any]:
+        """The local stack's endpoints, if one has been started in data_dir."""
+        try:
+            return dict(json.loads((self.data_dir / "stack.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            return {}
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -42,6 +66,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         landlord=environ.get("COMPLAINTS_LANDLORD") or Settings.landlord,
         default_policy=environ.get("COMPLAINTS_DEFAULT_POLICY") or Settings.default_policy,
         scottish_policy=environ.get("COMPLAINTS_SCOTTISH_POLICY") or Settings.scottish_policy,
+        complaints_address=(environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).lower(),
+        staff_domains=frozenset(
+            d.strip().lower() for d in
+            (environ.get("COMPLAINTS_STAFF_DOMAINS") or "landlord.example").split(",") if d.strip()),
+        mailbox_policies=dict(
+            (k.strip().lower(), v.strip()) for k, _, v in
+            (item.partition("=") for item in environ.get("COMPLAINTS_MAILBOX_POLICIES", "").split(","))
+            if k.strip() and v.strip()),
+        letters_per_hour=int(environ.get("COMPLAINTS_LETTERS_PER_HOUR") or 5),
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "eu-west-2",
+        table=environ.get("COMPLAINTS_TABLE") or "complaints",
+        dynamodb_endpoint=environ.get("COMPLAINTS_DYNAMODB_ENDPOINT") or None,
+        raw_bucket=environ.get("COMPLAINTS_RAW_BUCKET") or None,
+        raw_prefix=environ.get("COMPLAINTS_RAW_PREFIX", "inbound/"),
+        smtp_relay=environ.get("COMPLAINTS_SMTP_RELAY") or None,
+        ses_configuration_set=environ.get("COMPLAINTS_SES_CONFIGURATION_SET") or None,
     )
 
 

@@ -23,6 +23,9 @@ COUNTS_FROM: Final = ("receipt", "acknowledgement", "escalation-request")
 EXTENSION_CAPS: Final = ("beyond-deadline", "total", "uncapped")
 AGREEMENT: Final = ("notice", "resident-agreement", "manager-approval")
 WINDOW_FROM: Final = ("awareness", "event", "stage-1-response")
+# When letters may give the Ombudsman's contact details: HOS at any point; SPSO only in the
+# final response (SPSO model CHP ¶108, ¶151).
+SIGNPOST: Final = ("any-time", "final-response")
 MAX_PERIOD: Final = 400  # working days; anything longer is a typo, not a policy
 
 _ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -104,6 +107,7 @@ class Ombudsman:
     complaint_form: str | None
     freepost: str | None
     source: Source
+    signpost: str = "any-time"
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ def _ombudsman_json(o: Ombudsman) -> dict[str, Any]:
         "email": o.email,
         "complaint_form": o.complaint_form,
         "freepost": o.freepost,
+        "signpost": o.signpost,
     }
 
 
@@ -353,7 +358,7 @@ def _ombudsman(r: _Reader, presets: Mapping[str, Policy], own_id: str) -> Ombuds
         base = presets[same_as].ombudsman
         block = Ombudsman(
             base.name, base.address, base.phone, base.web, base.email,
-            base.complaint_form, base.freepost, _source(r),
+            base.complaint_form, base.freepost, _source(r), base.signpost,
         )
         r.done()
         return block
@@ -369,6 +374,7 @@ def _ombudsman(r: _Reader, presets: Mapping[str, Policy], own_id: str) -> Ombuds
         complaint_form=r.text("complaint_form", False) or None,
         freepost=r.text("freepost", False) or None,
         source=_source(r),
+        signpost=r.choice("signpost", SIGNPOST) if "signpost" in r.data else "any-time",
     )
     for key, value in (("web", block.web), ("complaint_form", block.complaint_form)):
         if value is not None and not value.startswith("https://"):

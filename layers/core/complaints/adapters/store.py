@@ -1,0 +1,407 @@
+"""The complaints table: one DynamoDB table, PynamoDB models, the same code on DynamoDB Local.
+
+Items (PK / SK):
+  CASE#ref / CASE                   the complaint (optimistic lock on `version`)
+  CASE#ref / EVENT#<n>              a timeline event (n = position, zero-padded)
+  CASE#ref / MSG#<at>#<key>         a message in or out, with its raw-mail key
+  CASE#ref / ATT#<key>#<n>          an attachment of that message
+  COUNTER#landlord#year / COUNTER   the last reference number issued that year
+  INBOUND#<key> / INBOUND           which case (or quarantine) a delivered message went to
+  MSGID#<message-id> / MSGID        the case a message we sent belongs to (reply threading)
+  QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
+  RATE#<address>#<hour> / RATE      letters sent to one address in one hour (loop guard)
+GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
+GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
+The Powertools idempotency records share the table under PK "IDEMPOTENCY".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import (
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from complaints.domain.case import Complaint, Event, Status
+from complaints.domain.deadlines import StageDeadlines
+
+_EVENT_WIDTH = 6
+
+
+class StoreError(RuntimeError):
+    """The store refused or lost a write; the caller may retry the whole step."""
+
+
+class ConcurrentUpdate(StoreError):
+    """Someone else saved the complaint first (optimistic lock)."""
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    direction: str  # "in" or "out"
+    key: str  # idempotency key (inbound) or our message id (outbound)
+    at: datetime
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    raw_key: str  # where the raw MIME is kept
+    message_id: str
+    verdict: str = ""
+    attachments: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    key: str
+    at: datetime
+    reason: str
+    raw_key: str
+    sender: str
+    subject: str
+
+
+class Store:
+    """The store port, on DynamoDB (or DynamoDB Local when ``host`` is set)."""
+
+    def __init__(self, table: str, region: str, host: str | None = None) -> None:
+        self.table, self.region, self.host = table, region, host
+        if host:  # DynamoDB Local accepts any credentials but wants some
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        self._connection = Connection(region=region, host=host)
+        self.Item, self.Case = _models(table, region, host)
+
+    # --- schema -------------------------------------------------------------------------
+
+    def create_table(self) -> None:
+        """For DynamoDB Local and tests; in AWS the table comes from template.yaml."""
+        if not self.Item.exists():
+            # the TTLAttribute makes PynamoDB enable TTL on `expiration` too: idempotency
+            # records and rate counters expire on their own
+            self.Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+
+    # --- references and new cases --------------------------------------------------------
+
+    def create_case(self, complaint: Complaint, inbound_key: str, message: MessageRecord,
+                    year: int) -> Complaint:
+        """Give the complaint the next reference and store it with its first message.
+
+        One transaction bumps the year's counter (conditional on its old value), puts the case
+        and its events, and marks the inbound message as handled: either all of it happens or
+        none, so references have no gaps and a redelivery finds the case.
+        """
+        counter_pk = f"COUNTER#{complaint.landlord}#{year}"
+        for _ in range(25):
+            current = self._counter(counter_pk)
+            complaint.reference = f"CMP-{year}-{current + 1:06d}"
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    counter = self.Item(counter_pk, "COUNTER", n=current + 1)
+                    condition = (self.Item.n == current) if current else self.Item.PK.does_not_exist()
+                    tx.save(counter, condition=condition)
+                    self._put_case(tx, complaint, new=True)
+                    tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
+                                      data=json.dumps({"reference": complaint.reference,
+                                                       "outcome": "created"})),
+                            condition=self.Item.PK.does_not_exist())
+                    self._put_message(tx, complaint.reference, message)
+                complaint.version = 1
+                complaint.saved_events = len(complaint.timeline)
+                return complaint
+            except TransactWriteError as exc:
+                existing = self.inbound(inbound_key)
+                if existing is not None:
+                    raise DuplicateDelivery(existing) from None
+                if not _cancelled_by_condition(exc):
+                    raise StoreError(f"creating a case failed: {exc}") from exc
+                # another case took that number first: read the counter again
+        raise StoreError("could not allocate a reference after 25 attempts")
+
+    def _counter(self, pk: str) -> int:
+        try:
+            return int(self.Item.get(pk, "COUNTER", consistent_read=True).n or 0)
+        except DoesNotExist:
+            return 0
+
+    # --- saving changes -----------------------------------------------------------------
+
+    def save(self, complaint: Complaint, messages: tuple[MessageRecord, ...] = (),
+             inbound_key: str | None = None, outcome: str = "appended") -> None:
+        """Save the case (optimistic lock), its new events and messages, in one transaction."""
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                self._put_case(tx, complaint, new=False)
+                for message in messages:
+                    self._put_message(tx, complaint.reference, message)
+                if inbound_key is not None:
+                    tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
+                                      data=json.dumps({"reference": complaint.reference,
+                                                       "outcome": outcome})),
+                            condition=self.Item.PK.does_not_exist())
+        except TransactWriteError as exc:
+            if inbound_key is not None and self.inbound(inbound_key) is not None:
+                raise DuplicateDelivery(self.inbound(inbound_key) or {}) from None
+            if _cancelled_by_condition(exc):
+                raise ConcurrentUpdate(f"{complaint.reference} changed meanwhile") from None
+            raise StoreError(f"saving {complaint.reference} failed: {exc}") from exc
+        complaint.version += 1
+        complaint.saved_events = len(complaint.timeline)
+
+    def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> None:
+        item = self.Case(f"CASE#{complaint.reference}", "CASE", data=json.dumps(_case_data(complaint)))
+        if not new:
+            item.version = complaint.version
+        due = _next_due(complaint)
+        if complaint.is_open and due is not None:
+            item.GSI1PK = f"DUE#{complaint.landlord}"
+            item.GSI1SK = f"{due.isoformat()}#{complaint.reference}"
+        item.GSI2PK = f"SENDER#{complaint.resident}"
+        item.GSI2SK = f"{_utc(complaint.received_at)}#{complaint.reference}"
+        tx.save(item)
+        for index in range(complaint.saved_events, len(complaint.timeline)):
+            event = complaint.timeline[index]
+            tx.save(self.Item(f"CASE#{complaint.reference}", f"EVENT#{index:0{_EVENT_WIDTH}d}",
+                              data=json.dumps(event.to_json())),
+                    condition=self.Item.PK.does_not_exist())
+
+    def _put_message(self, tx: TransactWrite, reference: str, message: MessageRecord) -> None:
+        data = {
+            "direction": message.direction, "key": message.key, "at": _utc(message.at),
+            "from": message.sender, "to": list(message.recipients), "subject": message.subject,
+            "raw_key": message.raw_key, "message_id": message.message_id,
+            "verdict": message.verdict,
+            "attachments": [{k: v for k, v in a.items() if k != "payload"}
+                            for a in message.attachments],
+        }
+        sk = f"MSG#{_utc(message.at)}#{message.key}"
+        tx.save(self.Item(f"CASE#{reference}", sk, data=json.dumps(data)))
+        for n, attachment in enumerate(message.attachments):
+            tx.save(self.Item(f"CASE#{reference}", f"ATT#{message.key}#{n:03d}",
+                              data=json.dumps({k: v for k, v in attachment.items()
+                                               if k != "payload"})))
+        if message.direction == "out" and message.message_id:
+            tx.save(self.Item(f"MSGID#{message.message_id.strip()}", "MSGID",
+                              data=json.dumps({"reference": reference})))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def load(self, reference: str) -> Complaint | None:
+        try:
+            case = self.Case.get(f"CASE#{reference}", "CASE", consistent_read=True)
+        except DoesNotExist:
+            return None
+        events = [
+            json.loads(item.data)
+            for item in self.Item.query(f"CASE#{reference}", self.Item.SK.startswith("EVENT#"),
+                                        consistent_read=True)
+        ]
+        complaint = _complaint(json.loads(case.data), events)
+        complaint.version = int(case.version or 0)
+        return complaint
+
+    def messages(self, reference: str) -> list[dict[str, Any]]:
+        return [json.loads(item.data) for item in self.Item.query(
+            f"CASE#{reference}", self.Item.SK.startswith("MSG#"), consistent_read=True)]
+
+    def attachments(self, reference: str) -> list[dict[str, Any]]:
+        return [json.loads(item.data) for item in self.Item.query(
+            f"CASE#{reference}", self.Item.SK.startswith("ATT#"), consistent_read=True)]
+
+    def inbound(self, key: str) -> dict[str, Any] | None:
+        try:
+            return dict(json.loads(self.Item.get(f"INBOUND#{key}", "INBOUND",
+                                                 consistent_read=True).data))
+        except DoesNotExist:
+            return None
+
+    def reference_for_message_id(self, message_id: str) -> str | None:
+        try:
+            item = self.Item.get(f"MSGID#{message_id.strip()}", "MSGID")
+            return str(json.loads(item.data)["reference"])
+        except DoesNotExist:
+            return None
+
+    def cases_for_sender(self, address: str) -> list[str]:
+        return [item.PK.removeprefix("CASE#")
+                for item in self.Case.by_sender.query(f"SENDER#{address.lower()}")]
+
+    def due_before(self, landlord: str, before: date) -> list[str]:
+        """Open cases whose next deadline is before ``before``: a Query, never a Scan."""
+        return [item.PK.removeprefix("CASE#") for item in self.Case.by_due.query(
+            f"DUE#{landlord}", before.isoformat() > self.Case.GSI1SK)]
+
+    def all_references(self) -> Iterator[str]:
+        """Every case (a Scan: for `complaints list` without --due-before, not for the sweep)."""
+        for item in self.Case.scan(filter_condition=self.Case.SK == "CASE"):
+            yield item.PK.removeprefix("CASE#")
+
+    # --- quarantine, rate limit -----------------------------------------------------------
+
+    def quarantine(self, entry: Quarantined) -> bool:
+        """Keep a message that is not a case; False if this delivery was already handled."""
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(self.Item("QUARANTINE", f"{_utc(entry.at)}#{entry.key}",
+                                  data=json.dumps({"key": entry.key, "at": _utc(entry.at),
+                                                   "reason": entry.reason,
+                                                   "raw_key": entry.raw_key,
+                                                   "from": entry.sender,
+                                                   "subject": entry.subject})))
+                tx.save(self.Item(f"INBOUND#{entry.key}", "INBOUND",
+                                  data=json.dumps({"reference": None, "outcome": "quarantined",
+                                                   "reason": entry.reason})),
+                        condition=self.Item.PK.does_not_exist())
+        except TransactWriteError as exc:
+            if self.inbound(entry.key) is not None:
+                return False
+            raise StoreError(f"quarantining {entry.key} failed: {exc}") from exc
+        return True
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        return [json.loads(item.data) for item in self.Item.query("QUARANTINE")]
+
+    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
+        """Count one more letter to ``address`` in ``at``'s hour and return the new count."""
+        hour = at.astimezone(UTC).strftime("%Y%m%d%H")
+        item = self.Item(f"RATE#{address.lower()}#{hour}", "RATE")
+        item.update(actions=[self.Item.n.add(1),
+                             self.Item.expiration.set(at + timedelta(days=2))])
+        return int(item.n or 0)
+
+
+class DuplicateDelivery(StoreError):
+    """This inbound message was handled before; ``outcome`` says how."""
+
+    def __init__(self, outcome: dict[str, Any]) -> None:
+        super().__init__(f"already handled: {outcome}")
+        self.outcome = outcome
+
+
+def _cancelled_by_condition(exc: TransactWriteError) -> bool:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(r is not None and getattr(r, "code", "") == "ConditionalCheckFailed" for r in reasons)
+
+
+def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
+    """Model classes bound to one table (PynamoDB reads Meta when a class is created)."""
+
+    class ByDue(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+        class Meta:
+            index_name = "due"
+            projection = AllProjection()
+
+        GSI1PK = UnicodeAttribute(hash_key=True)
+        GSI1SK = UnicodeAttribute(range_key=True)
+
+    class BySender(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+        class Meta:
+            index_name = "sender"
+            projection = AllProjection()
+
+        GSI2PK = UnicodeAttribute(hash_key=True)
+        GSI2SK = UnicodeAttribute(range_key=True)
+
+    meta = {"table_name": table, "region": region, "host": host,
+            "billing_mode": "PAY_PER_REQUEST"}
+
+    class Item(Model):
+        Meta = type("Meta", (), dict(meta))  # type: ignore[assignment]
+
+        PK = UnicodeAttribute(hash_key=True)
+        SK = UnicodeAttribute(range_key=True)
+        data = UnicodeAttribute(null=True)
+        n = NumberAttribute(null=True)
+        expiration = TTLAttribute(null=True)
+        GSI1PK = UnicodeAttribute(null=True)
+        GSI1SK = UnicodeAttribute(null=True)
+        GSI2PK = UnicodeAttribute(null=True)
+        GSI2SK = UnicodeAttribute(null=True)
+        by_due = ByDue()
+        by_sender = BySender()
+
+    class CaseItem(Item):
+        # Only the complaint is versioned: other items have their own conditions.
+        Meta = type("Meta", (), dict(meta))
+
+        version = VersionAttribute()
+
+    return Item, CaseItem
+
+
+# --- (de)serialising the aggregate ---------------------------------------------------------
+
+
+def _case_data(c: Complaint) -> dict[str, Any]:
+    return {
+        "reference": c.reference, "landlord": c.landlord, "policy": c.policy, "nation": c.nation,
+        "resident": c.resident, "resident_name": c.resident_name, "subject": c.subject,
+        "received_at": _utc(c.received_at), "received_on": c.received_on.isoformat(),
+        "source_message": c.source_message, "stage": c.stage, "status": c.status.value,
+        "deadlines": c.deadlines.to_json() if c.deadlines else None,
+        "deadlines_acknowledged": _day(c.deadlines.acknowledged) if c.deadlines else None,
+        "stage_received_on": _day(c.stage_received_on),
+        "acknowledged_on": _day(c.acknowledged_on),
+        "parties": sorted(c.parties), "flags": sorted(c.flags), "letters": c.letters,
+    }
+
+
+def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
+    deadlines = None
+    if d.get("deadlines"):
+        x = d["deadlines"]
+        deadlines = StageDeadlines(
+            policy=x["policy"], stage=x["stage"], nation=x["nation"],
+            received=date.fromisoformat(x["received"]), day_one=date.fromisoformat(x["day_one"]),
+            acknowledge_by=_date(x["acknowledge_by"]), respond_by=date.fromisoformat(x["respond_by"]),
+            respond_by_extended=_date(x["respond_by_extended"]), provisional=x["provisional"],
+            acknowledged=_date(d.get("deadlines_acknowledged")),
+        )
+    complaint = Complaint(
+        reference=d["reference"], landlord=d["landlord"], policy=d["policy"], nation=d["nation"],
+        resident=d["resident"], resident_name=d["resident_name"], subject=d["subject"],
+        received_at=datetime.fromisoformat(d["received_at"]),
+        received_on=date.fromisoformat(d["received_on"]), source_message=d["source_message"],
+        stage=d["stage"], status=Status(d["status"]), deadlines=deadlines,
+        stage_received_on=_date(d.get("stage_received_on")),
+        acknowledged_on=_date(d.get("acknowledged_on")),
+        parties=set(d["parties"]), flags=set(d["flags"]), letters=dict(d["letters"]),
+        timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
+                  for e in events],
+    )
+    complaint.saved_events = len(complaint.timeline)
+    return complaint
+
+
+def _next_due(c: Complaint) -> date | None:
+    d = c.deadlines
+    if d is None:
+        return None
+    if c.status in (Status.RECEIVED, Status.ESCALATED) and d.acknowledge_by:
+        return d.acknowledge_by
+    return d.respond_by
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

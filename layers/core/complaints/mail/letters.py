@@ -1,0 +1,87 @@
+"""Outbound letters: jinja2 templates (text and HTML) into a MIME message ready to send."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import date
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SUMMARY_CHARS = 600
+
+
+@dataclass(frozen=True)
+class Envelope:
+    landlord: str
+    complaints_address: str  # complaints@landlord.example
+    to: str
+    to_name: str
+    reference: str
+    subject: str
+    in_reply_to: str | None = None
+
+
+def plus_address(complaints_address: str, reference: str) -> str:
+    """complaints+CMP-2026-000001@landlord.example: replies thread back by address alone."""
+    local, _, domain = complaints_address.partition("@")
+    return f"{local}+{reference}@{domain}"
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html.j2"]),
+        undefined=jinja2.StrictUndefined,  # a missing field is a bug, not a blank in a letter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["longdate"] = lambda d: f"{d:%A} {d.day} {d:%B %Y}" if isinstance(d, date) else d
+    env.filters["filesize"] = _filesize
+    return env
+
+
+def _filesize(size: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+def summary_of(text: str) -> str:
+    text = text.strip() or "(no text: the message had only attachments, or was empty)"
+    return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " ..."
+
+
+def render(letter: str, context: dict[str, Any]) -> tuple[str, str]:
+    env = _environment()
+    return (env.get_template(f"{letter}.txt.j2").render(context),
+            env.get_template(f"{letter}.html.j2").render(context))
+
+
+def build(envelope: Envelope, letter: str, context: dict[str, Any]) -> EmailMessage:
+    text, html = render(letter, context)
+    message = EmailMessage()
+    domain = envelope.complaints_address.partition("@")[2]
+    message["From"] = formataddr((f"{envelope.landlord} complaints", envelope.complaints_address))
+    message["To"] = formataddr((envelope.to_name, envelope.to))
+    message["Reply-To"] = plus_address(envelope.complaints_address, envelope.reference)
+    message["Subject"] = f"[{envelope.reference}] {envelope.subject}"
+    message["Message-ID"] = make_msgid(idstring=envelope.reference, domain=domain)
+    if envelope.in_reply_to:
+        message["In-Reply-To"] = envelope.in_reply_to
+        message["References"] = envelope.in_reply_to
+    # RFC 3834: this answers a message, so other robots must not answer it back.
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message

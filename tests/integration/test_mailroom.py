@@ -1,0 +1,241 @@
+"""The inbound pipeline at the service layer, on DynamoDB Local and a real SMTP outbox.
+
+Given a message as SES stores it, when the mailroom receives it, then the case, the timeline,
+the quarantine and the outbox say what happened.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from complaints.adapters.raw_mail import DirectoryRawMail
+from complaints.adapters.sender import SmtpSender
+from complaints.adapters.store import Store
+from complaints.service.clock import StatutoryClock
+from complaints.service.mailroom import Delivery, Mailroom
+from tests import mailfactory as mf
+from tests.conftest import MAIL_CONFIG, Outbox
+
+
+def letter(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+
+
+def text_of(raw: bytes) -> str:
+    body = letter(raw).get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def events(store: Store, reference: str) -> list[tuple[str, str]]:
+    case = store.load(reference)
+    assert case is not None
+    return [(e.event, e.detail) for e in case.timeline]
+
+
+def test_a_complaint_opens_a_case_and_gets_a_receipt_letter(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    # Fri 22 May 2026 10:00 BST; Mon 25 May is a bank holiday
+    at = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)
+    outcome = deliver(mf.message(attachments=[("mould.jpg", "image/jpeg", b"\xff\xd8" * 100)]),
+                      at=at)
+    assert outcome.outcome == "created" and outcome.reference.startswith("CMP-2026-")
+    case = store.load(outcome.reference)
+    assert case is not None
+    assert (case.policy, case.status, case.received_on) == ("hos-2024", "received", date(2026, 5, 22))
+    assert case.deadlines is not None
+    assert (case.deadlines.acknowledge_by, case.deadlines.respond_by) == (
+        date(2026, 6, 1), date(2026, 6, 15))
+    assert case.letters == {"receipt": "sent"}
+    [sent] = outbox.letters()
+    m = letter(sent)
+    assert m["To"].addresses[0].addr_spec == "jane@example.org"
+    assert m["Reply-To"] == f"complaints+{outcome.reference}@landlord.example"
+    assert outcome.reference in m["Subject"]
+    body = text_of(sent)
+    assert "Monday 1 June 2026" in body and "Monday 15 June 2026" in body
+    assert "black mould" in body and "mould.jpg" in body
+    assert "PO Box 1484" in body  # the Ombudsman's details for England
+    [attachment] = store.attachments(outcome.reference)
+    assert attachment["filename"] == "mould.jpg" and attachment["size"] == 200
+    assert len(attachment["sha256"]) == 64
+    # the outbound Message-ID threads replies back
+    assert store.reference_for_message_id(m["Message-ID"]) == outcome.reference
+
+
+def test_scottish_postcode_chooses_the_scottish_policy(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    outcome = deliver(mf.message(body="My home at 3 Belmont Road, Cambuslang G72 8PG is cold."),
+                      at=datetime(2026, 6, 12, 9, 0, tzinfo=UTC))
+    case = store.load(outcome.reference)
+    assert case is not None and case.policy == "spso-mchp"
+    assert ("policy chosen", "spso-mchp: Scottish postcode G72 8PG in the message") in \
+        events(store, outcome.reference)
+    assert case.deadlines is not None and case.deadlines.respond_by == date(2026, 6, 19)
+    body = text_of(outbox.letters()[0])
+    assert "Friday 19 June 2026" in body
+    assert "Bridgeside House" not in body  # SPSO details only in the final response (¶151)
+    assert "Scottish Public Services Ombudsman" in body
+
+
+def test_reply_from_the_resident_is_appended(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = deliver(mf.message())
+    sent = outbox.letters()[0]
+    outcome = deliver(mf.reply(sent, body="Here are two more photos."))
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+    assert len(store.messages(created.reference)) == 3  # complaint, letter, reply
+    assert any(e == "message added" for e, _ in events(store, created.reference))
+    assert len(outbox.letters()) == 1  # a reply is not answered with another receipt
+
+
+def test_reply_with_reference_only_in_the_subject_is_appended(
+        deliver: Callable[..., Any], store: Store) -> None:
+    created = deliver(mf.message())
+    outcome = deliver(mf.message(subject=f"More about {created.reference}"))
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+
+
+def test_a_stranger_quoting_the_reference_is_never_appended(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = deliver(mf.message())
+    sent = outbox.letters()[0]
+    outcome = deliver(mf.reply(sent, sender="Mallory <mallory@elsewhere.example>"))
+    assert outcome.outcome == "created" and outcome.reference != created.reference
+    before = events(store, created.reference)
+    assert not any("mallory" in d for _, d in before)  # nothing added to Jane's case
+    why = dict(events(store, outcome.reference))["threading decision"]
+    assert created.reference in why and "not a party" in why
+
+
+def test_out_of_office_is_recorded_and_not_answered(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = deliver(mf.message())
+    outcome = deliver(mf.out_of_office(outbox.letters()[0]))
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+    assert ("automatic reply", "Auto-Submitted: auto-replied; recorded, not answered") in \
+        events(store, created.reference)
+    assert len(outbox.letters()) == 1
+
+
+def test_bounce_flags_the_case_for_staff(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = deliver(mf.message())
+    outcome = deliver(mf.bounce(outbox.letters()[0]))
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+    case = store.load(created.reference)
+    assert case is not None and "letter-undelivered" in case.flags
+    assert len(outbox.letters()) == 1
+
+
+def test_same_delivery_three_times_is_one_case_and_one_letter(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    raw = mf.message()
+    outcomes = [deliver(raw, key="ses-same-message") for _ in range(3)]
+    assert [o.outcome for o in outcomes] == ["created", "duplicate", "duplicate"]
+    assert len({o.reference for o in outcomes}) == 1
+    assert len(outbox.letters()) == 1
+    assert store.cases_for_sender("jane@example.org") == [outcomes[0].reference]
+
+
+class CrashOnce:
+    """The process dies after the case is stored, before the letter leaves."""
+
+    def __init__(self, inner: SmtpSender) -> None:
+        self.inner, self.crashed = inner, False
+
+    def send(self, message: EmailMessage) -> str:
+        if not self.crashed:
+            self.crashed = True
+            raise RuntimeError("injected crash between store and send")
+        return self.inner.send(message)
+
+
+def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
+        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    room = Mailroom(store, raw_mail, CrashOnce(SmtpSender("127.0.0.1", outbox.port)), clock,
+                    MAIL_CONFIG)
+    raw_key = raw_mail.key_for("ses-crash")
+    raw_mail.put(raw_key, mf.message())
+    delivery = Delivery("ses-crash", raw_key, datetime.now(UTC))
+    with pytest.raises(RuntimeError, match="injected crash"):
+        room.receive(delivery)
+    assert outbox.letters() == []
+    [reference] = store.cases_for_sender("jane@example.org")
+    case = store.load(reference)
+    assert case is not None and case.letters == {"receipt": "pending"}
+    again = room.receive(delivery)  # Lambda's retry
+    assert (again.outcome, again.reference) == ("duplicate", reference)
+    assert len(outbox.letters()) == 1
+    room.receive(delivery)  # and a third delivery sends nothing more
+    assert len(outbox.letters()) == 1
+    case = store.load(reference)
+    assert case is not None and case.letters == {"receipt": "sent"}
+
+
+def test_virus_verdict_is_quarantined_with_the_raw_kept(
+        deliver: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail,
+        outbox: Outbox) -> None:
+    raw = mf.message(ses=b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: FAIL\r\n")
+    outcome = deliver(raw, key="ses-virus")
+    assert outcome.outcome == "quarantined" and "virus" in outcome.reason
+    [entry] = store.quarantined()
+    assert raw_mail.get(entry["raw_key"]) == raw
+    assert outbox.letters() == []
+
+
+def test_statutory_letter_ignores_auto_response_suppress(
+        deliver: Callable[..., Any], outbox: Outbox) -> None:
+    outcome = deliver(mf.message(headers={"X-Auto-Response-Suppress": "All"}))
+    assert outcome.outcome == "created"
+    assert len(outbox.letters()) == 1
+
+
+def test_mail_from_our_own_address_is_not_answered(
+        deliver: Callable[..., Any], outbox: Outbox) -> None:
+    outcome = deliver(mf.message(sender="Complaints <complaints+CMP-2026-000009@landlord.example>"))
+    assert outcome.outcome == "quarantined" and "loop guard" in outcome.reason
+    assert outbox.letters() == []
+
+
+def test_loop_guard_holds_letters_past_the_hourly_limit(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    outcomes = [deliver(mf.message(subject=f"complaint {n}")) for n in range(7)]
+    assert all(o.outcome == "created" for o in outcomes)
+    assert len(outbox.letters()) == MAIL_CONFIG.letters_per_hour
+    held = store.load(outcomes[-1].reference)
+    assert held is not None and held.letters == {"receipt": "held"} and "letter-held" in held.flags
+
+
+def test_no_reply_senders_get_a_case_but_no_letter(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    outcome = deliver(mf.message(sender="noreply@portal.example"))
+    case = store.load(outcome.reference)
+    assert case is not None and case.letters == {"receipt": "held"}
+    assert outbox.letters() == []
+
+
+def test_mailbox_policy_wins_over_the_default(
+        deliver: Callable[..., Any], store: Store) -> None:
+    outcome = deliver(mf.message(to="scotland@landlord.example"))
+    case = store.load(outcome.reference)
+    assert case is not None and case.policy == "spso-mchp"
+
+
+def test_staff_from_an_authenticated_domain_may_add_to_a_case(
+        deliver: Callable[..., Any], store: Store) -> None:
+    created = deliver(mf.message())
+    outcome = deliver(mf.message(sender="Sam Officer <sam@landlord.example>",
+                                 subject=f"Re: {created.reference}"))
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+    # the same words from a domain that failed DMARC open a new case instead
+    forged = mf.message(sender="Sam Officer <sam@landlord.example>", subject=f"Re: {created.reference}",
+                        ses=b"Authentication-Results: amazonses.com; spf=fail; dkim=fail; dmarc=fail\r\n")
+    assert deliver(forged).outcome == "created"

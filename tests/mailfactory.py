@@ -1,0 +1,78 @@
+"""Messages as residents, staff, robots and mail servers send them (raw bytes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+SES_PASS = (b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
+            b"Authentication-Results: amazonses.com; spf=pass smtp.mailfrom=x; dkim=pass; "
+            b"dmarc=pass header.from=x\r\n")
+
+
+def message(sender: str = "Jane Resident <jane@example.org>", subject: str = "Damp in my flat",
+            body: str = "There is black mould in the bathroom and nobody has fixed it.",
+            to: str = "complaints@landlord.example", headers: dict[str, str] | None = None,
+            attachments: list[tuple[str, str, bytes]] = (), ses: bytes = SES_PASS) -> bytes:  # type: ignore[assignment]
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = to
+    m["Subject"] = subject
+    m["Date"] = format_datetime(datetime.now(UTC))
+    m["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or "example.org")
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    for filename, ctype, payload in attachments:
+        maintype, _, subtype = ctype.partition("/")
+        m.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    return ses + m.as_bytes()
+
+
+def out_of_office(to_letter: bytes, sender: str = "jane@example.org") -> bytes:
+    original = _headers(to_letter)
+    return message(sender=sender, subject="Automatic reply: " + original.get("subject", ""),
+                   body="I am out of the office until Monday.",
+                   headers={"Auto-Submitted": "auto-replied",
+                            "In-Reply-To": original.get("message-id", "")})
+
+
+def reply(to_letter: bytes, sender: str = "Jane Resident <jane@example.org>",
+          body: str = "Here are more photos.", keep_subject: bool = True) -> bytes:
+    original = _headers(to_letter)
+    subject = "Re: " + original.get("subject", "") if keep_subject else "more information"
+    return message(sender=sender, subject=subject, body=body,
+                   to=original.get("reply-to", "complaints@landlord.example"),
+                   headers={"In-Reply-To": original.get("message-id", ""),
+                            "References": original.get("message-id", "")})
+
+
+def bounce(to_letter: bytes) -> bytes:
+    original = _headers(to_letter)
+    boundary = "BOUNDARY42"
+    return SES_PASS + (
+        "From: Mail Delivery Subsystem <mailer-daemon@example.org>\r\n"
+        "To: complaints@landlord.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Auto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\nContent-Type: text/plain\r\n\r\n"
+        "Your message could not be delivered: mailbox unavailable.\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n\r\nFinal-Recipient: rfc822; jane@example.org\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {original.get('message-id', '')}\r\n"
+        f"Subject: {original.get('subject', '')}\r\n\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    import email
+    import email.policy
+
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    return {k.lower(): str(v) for k, v in m.items()}
