@@ -66,6 +66,12 @@ lint: $(STAMP) $(TOOLS_STAMP)
 bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python -m compileall -q layers/core/complaints
 	$(BIN)/python benchmarks/bench_deadlines.py
+	$(BIN)/python benchmarks/bench_inbound.py
+
+# sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
+build: $(TOOLS_STAMP)
+	PYENV_VERSION=3.12.1:3.11.7 PATH="$$(pyenv root 2>/dev/null)/shims:$$PATH" \
+		$(TOOLS)/bin/sam build --template template.yaml
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis

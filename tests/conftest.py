@@ -81,7 +81,7 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (tmp_path_factory.mktemp("ddb") / "dynamodb.log").open("wb")
     process = subprocess.Popen(
         ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-         "-inMemory", "-port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+         "-inMemory", "-sharedDb", "-port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port("127.0.0.1", port, 60, process)
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")

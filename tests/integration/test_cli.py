@@ -202,3 +202,36 @@ def test_pure_commands_import_neither_boto3_nor_holidays_once_cached(cli_env: di
     assert second.returncode == 0, second.stderr
     assert "LOADED []" in second.stdout, second.stdout
     assert "boto" not in first.stdout
+
+
+def test_parse_json_lines_for_every_file_never_crashes(cli_env: dict[str, str], tmp_path: Path) -> None:
+    from tests import mailfactory as mf
+    from tests.corpus import hostile
+
+    files = []
+    for name, raw in {**hostile(), "complaint": mf.message(),
+                      "reply": mf.message(subject="Re: [CMP-2026-000001] received")}.items():
+        path = tmp_path / f"{name}.eml"
+        path.write_bytes(raw)
+        files.append(path)
+    out = run(cli_env, "parse", "--json", *map(str, files))
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(f) for f in files]
+    keys = {"file", "verdict", "reason", "from", "subject", "reference", "text", "attachments", "auth"}
+    assert all(set(line) == keys for line in lines)
+    by_name = {Path(line["file"]).stem: line for line in lines}
+    assert by_name["complaint"]["verdict"] == "complaint"
+    assert by_name["reply"]["reference"] == "CMP-2026-000001"
+    assert by_name["spam-verdict-fail"]["verdict"] == "rejected"
+    assert set(by_name["complaint"]["auth"]) == {"spf", "dkim", "dmarc", "spam", "virus"}
+
+
+def test_parse_exits_2_when_a_file_cannot_be_opened(cli_env: dict[str, str], tmp_path: Path) -> None:
+    good = tmp_path / "ok.eml"
+    good.write_bytes(b"From: a@example.org\r\n\r\nhi")
+    out = run(cli_env, "parse", "--json", str(tmp_path / "missing.eml"), str(good))
+    assert out.returncode == 2
+    assert "missing.eml" in out.stderr and "Traceback" not in out.stderr
+    assert json.loads(out.stdout)["file"] == str(good)  # the rest still parsed

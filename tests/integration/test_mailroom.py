@@ -25,7 +25,7 @@ from tests.conftest import MAIL_CONFIG, Outbox
 
 
 def letter(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[return-value]
+    return email.message_from_bytes(raw, policy=email.policy.default)
 
 
 def text_of(raw: bytes) -> str:
@@ -239,3 +239,22 @@ def test_staff_from_an_authenticated_domain_may_add_to_a_case(
     forged = mf.message(sender="Sam Officer <sam@landlord.example>", subject=f"Re: {created.reference}",
                         ses=b"Authentication-Results: amazonses.com; spf=fail; dkim=fail; dmarc=fail\r\n")
     assert deliver(forged).outcome == "created"
+
+
+@pytest.mark.parametrize("name", sorted(__import__("tests.corpus", fromlist=["hostile"]).hostile()))
+def test_hostile_messages_end_in_a_case_or_quarantine_with_a_reason(
+        name: str, deliver: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail) -> None:
+    from tests.corpus import hostile
+
+    raw = hostile()[name]
+    outcome = deliver(raw, key=f"ses-hostile-{name}")
+    assert outcome.outcome in ("created", "quarantined"), outcome
+    assert outcome.reason
+    if outcome.outcome == "created":
+        case = store.load(outcome.reference)
+        assert case is not None and case.timeline
+        [message] = [m for m in store.messages(outcome.reference) if m["direction"] == "in"]
+        assert raw_mail.get(message["raw_key"]) == raw  # the raw is kept, byte for byte
+    else:
+        [entry] = store.quarantined()
+        assert entry["reason"] == outcome.reason and raw_mail.get(entry["raw_key"]) == raw

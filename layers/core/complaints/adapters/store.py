@@ -84,6 +84,9 @@ class Store:
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         self._connection = Connection(region=region, host=host)
         self.Item, self.Case = _models(table, region, host)
+        # The last reference number this process issued per landlord-year: a warm process
+        # tries the next one without reading; the conditional write catches a stale guess.
+        self._counters: dict[str, int] = {}
 
     # --- schema -------------------------------------------------------------------------
 
@@ -106,7 +109,9 @@ class Store:
         """
         counter_pk = f"COUNTER#{complaint.landlord}#{year}"
         for _ in range(25):
-            current = self._counter(counter_pk)
+            current = self._counters.get(counter_pk)
+            if current is None:
+                current = self._counter(counter_pk)
             complaint.reference = f"CMP-{year}-{current + 1:06d}"
             try:
                 with TransactWrite(connection=self._connection) as tx:
@@ -119,6 +124,7 @@ class Store:
                                                        "outcome": "created"})),
                             condition=self.Item.PK.does_not_exist())
                     self._put_message(tx, complaint.reference, message)
+                self._counters[counter_pk] = current + 1
                 complaint.version = 1
                 complaint.saved_events = len(complaint.timeline)
                 return complaint
@@ -128,7 +134,7 @@ class Store:
                     raise DuplicateDelivery(existing) from None
                 if not _cancelled_by_condition(exc):
                     raise StoreError(f"creating a case failed: {exc}") from exc
-                # another case took that number first: read the counter again
+                self._counters.pop(counter_pk, None)  # another case took it: read it again
         raise StoreError("could not allocate a reference after 25 attempts")
 
     def _counter(self, pk: str) -> int:

@@ -87,7 +87,7 @@ def start_dynamodb(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     log = (data_dir / "dynamodb.log").open("ab")
     process = subprocess.Popen(
         ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-         "-port", str(port), "-dbPath", str(db)],
+         "-port", str(port), "-dbPath", str(db), "-sharedDb"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     wait_for_port("127.0.0.1", port, 60, process)

@@ -229,6 +229,7 @@ def _body(raw: bytes, message: Message, notes: list[str]) -> tuple[str, tuple[At
         parsed = mailparser.parse_from_bytes(raw)
         text = "\n".join(parsed.text_plain) or _strip_html("\n".join(parsed.text_html))
         attachments = [_from_mailparser(a, notes) for a in parsed.attachments]
+        attachments += _forwarded(message)  # mail-parser flattens these into the text
     except Exception as exc:
         notes.append(f"mail-parser failed ({type(exc).__name__}); read with the stdlib parser")
         text, attachments = _stdlib_body(message, notes)
@@ -267,6 +268,22 @@ def _attachment(filename: str, content_type: str, payload: bytes) -> Attachment:
         filename = filename or "forwarded-message.eml"
     safe = re.sub(r"[\x00-\x1f/\\]", "_", filename).strip() or "attachment"
     return Attachment(safe[:200], content_type, payload, note)
+
+
+def _forwarded(message: Message) -> list[Attachment]:
+    """Forwarded messages, whole, so staff can see who wrote them and when."""
+    found = []
+    for part in message.walk():
+        if part.get_content_type() != "message/rfc822":
+            continue
+        inner = part.get_payload()
+        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+            try:
+                payload = inner[0].as_bytes()
+            except Exception:
+                continue
+            found.append(_attachment(part.get_filename() or "", "message/rfc822", payload))
+    return found
 
 
 def _stdlib_body(message: Message, notes: list[str]) -> tuple[str, list[Attachment]]:

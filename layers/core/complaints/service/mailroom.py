@@ -77,9 +77,8 @@ class Mailroom:
     # --- entry ------------------------------------------------------------------------------
 
     def receive(self, delivery: Delivery) -> Outcome:
-        earlier = self.store.inbound(delivery.key)
-        if earlier is not None:
-            return self._redelivered(earlier)
+        # No read-before-write: every outcome is written with a condition on the INBOUND marker,
+        # so a redelivery is caught by the write itself (DuplicateDelivery) and finished there.
         mail = parse(self.raw_mail.get(delivery.raw_key))
         try:
             return self._route(delivery, mail)
@@ -220,13 +219,18 @@ class Mailroom:
             case.letters["receipt"] = "pending"
         record = self._message_record(delivery, mail)
         self.store.create_case(case, delivery.key, record, received_on.year)
-        self.send_pending_letters(case.reference, case)
+        self.send_pending_letters(case.reference, case, (mail, record))
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------
 
-    def send_pending_letters(self, reference: str, case: Complaint | None = None) -> None:
-        """Send any letter the case marks pending; safe to call again after a crash."""
+    def send_pending_letters(self, reference: str, case: Complaint | None = None,
+                             first: tuple[InboundMail, MessageRecord] | None = None) -> None:
+        """Send any letter the case marks pending; safe to call again after a crash.
+
+        ``first`` is the message that opened the case, when the caller has it parsed already;
+        a redelivery reads it back from the store and the raw-mail store instead.
+        """
         case = case or self.store.load(reference)
         if case is None or case.letters.get("receipt") != "pending":
             return
@@ -238,7 +242,7 @@ class Mailroom:
             self.store.save(case)
             return
         policy = self.clock.presets.get(case.policy)
-        envelope, context = self._receipt(case, policy)
+        envelope, context = self._receipt(case, policy, first or self._first_message(case))
         message = letters.build(envelope, "receipt", context)
         message_id = self.sender.send(message)
         at = self.now()
@@ -261,25 +265,32 @@ class Mailroom:
             fresh.record(at, SYSTEM, "receipt letter sent", f"to {case.resident} ({message_id})")
             self.store.save(fresh, (record,))
 
-    def _receipt(self, case: Complaint, policy: Policy) -> tuple[letters.Envelope, dict[str, Any]]:
+    def _first_message(self, case: Complaint) -> tuple[InboundMail, MessageRecord]:
+        stored = next(m for m in self.store.messages(case.reference)
+                      if m["key"] == case.source_message)
+        record = MessageRecord("in", stored["key"], datetime.fromisoformat(stored["at"]),
+                               stored["from"], tuple(stored["to"]), stored["subject"],
+                               stored["raw_key"], stored["message_id"], stored["verdict"],
+                               tuple(stored["attachments"]))
+        return parse(self.raw_mail.get(record.raw_key)), record
+
+    def _receipt(self, case: Complaint, policy: Policy,
+                 first: tuple[InboundMail, MessageRecord]) -> tuple[letters.Envelope, dict[str, Any]]:
         d = case.deadlines
         assert d is not None
         stage = policy.stage(case.stage)
-        messages = self.store.messages(case.reference)
-        first = next((m for m in messages if m["direction"] == "in"), {})
-        raw = self.raw_mail.get(first["raw_key"]) if first.get("raw_key") else b""
-        text = parse(raw).text if raw else ""
+        mail, record = first
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=case.resident, to_name=case.resident_name, reference=case.reference,
             subject=f"We have received your complaint: {case.subject or '(no subject)'}"[:200],
-            in_reply_to=first.get("message_id") or None,
+            in_reply_to=record.message_id or None,
         )
         context = {
             "landlord": self.config.landlord, "complaints_address": self.config.complaints_address,
             "reference": case.reference, "resident_name": case.resident_name,
             "received_on": case.received_on, "subject": case.subject,
-            "summary": letters.summary_of(text), "attachments": first.get("attachments", []),
+            "summary": letters.summary_of(mail.text), "attachments": list(record.attachments),
             "policy_name": policy.name, "stage_name": stage.name,
             "acknowledge_by": d.acknowledge_by, "respond_by": d.respond_by,
             "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,

@@ -1,0 +1,143 @@
+"""End to end on the local stack: `complaints local up`, mail over SMTP, the CLI to look.
+
+Given the stack running, when a resident (and then others) send mail to 127.0.0.1:<smtp>, then
+`complaints show/list` and the outbox say what the service did.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import mailfactory as mf
+from tests.conftest import free_port
+
+BIN = Path(sys.executable).parent / "complaints"
+
+
+class Stack:
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        self.data_dir, self.env = data_dir, env
+        self.smtp_port, self.http_port, self.db_port = free_port(), free_port(), free_port()
+        self.process = subprocess.Popen(
+            [str(BIN), "local", "up", "--data-dir", str(data_dir), "--smtp-port", str(self.smtp_port),
+             "--http-port", str(self.http_port), "--db-port", str(self.db_port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        assert self.process.stdout is not None
+        self.ready = self.process.stdout.readline().strip()
+
+    def send(self, raw: bytes, sender: str = "jane@example.org",
+             to: str = "complaints@landlord.example") -> None:
+        with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=60) as smtp:
+            smtp.sendmail(sender, [to], raw)
+
+    def cli(self, *args: str) -> Any:
+        out = subprocess.run([str(BIN), *args, "--data-dir", str(self.data_dir)],
+                             capture_output=True, text=True, env=self.env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def letters(self) -> list[bytes]:
+        return [p.read_bytes() for p in sorted((self.data_dir / "outbox").glob("*.eml"))]
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGINT)
+        rest, _ = self.process.communicate(timeout=60)
+        return self.process.returncode, rest
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("local")
+    env = dict(os.environ, COMPLAINTS_CACHE_DIR=str(data_dir / "cache"))
+    running = Stack(data_dir, env)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def strip_ses(raw: bytes) -> bytes:
+    """The local stack adds the SES headers itself: send what a mail client would."""
+    return raw.removeprefix(mf.SES_PASS)
+
+
+def test_ready_line_status_and_stack_json(stack: Stack) -> None:
+    assert stack.ready == f"ready smtp=127.0.0.1:{stack.smtp_port} http=http://127.0.0.1:{stack.http_port}"
+    status = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{stack.http_port}/status").read())
+    assert status["smtp"] == f"127.0.0.1:{stack.smtp_port}"
+    assert json.loads((stack.data_dir / "stack.json").read_text())["dynamodb"].endswith(
+        str(stack.db_port))
+
+
+def test_complaint_by_smtp_then_reply_stranger_ooo_bounce_and_redelivery(stack: Stack) -> None:
+    stack.send(strip_ses(mf.message(subject="Heating broken since October")))
+    [case] = [c for c in stack.cli("list", "--json") if c["subject"] == "Heating broken since October"]
+    reference = case["reference"]
+    shown = stack.cli("show", reference, "--json")
+    assert shown["status"] == "received" and shown["policy"] == "hos-2024"
+    deadlines = shown["deadlines"]
+    [letter] = stack.letters()
+    m = email.message_from_bytes(letter, policy=email.policy.default)
+    text = m.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    from datetime import date
+
+    ack = date.fromisoformat(deadlines["acknowledge_by"])
+    assert f"{ack:%A} {ack.day} {ack:%B %Y}" in text
+    assert reference in m["Subject"] and m["Reply-To"] == f"complaints+{reference}@landlord.example"
+
+    # the resident replies, keeping the reference
+    stack.send(strip_ses(mf.reply(letter, body="Photos attached.")))
+    # a stranger quotes the reference
+    stack.send(strip_ses(mf.reply(letter, sender="Mallory <mallory@elsewhere.example>")),
+               sender="mallory@elsewhere.example")
+    # the resident's out-of-office answers our letter; then a bounce comes back
+    stack.send(strip_ses(mf.out_of_office(letter)))
+    stack.send(strip_ses(mf.bounce(letter)), sender="")
+
+    shown = stack.cli("show", reference, "--json")
+    happened = [e["event"] for e in shown["timeline"]]
+    assert happened.count("message added") == 1
+    assert "automatic reply" in happened and "bounce" in happened
+    assert "letter-undelivered" in shown["flags"]
+    assert not any("mallory" in json.dumps(e) for e in shown["timeline"])
+    stranger = [c for c in stack.cli("list", "--json") if c["resident"] == "mallory@elsewhere.example"]
+    assert len(stranger) == 1 and stranger[0]["reference"] != reference
+    # letters: Jane's receipt and Mallory's own receipt; nothing for the robots
+    assert len(stack.letters()) == 2
+
+
+def test_the_same_file_ingested_three_times_is_one_case(stack: Stack, tmp_path: Path) -> None:
+    eml = tmp_path / "complaint.eml"
+    eml.write_bytes(mf.message(subject="Lift out of order again"))
+    before = len(stack.letters())
+    outcomes = [stack.cli("ingest", str(eml), "--json") for _ in range(3)]
+    assert [o["outcome"] for o in outcomes] == ["created", "duplicate", "duplicate"]
+    assert len(stack.letters()) == before + 1
+
+
+def test_back_dated_ingest_counts_from_the_given_date(stack: Stack, tmp_path: Path) -> None:
+    eml = tmp_path / "letter.eml"
+    eml.write_bytes(mf.message(subject="Posted letter, scanned"))
+    outcome = stack.cli("ingest", str(eml), "--received", "2026-05-22T10:00:00+01:00", "--json")
+    shown = stack.cli("show", outcome["reference"], "--json")
+    assert shown["received_on"] == "2026-05-22"
+    assert shown["deadlines"]["acknowledge_by"] == "2026-06-01"
+    assert "back-dated" in shown["timeline"][0]["detail"]
+
+
+def test_stops_cleanly_on_sigint(stack: Stack) -> None:
+    code, rest = stack.stop()
+    assert code == 0 and "stopped" in rest
+    assert not (stack.data_dir / "stack.json").exists()

@@ -1,0 +1,73 @@
+"""The DynamoDB store on DynamoDB Local: references, locking, indexes."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from complaints.adapters.store import ConcurrentUpdate, MessageRecord, Store
+from complaints.domain.case import Complaint
+from complaints.service.clock import StatutoryClock
+
+
+def complaint(n: int, clock: StatutoryClock, received: date = date(2026, 5, 22)) -> Complaint:
+    at = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)
+    case = Complaint(reference="", landlord="Example Homes", policy="hos-2024", nation="england",
+                     resident=f"r{n}@example.org", resident_name="", subject=f"case {n}",
+                     received_at=at, received_on=received, source_message=f"m{n}",
+                     parties={f"r{n}@example.org"})
+    case.open_stage(at, lambda s, r, a: clock.deadlines("hos-2024", s, r, a))
+    return case
+
+
+def create(store: Store, n: int, clock: StatutoryClock, received: date = date(2026, 5, 22)) -> str:
+    case = complaint(n, clock, received)
+    record = MessageRecord("in", f"m{n}", case.received_at, case.resident, (), "", f"raw/m{n}", "")
+    return store.create_case(case, f"m{n}", record, 2026).reference
+
+
+def test_references_have_no_gaps_under_concurrency(store: Store, clock: StatutoryClock) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        references = list(pool.map(lambda n: create(store, n, clock), range(40)))
+    assert sorted(references) == [f"CMP-2026-{n:06d}" for n in range(1, 41)]
+
+
+def test_optimistic_lock_refuses_a_stale_save(store: Store, clock: StatutoryClock) -> None:
+    reference = create(store, 1, clock)
+    first, second = store.load(reference), store.load(reference)
+    assert first is not None and second is not None
+    first.flag(datetime.now(UTC), "urgent", "vulnerable resident")
+    store.save(first)
+    second.flag(datetime.now(UTC), "other", "stale writer")
+    with pytest.raises(ConcurrentUpdate):
+        store.save(second)
+    loaded = store.load(reference)
+    assert loaded is not None and loaded.flags == {"urgent"}
+    assert [e.event for e in loaded.timeline].count("flagged") == 1
+
+
+def test_due_index_finds_open_cases_by_date_without_a_scan(store: Store, clock: StatutoryClock) -> None:
+    early = create(store, 1, clock, date(2026, 5, 22))  # acknowledge by 1 Jun
+    late = create(store, 2, clock, date(2026, 7, 1))  # acknowledge by 8 Jul
+    assert store.due_before("Example Homes", date(2026, 6, 2)) == [early]
+    assert set(store.due_before("Example Homes", date(2026, 12, 1))) == {early, late}
+    assert store.due_before("Other Landlord", date(2026, 12, 1)) == []
+    case = store.load(early)
+    assert case is not None
+    case.withdraw(datetime.now(UTC), "resident", "resolved")
+    store.save(case)
+    assert store.due_before("Example Homes", date(2026, 12, 1)) == [late]  # closed: off the index
+
+
+def test_cases_by_sender(store: Store, clock: StatutoryClock) -> None:
+    reference = create(store, 7, clock)
+    assert store.cases_for_sender("R7@Example.org") == [reference]
+    assert store.cases_for_sender("nobody@example.org") == []
+
+
+def test_rate_counter_counts_per_hour(store: Store) -> None:
+    at = datetime(2026, 5, 22, 9, 30, tzinfo=UTC)
+    assert [store.letters_sent_this_hour("a@example.org", at) for _ in range(3)] == [1, 2, 3]
+    assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 1

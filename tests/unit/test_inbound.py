@@ -1,0 +1,94 @@
+"""Classifying inbound mail: verdicts, reasons, authentication, attachments, hostile bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints.mail.inbound import parse
+from tests import mailfactory as mf
+from tests.corpus import hostile
+
+
+def test_a_new_complaint() -> None:
+    mail = parse(mf.message(attachments=[("photo.jpg", "image/jpeg", b"\xff\xd8\xff" * 10)]))
+    assert (mail.verdict, mail.sender, mail.subject) == ("complaint", "jane@example.org",
+                                                         "Damp in my flat")
+    assert "black mould" in mail.text
+    [a] = mail.attachments
+    assert (a.filename, a.content_type, a.size) == ("photo.jpg", "image/jpeg", 30)
+    assert mail.auth.aligned
+
+
+@pytest.mark.parametrize(("raw", "reference"), [
+    (mf.message(subject="Re: [CMP-2026-000042] We have received your complaint"), "CMP-2026-000042"),
+    (mf.message(to="complaints+CMP-2026-000043@landlord.example"), "CMP-2026-000043"),
+])
+def test_a_reference_makes_it_a_reply(raw: bytes, reference: str) -> None:
+    mail = parse(raw)
+    assert (mail.verdict, mail.reference) == ("reply", reference)
+
+
+@pytest.mark.parametrize(("headers", "subject", "reason"), [
+    ({"Auto-Submitted": "auto-replied"}, "Re: hello", "Auto-Submitted: auto-replied"),
+    ({"X-Autoreply": "yes"}, "hello", "X-Autoreply header"),
+    ({"Precedence": "bulk"}, "newsletter", "Precedence: bulk"),
+    ({"List-Id": "<tenants.example.org>"}, "digest", "mailing-list message"),
+    ({}, "Automatic reply: Damp", "automatic-reply subject"),
+    ({}, "Out of Office: back Monday", "automatic-reply subject"),
+])
+def test_automatic_mail(headers: dict[str, str], subject: str, reason: str) -> None:
+    mail = parse(mf.message(subject=subject, headers=headers))
+    assert mail.verdict == "auto_reply" and mail.reason.startswith(reason)
+
+
+def test_auto_response_suppress_alone_is_not_automatic() -> None:
+    mail = parse(mf.message(headers={"X-Auto-Response-Suppress": "All"}))
+    assert mail.verdict == "complaint" and mail.auto_response_suppress
+
+
+def test_auto_submitted_no_is_a_person() -> None:
+    assert parse(mf.message(headers={"Auto-Submitted": "no"})).verdict == "complaint"
+
+
+def test_bounce_beats_auto_reply_and_quotes_our_message() -> None:
+    letter = mf.message(subject="[CMP-2026-000007] We have received your complaint")
+    mail = parse(mf.bounce(letter))
+    assert mail.verdict == "bounce" and "delivery status" in mail.reason
+    assert "CMP-2026-000007" in mail.quoted
+
+
+def test_rejected_beats_everything() -> None:
+    raw = mf.message(subject="[CMP-2026-000001] x", headers={"Auto-Submitted": "auto-replied"},
+                     ses=b"X-SES-Virus-Verdict: FAIL\r\n")
+    assert parse(raw).verdict == "rejected"
+
+
+def test_only_the_topmost_receiving_server_header_counts() -> None:
+    forged = hostile()["forged-auth-below-ses"]
+    assert parse(forged).auth.dmarc == "fail"
+    other_server = b"Authentication-Results: mx.attacker.example; dmarc=pass\r\n" + \
+        mf.message(ses=b"")
+    assert parse(other_server).auth.dmarc == "none"
+
+
+def test_attachments_handled_sensibly() -> None:
+    corpus = hostile()
+    [tnef] = parse(corpus["winmail-dat"]).attachments
+    assert tnef.note and "TNEF" in tnef.note
+    forwarded = parse(corpus["forwarded-message"])
+    assert any(a.content_type == "message/rfc822" for a in forwarded.attachments)
+    [odd] = parse(corpus["path-traversal-filename"]).attachments
+    assert "/" not in odd.filename
+
+
+def test_html_only_mail_becomes_text_without_script() -> None:
+    mail = parse(hostile()["html-only-with-script"])
+    assert "heating & hot water are off" in mail.text and "alert" not in mail.text
+
+
+@pytest.mark.parametrize("name", sorted(hostile()))
+def test_hostile_bytes_never_raise_and_always_explain(name: str) -> None:
+    mail = parse(hostile()[name])
+    assert mail.verdict in {"complaint", "reply", "auto_reply", "bounce", "rejected"}
+    assert mail.reason
+    assert len(mail.subject) <= 998
