@@ -258,3 +258,14 @@ def test_hostile_messages_end_in_a_case_or_quarantine_with_a_reason(
     else:
         [entry] = store.quarantined()
         assert entry["reason"] == outcome.reason and raw_mail.get(entry["raw_key"]) == raw
+
+
+def test_a_bounce_without_a_from_still_finds_its_case(
+        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = deliver(mf.message())
+    raw = mf.bounce(outbox.letters()[0]).replace(
+        b"From: Mail Delivery Subsystem <mailer-daemon@example.org>\r\n", b"")
+    outcome = deliver(raw)
+    assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
+    case = store.load(created.reference)
+    assert case is not None and "letter-undelivered" in case.flags

@@ -92,7 +92,8 @@ class Mailroom:
         return Outcome("duplicate", reference, f"already handled: {earlier.get('outcome')}")
 
     def _route(self, delivery: Delivery, mail: InboundMail) -> Outcome:
-        if not mail.sender:
+        # A bounce often has no usable From: it is matched on what it quotes, below.
+        if not mail.sender and mail.verdict != "bounce":
             return self._quarantine(delivery, mail, "no sender address could be read")
         if mail.verdict == "rejected":
             return self._quarantine(delivery, mail, mail.reason)
