@@ -141,3 +141,22 @@ def test_stops_cleanly_on_sigint(stack: Stack) -> None:
     code, rest = stack.stop()
     assert code == 0 and "stopped" in rest
     assert not (stack.data_dir / "stack.json").exists()
+
+
+def test_crash_between_store_and_send_is_finished_by_the_retry(tmp_path: Path) -> None:
+    env = dict(os.environ, COMPLAINTS_CACHE_DIR=str(tmp_path / "cache"),
+               COMPLAINTS_LOCAL_FAULT="crash-before-send")
+    crashing = Stack(tmp_path / "local", env)
+    try:
+        crashing.send(strip_ses(mf.message(subject="Boiler broken")))
+        [case] = crashing.cli("list", "--json")
+        assert case["letters"] == {"receipt": "sent"}
+        assert len(crashing.letters()) == 1
+        log = (crashing.data_dir / "stack.log").read_text()
+        assert "attempt 1 failed" in log and "injected fault" in log
+        assert '"outcome": "duplicate"' in log  # the retry found the case and sent its letter
+        shown = crashing.cli("show", case["reference"], "--json")
+        assert [e["event"] for e in shown["timeline"]].count("receipt letter sent") == 1
+    finally:
+        code, _ = crashing.stop()
+        assert code == 0

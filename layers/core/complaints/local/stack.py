@@ -7,6 +7,10 @@
 - An SMTP sink that writes every letter we send to <data>/outbox/*.eml.
 - HTTP on 127.0.0.1:8080: the stack's status (the web form arrives with its own issue).
 
+Fault injection (local stack only): COMPLAINTS_LOCAL_FAULT=crash-before-send makes the first
+letter of the stack's life fail after its case is stored, as a Lambda dying between the two
+would; the stack then retries the invocation the way Lambda does.
+
 Local verdicts: a message carrying the EICAR test string gets a virus FAIL and one carrying
 GTUBE a spam FAIL, as real scanners do. SPF passes for loopback clients; DMARC passes when the
 From domain matches the envelope sender's, so staff mail is "authenticated" only when it says
@@ -40,6 +44,19 @@ MAX_MESSAGE = 40 * 1024 * 1024  # SES's limit for received mail, headers include
 
 class StackError(RuntimeError):
     """The local stack could not start."""
+
+
+class CrashBeforeFirstSend:
+    """Wraps a sender: the first send raises, as if the process died just before it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.crashed = inner, False
+
+    def send(self, message: Any) -> str:
+        if not self.crashed:
+            self.crashed = True
+            raise RuntimeError("injected fault: crash after the case was stored, before sending")
+        return str(self.inner.send(message))
 
 
 class LocalContext:
@@ -281,6 +298,9 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
 
         settings.cache_clear()
         bootstrap.store().create_table()
+        if os.environ.get("COMPLAINTS_LOCAL_FAULT") == "crash-before-send":
+            room = bootstrap.mailroom()
+            room.sender = CrashBeforeFirstSend(room.sender)
         s = settings()
         log_path = data_dir / "stack.log"
 
