@@ -18,6 +18,7 @@ import pytest
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
+from complaints.local.stack import CrashBeforeFirstSend
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from tests import mailfactory as mf
@@ -145,27 +146,15 @@ def test_same_delivery_three_times_is_one_case_and_one_letter(
     assert store.cases_for_sender("jane@example.org") == [outcomes[0].reference]
 
 
-class CrashOnce:
-    """The process dies after the case is stored, before the letter leaves."""
-
-    def __init__(self, inner: SmtpSender) -> None:
-        self.inner, self.crashed = inner, False
-
-    def send(self, message: EmailMessage) -> str:
-        if not self.crashed:
-            self.crashed = True
-            raise RuntimeError("injected crash between store and send")
-        return self.inner.send(message)
-
-
 def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
         store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
-    room = Mailroom(store, raw_mail, CrashOnce(SmtpSender("127.0.0.1", outbox.port)), clock,
-                    MAIL_CONFIG)
+    # the same fault the local stack injects with COMPLAINTS_LOCAL_FAULT=crash-before-send
+    room = Mailroom(store, raw_mail, CrashBeforeFirstSend(SmtpSender("127.0.0.1", outbox.port)),
+                    clock, MAIL_CONFIG)
     raw_key = raw_mail.key_for("ses-crash")
     raw_mail.put(raw_key, mf.message())
     delivery = Delivery("ses-crash", raw_key, datetime.now(UTC))
-    with pytest.raises(RuntimeError, match="injected crash"):
+    with pytest.raises(RuntimeError, match="injected fault"):
         room.receive(delivery)
     assert outbox.letters() == []
     [reference] = store.cases_for_sender("jane@example.org")
