@@ -159,8 +159,9 @@ class Store:
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
         except TransactWriteError as exc:
-            if inbound_key is not None and self.inbound(inbound_key) is not None:
-                raise DuplicateDelivery(self.inbound(inbound_key) or {}) from None
+            earlier = self.inbound(inbound_key) if inbound_key is not None else None
+            if earlier is not None:
+                raise DuplicateDelivery(earlier) from None
             if _cancelled_by_condition(exc):
                 raise ConcurrentUpdate(f"{complaint.reference} changed meanwhile") from None
             raise StoreError(f"saving {complaint.reference} failed: {exc}") from exc

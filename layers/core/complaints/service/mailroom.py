@@ -167,12 +167,12 @@ class Mailroom:
     def _append(self, delivery: Delivery, mail: InboundMail, case: Complaint, event: str,
                 detail: str) -> Outcome:
         record = self._message_record(delivery, mail)
+        # Robots' mail is recorded by the system; people's under their own name.
+        robot = mail.verdict in ("bounce", "auto_reply")
+        actor = SYSTEM if robot else RESIDENT if mail.sender == case.resident else mail.sender
         for _ in range(5):  # optimistic lock: reload and re-apply on a concurrent change
-            actor = RESIDENT if case.is_party(mail.sender) and mail.sender == case.resident \
-                else mail.sender
             at = self.now()
-            case.record(at, actor if mail.verdict in ("reply", "complaint") else SYSTEM,
-                        event, detail)
+            case.record(at, actor, event, detail)
             if mail.verdict == "bounce":
                 case.flag(at, "letter-undelivered", "a bounce came back: check the resident's "
                           "address and send the letter another way")
