@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m complaints.adapters.bank_holidays layers/core/complaints/data
 	$(BIN)/python -m compileall -q layers/core/complaints
 	touch $@
 
@@ -69,7 +70,9 @@ bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python benchmarks/bench_inbound.py
 
 # sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
-build: $(TOOLS_STAMP)
+build: $(STAMP) $(TOOLS_STAMP)
+	@# the bank-holiday table for the layer: its first invocation need not import `holidays`
+	$(BIN)/python -m complaints.adapters.bank_holidays layers/core/complaints/data
 	PYENV_VERSION=3.12.1:3.11.7 PATH="$$(pyenv root 2>/dev/null)/shims:$$PATH" \
 		$(TOOLS)/bin/sam build --template template.yaml
 

@@ -1,9 +1,12 @@
 """UK bank holidays per nation, from the `holidays` package, behind a small disk cache.
 
-`import holidays` loads every country it knows (~0.25 s here), which would double the cold start
-of a pure command. The cache holds the package's answers for a wide span of years, keyed on the
-installed package's files (path, size, mtime), so an upgrade of `holidays` (a newly proclaimed
-holiday, say) is picked up at once.
+`import holidays` loads every country it knows (~0.25 s and ~250 MB here): a pure command's
+cold start, or a Lambda's first invocation, should not pay that. The table of the package's
+answers for every year it knows is keyed on a hash of the installed package's UK files, so an
+upgrade of `holidays` (a newly proclaimed holiday, say) is picked up at once. It is looked for in
+a read-only copy bundled into the package by the build (`python -m
+complaints.adapters.bank_holidays DIR`, run by make), then in the writable cache directory, and
+only then computed from the package.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ SUBDIVISIONS: Final = {
 # The years the `holidays` package knows for the UK (UnitedKingdom.start_year..end_year); the
 # cache holds them all, so the package is imported only to fill the cache.
 SUPPORTED_YEARS: Final = range(1872, 2101)
+BUNDLED_DIR: Final = Path(__file__).resolve().parent.parent / "data"
 
 
 def from_package(nation: str, years: range) -> dict[date, str]:
@@ -38,19 +42,45 @@ def from_package(nation: str, years: range) -> dict[date, str]:
     return {d: str(name) for d, name in table.items()}
 
 
-def _package_fingerprint() -> str | None:
+def package_fingerprint() -> str | None:
+    """A hash of the installed package's version and UK rules (found without importing it)."""
     spec = importlib.util.find_spec("holidays")
     if spec is None or spec.origin is None:
         return None
     root = Path(spec.origin).parent
-    parts = []
+    digest = hashlib.sha256()
     for rel in ("version.py", "countries/united_kingdom.py"):
         try:
-            st = (root / rel).stat()
+            digest.update((root / rel).read_bytes())
         except OSError:
             return None
-        parts.append(f"{root / rel}:{st.st_size}:{st.st_mtime_ns}")
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return digest.hexdigest()[:16]
+
+
+def table_name(fingerprint: str) -> str:
+    return f"bank-holidays-{fingerprint}.json"
+
+
+def compute_table() -> dict[str, dict[str, list[Any]]]:
+    raw: dict[str, dict[str, list[Any]]] = {}
+    for nation in SUBDIVISIONS:
+        table = sorted(from_package(nation, SUPPORTED_YEARS).items())
+        raw[nation] = {"ordinals": [d.toordinal() for d, _ in table],
+                       "names": [name for _, name in table]}
+    return raw
+
+
+def write_bundle(directory: Path) -> Path:
+    """Write the table for the installed `holidays` into ``directory`` (the build's copy)."""
+    fingerprint = package_fingerprint()
+    if fingerprint is None:
+        raise RuntimeError("the holidays package is not installed")
+    path = directory / table_name(fingerprint)
+    if _read(path) is None:
+        for stale in directory.glob("bank-holidays-*.json"):
+            stale.unlink()
+        _write(path, compute_table())
+    return path
 
 
 class CachedBankHolidays:
@@ -62,8 +92,8 @@ class CachedBankHolidays:
 
     supported_years = SUPPORTED_YEARS
 
-    def __init__(self, cache_dir: Path | None) -> None:
-        self._cache_dir = cache_dir
+    def __init__(self, cache_dir: Path | None, bundled_dir: Path | None = BUNDLED_DIR) -> None:
+        self._cache_dir, self._bundled_dir = cache_dir, bundled_dir
         self._tables: dict[str, tuple[list[int], list[str]]] | None = None
 
     def __call__(self, nation: str, years: range) -> Mapping[date, str]:
@@ -80,24 +110,18 @@ class CachedBankHolidays:
 
     def _load(self) -> dict[str, tuple[list[int], list[str]]]:
         if self._tables is None:
-            path = self._path()
-            raw = _read(path) if path is not None else None
+            fingerprint = package_fingerprint()
+            name = table_name(fingerprint) if fingerprint else None
+            raw = None
+            for directory in (self._bundled_dir, self._cache_dir):
+                if raw is None and directory is not None and name is not None:
+                    raw = _read(directory / name)
             if raw is None:
-                raw = {}
-                for nation in SUBDIVISIONS:
-                    table = sorted(from_package(nation, SUPPORTED_YEARS).items())
-                    raw[nation] = {"ordinals": [d.toordinal() for d, _ in table],
-                                   "names": [name for _, name in table]}
-                if path is not None:
-                    _write(path, raw)
+                raw = compute_table()
+                if self._cache_dir is not None and name is not None:
+                    _write(self._cache_dir / name, raw)
             self._tables = {n: (t["ordinals"], t["names"]) for n, t in raw.items()}
         return self._tables
-
-    def _path(self) -> Path | None:
-        fingerprint = _package_fingerprint()
-        if self._cache_dir is None or fingerprint is None:
-            return None
-        return self._cache_dir / f"bank-holidays-v2-{fingerprint}.json"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -124,6 +148,13 @@ def _write(path: Path, data: Mapping[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bank-holidays-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, separators=(",", ":"))
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a Lambda layer's reader is another user
         os.replace(tmp, path)
     except OSError:
         pass
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(write_bundle(Path(sys.argv[1]) if len(sys.argv) > 1 else BUNDLED_DIR))

@@ -118,7 +118,7 @@ def parse(raw: bytes) -> InboundMail:
     sender_name, sender = parseaddr(headers.first("From"))
     sender = sender.strip().lower() if "@" in sender else ""
     subject = _subject(message, raw, notes)
-    text, attachments = _body(raw, message, notes)
+    text, attachments = _body(message, notes)
     recipients = tuple(
         addr.lower() for _, addr in getaddresses(
             headers.all("To") + headers.all("Cc") + headers.all("Delivered-To")
@@ -221,12 +221,12 @@ def _subject(message: Message, raw: bytes, notes: list[str]) -> str:
     return subject
 
 
-def _body(raw: bytes, message: Message, notes: list[str]) -> tuple[str, tuple[Attachment, ...]]:
+def _body(message: Message, notes: list[str]) -> tuple[str, tuple[Attachment, ...]]:
     """Text and attachments through mail-parser; stdlib walking if mail-parser gives up."""
     try:
         import mailparser
 
-        parsed = mailparser.parse_from_bytes(raw)
+        parsed = mailparser.MailParser(message)  # the message parsed once, for both passes
         text = "\n".join(parsed.text_plain) or _strip_html("\n".join(parsed.text_html))
         attachments = [_from_mailparser(a, notes) for a in parsed.attachments]
         attachments += _forwarded(message)  # mail-parser flattens these into the text
