@@ -26,14 +26,14 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import mailfactory as mf
-from tests.conftest import MAIL_CONFIG, Outbox, free_port
+from tests.conftest import MAIL_CONFIG, Outbox
 
 from complaints.adapters.bank_holidays import CachedBankHolidays
 from complaints.adapters.preset_files import PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
-from complaints.local.stack import find_dynamodb_jar, wait_for_port
+from complaints.local.stack import find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ from complaints.adapters.preset_files import BUILTIN_DIR, PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
-from complaints.local.stack import OutboxSink, find_dynamodb_jar, wait_for_port
+from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import MailConfig, Mailroom
 
@@ -67,12 +66,6 @@ def seeds_dir() -> Path:
 
 
 # --- issue 4: real DynamoDB Local, a real SMTP sink, the mailroom wired to them -------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
+from complaints.local.stack import free_port
 from tests import mailfactory as mf
-from tests.conftest import free_port
 
 BIN = Path(sys.executable).parent / "complaints"
 

@@ -33,8 +33,8 @@ def store() -> Store:
     from complaints.adapters.store import Store
 
     s = settings()
-    endpoint = s.dynamodb_endpoint or s.stack().get("dynamodb")
-    return Store(s.stack().get("table", s.table), s.region, endpoint)
+    stack = s.stack()
+    return Store(stack.get("table", s.table), s.region, s.dynamodb_endpoint or stack.get("dynamodb"))
 
 
 @functools.cache

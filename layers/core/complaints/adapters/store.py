@@ -36,7 +36,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from complaints.domain.case import Complaint, Event, Status
+from complaints.domain.case import Complaint, Event, Status, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
 
 _EVENT_WIDTH = 6
@@ -177,7 +177,7 @@ class Store:
             item.GSI1PK = f"DUE#{complaint.landlord}"
             item.GSI1SK = f"{due.isoformat()}#{complaint.reference}"
         item.GSI2PK = f"SENDER#{complaint.resident}"
-        item.GSI2SK = f"{_utc(complaint.received_at)}#{complaint.reference}"
+        item.GSI2SK = f"{utc_text(complaint.received_at)}#{complaint.reference}"
         tx.save(item)
         for index in range(complaint.saved_events, len(complaint.timeline)):
             event = complaint.timeline[index]
@@ -187,14 +187,14 @@ class Store:
 
     def _put_message(self, tx: TransactWrite, reference: str, message: MessageRecord) -> None:
         data = {
-            "direction": message.direction, "key": message.key, "at": _utc(message.at),
+            "direction": message.direction, "key": message.key, "at": utc_text(message.at),
             "from": message.sender, "to": list(message.recipients), "subject": message.subject,
             "raw_key": message.raw_key, "message_id": message.message_id,
             "verdict": message.verdict,
             "attachments": [{k: v for k, v in a.items() if k != "payload"}
                             for a in message.attachments],
         }
-        sk = f"MSG#{_utc(message.at)}#{message.key}"
+        sk = f"MSG#{utc_text(message.at)}#{message.key}"
         tx.save(self.Item(f"CASE#{reference}", sk, data=json.dumps(data)))
         for n, attachment in enumerate(message.attachments):
             tx.save(self.Item(f"CASE#{reference}", f"ATT#{message.key}#{n:03d}",
@@ -262,8 +262,8 @@ class Store:
         """Keep a message that is not a case; False if this delivery was already handled."""
         try:
             with TransactWrite(connection=self._connection) as tx:
-                tx.save(self.Item("QUARANTINE", f"{_utc(entry.at)}#{entry.key}",
-                                  data=json.dumps({"key": entry.key, "at": _utc(entry.at),
+                tx.save(self.Item("QUARANTINE", f"{utc_text(entry.at)}#{entry.key}",
+                                  data=json.dumps({"key": entry.key, "at": utc_text(entry.at),
                                                    "reason": entry.reason,
                                                    "raw_key": entry.raw_key,
                                                    "from": entry.sender,
@@ -356,12 +356,12 @@ def _case_data(c: Complaint) -> dict[str, Any]:
     return {
         "reference": c.reference, "landlord": c.landlord, "policy": c.policy, "nation": c.nation,
         "resident": c.resident, "resident_name": c.resident_name, "subject": c.subject,
-        "received_at": _utc(c.received_at), "received_on": c.received_on.isoformat(),
+        "received_at": utc_text(c.received_at), "received_on": c.received_on.isoformat(),
         "source_message": c.source_message, "stage": c.stage, "status": c.status.value,
         "deadlines": c.deadlines.to_json() if c.deadlines else None,
-        "deadlines_acknowledged": _day(c.deadlines.acknowledged) if c.deadlines else None,
-        "stage_received_on": _day(c.stage_received_on),
-        "acknowledged_on": _day(c.acknowledged_on),
+        "deadlines_acknowledged": iso_day(c.deadlines.acknowledged) if c.deadlines else None,
+        "stage_received_on": iso_day(c.stage_received_on),
+        "acknowledged_on": iso_day(c.acknowledged_on),
         "parties": sorted(c.parties), "flags": sorted(c.flags), "letters": c.letters,
     }
 
@@ -404,11 +404,3 @@ def _next_due(c: Complaint) -> date | None:
 
 def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
-
-
-def _day(d: date | None) -> str | None:
-    return d.isoformat() if d else None
-
-
-def _utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -63,7 +63,7 @@ class Event:
     detail: str
 
     def to_json(self) -> dict[str, str]:
-        return {"at": _utc(self.at), "actor": self.actor, "event": self.event,
+        return {"at": utc_text(self.at), "actor": self.actor, "event": self.event,
                 "detail": self.detail}
 
 
@@ -125,7 +125,7 @@ class Complaint:
         d = self.deadlines
         self.record(at, SYSTEM, "deadlines set",
                     f"stage {self.stage} under {self.policy}: acknowledge by "
-                    f"{_day(d.acknowledge_by)}, respond by {_day(d.respond_by)}"
+                    f"{iso_day(d.acknowledge_by)}, respond by {iso_day(d.respond_by)}"
                     f"{' (provisional until acknowledged)' if d.provisional else ''}")
 
     def acknowledge(self, on: date, at: datetime, actor: str, rule: DeadlineRule,
@@ -139,7 +139,7 @@ class Complaint:
         self.acknowledged_on = on
         self.deadlines = rule(self.stage, received, on)
         self.record(at, SYSTEM, "deadlines recomputed",
-                    f"respond by {_day(self.deadlines.respond_by)} counted from the "
+                    f"respond by {iso_day(self.deadlines.respond_by)} counted from the "
                     f"acknowledgement on {on}")
 
     def respond(self, at: datetime, actor: str, final_stage: int) -> None:
@@ -178,9 +178,9 @@ class Complaint:
             "landlord": self.landlord,
             "resident": self.resident,
             "subject": self.subject,
-            "received_at": _utc(self.received_at),
+            "received_at": utc_text(self.received_at),
             "received_on": self.received_on.isoformat(),
-            "acknowledged_on": _day(self.acknowledged_on),
+            "acknowledged_on": iso_day(self.acknowledged_on),
             "deadlines": self.deadlines.to_json() if self.deadlines else {},
             "flags": sorted(self.flags),
             "letters": dict(sorted(self.letters.items())),
@@ -191,9 +191,10 @@ class Complaint:
         return out
 
 
-def _day(d: date | None) -> str | None:
+def iso_day(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _utc(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+def utc_text(at: datetime) -> str:
+    """An instant as stored and shown everywhere: UTC, ISO-8601, with Z."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")

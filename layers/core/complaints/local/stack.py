@@ -267,7 +267,7 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
 
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    outbox_port = _free_port()
+    outbox_port = free_port()
     stack = {
         "dynamodb": f"http://127.0.0.1:{db_port}",
         "table": "complaints",
@@ -342,7 +342,7 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
     return 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

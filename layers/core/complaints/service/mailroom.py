@@ -23,7 +23,7 @@ from complaints.adapters.store import (
     Store,
 )
 from complaints.domain.calendar import receipt_date
-from complaints.domain.case import RESIDENT, SYSTEM, Complaint
+from complaints.domain.case import RESIDENT, SYSTEM, Complaint, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.policy import Policy
 from complaints.mail import letters
@@ -200,7 +200,7 @@ class Mailroom:
         )
         how = "back-dated by staff: it reached us another way" if delivery.back_dated else "email"
         case.record(at, RESIDENT, "received",
-                    f"by {how} from {mail.sender} at {_utc(delivery.received_at)}, counted as "
+                    f"by {how} from {mail.sender} at {utc_text(delivery.received_at)}, counted as "
                     f"received on {received_on:%a %d %b %Y} (London); subject "
                     f"{mail.subject[:120]!r}; {len(mail.attachments)} attachment(s)")
         if why:
@@ -251,8 +251,9 @@ class Mailroom:
         d = case.deadlines
         assert d is not None
         case.record(at, SYSTEM, "receipt letter sent",
-                    f"to {case.resident}: acknowledge by {_day(d.acknowledge_by)}, respond by "
-                    f"{_day(d.respond_by)}{' (provisional)' if d.provisional else ''}")
+                    f"to {case.resident}: acknowledge by {iso_day(d.acknowledge_by) or '-'}, "
+                    f"respond by {iso_day(d.respond_by)}"
+                    f"{' (provisional)' if d.provisional else ''}")
         record = MessageRecord("out", f"receipt-{case.reference}", at,
                                self.config.complaints_address, (case.resident,),
                                str(message["Subject"]), "", message_id, "receipt")
@@ -339,14 +340,6 @@ def base_address(address: str) -> str:
     """complaints+CMP-2026-000001@landlord.example -> complaints@landlord.example"""
     local, _, domain = address.lower().partition("@")
     return f"{local.split('+')[0]}@{domain}"
-
-
-def _day(d: date | None) -> str:
-    return d.isoformat() if d else "-"
-
-
-def _utc(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 __all__ = ["Delivery", "MailConfig", "Mailroom", "Outcome", "find_reference"]
