@@ -7,8 +7,21 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 SES_PASS = (b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: PASS\r\n"
-            b"Authentication-Results: amazonses.com; spf=pass smtp.mailfrom=x; dkim=pass; "
-            b"dmarc=pass header.from=x\r\n")
+            b"Authentication-Results: amazonses.com; spf=pass smtp.mailfrom={domain}; "
+            b"dkim=pass header.i=@{domain}; dmarc=pass header.from={domain}\r\n")
+
+
+def ses_headers(domain: str, dmarc: str = "pass", spam: str = "PASS", virus: str = "PASS",
+                header_from: str | None = None) -> bytes:
+    """What SES writes above a stored message: its verdicts for ``domain``."""
+    return (f"X-SES-Spam-Verdict: {spam}\r\nX-SES-Virus-Verdict: {virus}\r\n"
+            f"Authentication-Results: amazonses.com; spf={dmarc} smtp.mailfrom={domain}; "
+            f"dkim={dmarc} header.i=@{domain}; dmarc={dmarc} header.from={header_from or domain}\r\n"
+            ).encode()
+
+
+def _domain_of(sender: str) -> str:
+    return sender.rpartition("@")[2].rstrip(">").strip().lower() or "example.org"
 
 
 def message(sender: str = "Jane Resident <jane@example.org>", subject: str = "Damp in my flat",
@@ -27,6 +40,8 @@ def message(sender: str = "Jane Resident <jane@example.org>", subject: str = "Da
     for filename, ctype, payload in attachments:
         maintype, _, subtype = ctype.partition("/")
         m.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
+    if ses is SES_PASS:  # the receiving server's verdicts, for the sender's own domain
+        ses = ses_headers(_domain_of(sender))
     return ses + m.as_bytes()
 
 
@@ -51,7 +66,7 @@ def reply(to_letter: bytes, sender: str = "Jane Resident <jane@example.org>",
 def bounce(to_letter: bytes) -> bytes:
     original = _headers(to_letter)
     boundary = "BOUNDARY42"
-    return SES_PASS + (
+    return ses_headers("example.org") + (
         "From: Mail Delivery Subsystem <mailer-daemon@example.org>\r\n"
         "To: complaints@landlord.example\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\n"

@@ -35,10 +35,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: Outbox
         monkeypatch.setenv(key, value)
     for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.clock, bootstrap.presets):
         cached.cache_clear()
-    from complaints.handlers import inbound_email
 
-    inbound_email._receive.cache_clear()
-    inbound_email._idempotency.cache_clear()
     bootstrap.store().create_table()
     # moto stands in for S3 only; DynamoDB calls go through to DynamoDB Local
     with mock_aws(config={"core": {"passthrough": {"services": ["dynamodb"]}}}):
@@ -48,8 +45,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: Outbox
         yield s3
     for cached in (settings, bootstrap.store, bootstrap.mailroom):
         cached.cache_clear()
-    inbound_email._receive.cache_clear()
-    inbound_email._idempotency.cache_clear()
 
 
 def ses_event(message_id: str) -> dict[str, Any]:

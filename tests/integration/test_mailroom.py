@@ -35,6 +35,12 @@ def text_of(raw: bytes) -> str:
     return str(body.get_content())
 
 
+def letter_statuses(store: Store, reference: str) -> dict[str, str]:
+    case = store.load(reference)
+    assert case is not None
+    return {x.kind: x.status.value for x in case.letters.values()}
+
+
 def events(store: Store, reference: str) -> list[tuple[str, str]]:
     case = store.load(reference)
     assert case is not None
@@ -54,7 +60,7 @@ def test_a_complaint_opens_a_case_and_gets_a_receipt_letter(
     assert case.deadlines is not None
     assert (case.deadlines.acknowledge_by, case.deadlines.respond_by) == (
         date(2026, 6, 1), date(2026, 6, 15))
-    assert case.letters == {"receipt": "sent"}
+    assert letter_statuses(store, outcome.reference) == {"receipt": "sent"}
     [sent] = outbox.letters()
     m = letter(sent)
     assert m["To"].addresses[0].addr_spec == "jane@example.org"
@@ -121,8 +127,9 @@ def test_out_of_office_is_recorded_and_not_answered(
     created = deliver(mf.message())
     outcome = deliver(mf.out_of_office(outbox.letters()[0]))
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
-    assert ("automatic reply", "Auto-Submitted: auto-replied; recorded, not answered") in \
-        events(store, created.reference)
+    assert any(e == "automatic reply" and d.startswith("Auto-Submitted: auto-replied from "
+                                                        "jane@example.org")
+               for e, d in events(store, created.reference))
     assert len(outbox.letters()) == 1
 
 
@@ -159,14 +166,14 @@ def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
     assert outbox.letters() == []
     [reference] = store.cases_for_sender("jane@example.org")
     case = store.load(reference)
-    assert case is not None and case.letters == {"receipt": "pending"}
+    assert case is not None and letter_statuses(store, reference) == {"receipt": "sending"}
     again = room.receive(delivery)  # Lambda's retry
     assert (again.outcome, again.reference) == ("duplicate", reference)
     assert len(outbox.letters()) == 1
     room.receive(delivery)  # and a third delivery sends nothing more
     assert len(outbox.letters()) == 1
     case = store.load(reference)
-    assert case is not None and case.letters == {"receipt": "sent"}
+    assert case is not None and letter_statuses(store, reference) == {"receipt": "sent"}
 
 
 def test_virus_verdict_is_quarantined_with_the_raw_kept(
@@ -200,14 +207,15 @@ def test_loop_guard_holds_letters_past_the_hourly_limit(
     assert all(o.outcome == "created" for o in outcomes)
     assert len(outbox.letters()) == MAIL_CONFIG.letters_per_hour
     held = store.load(outcomes[-1].reference)
-    assert held is not None and held.letters == {"receipt": "held"} and "letter-held" in held.flags
+    assert held is not None and "letter-held" in held.flags
+    assert letter_statuses(store, held.reference) == {"receipt": "held"}
 
 
 def test_no_reply_senders_get_a_case_but_no_letter(
         deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
     outcome = deliver(mf.message(sender="noreply@portal.example"))
     case = store.load(outcome.reference)
-    assert case is not None and case.letters == {"receipt": "held"}
+    assert case is not None and letter_statuses(store, case.reference) == {"receipt": "held"}
     assert outbox.letters() == []
 
 
@@ -226,7 +234,7 @@ def test_staff_from_an_authenticated_domain_may_add_to_a_case(
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
     # the same words from a domain that failed DMARC open a new case instead
     forged = mf.message(sender="Sam Officer <sam@landlord.example>", subject=f"Re: {created.reference}",
-                        ses=b"Authentication-Results: amazonses.com; spf=fail; dkim=fail; dmarc=fail\r\n")
+                        ses=mf.ses_headers("landlord.example", dmarc="fail"))
     assert deliver(forged).outcome == "created"
 
 

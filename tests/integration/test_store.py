@@ -67,7 +67,16 @@ def test_cases_by_sender(store: Store, clock: StatutoryClock) -> None:
     assert store.cases_for_sender("nobody@example.org") == []
 
 
-def test_rate_counter_counts_per_hour(store: Store) -> None:
+def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
+        store: Store, clock: StatutoryClock) -> None:
     at = datetime(2026, 5, 22, 9, 30, tzinfo=UTC)
-    assert [store.letters_sent_this_hour("a@example.org", at) for _ in range(3)] == [1, 2, 3]
-    assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 1
+    reference = create(store, 1, clock)
+    assert store.letters_sent_this_hour("a@example.org", at) == 0  # reading counts nothing
+    assert store.letters_sent_this_hour("a@example.org", at) == 0
+    for n in range(3):  # each save that records a letter as sent counts one
+        case = store.load(reference)
+        assert case is not None
+        case.record(at, "system", "receipt letter sent", f"letter {n}")
+        store.save(case, letter_sent_to=("A@example.org", at))
+    assert store.letters_sent_this_hour("a@example.org", at) == 3
+    assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0

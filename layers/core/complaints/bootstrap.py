@@ -69,6 +69,6 @@ def mailroom() -> Mailroom:
         landlord=s.landlord, complaints_address=s.complaints_address,
         staff_domains=s.staff_domains, default_policy=s.default_policy,
         scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
-        letters_per_hour=s.letters_per_hour,
+        letters_per_hour=s.letters_per_hour, team_address=s.team_address,
     )
     return Mailroom(store(), raw, sender, clock(), config)

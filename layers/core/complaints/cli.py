@@ -279,15 +279,13 @@ def _ingest(args: argparse.Namespace) -> int:
     from datetime import UTC
 
     from complaints.bootstrap import mailroom
-    from complaints.mail.inbound import parse
     from complaints.service.mailroom import Delivery
 
     raw = Path(args.file).read_bytes()
     room = mailroom()
-    # The same message ingested twice is one delivery: key on its Message-ID, else its bytes.
-    message_id = parse(raw).message_id
-    key = "ingest-" + hashlib.sha256((message_id or "").encode() if message_id
-                                     else raw).hexdigest()[:32]
+    # This delivery's own id is a hash of the bytes; the mailroom keys idempotency on the
+    # message's Message-ID and sender where it has them, as for mail from SES.
+    key = "ingest-" + hashlib.sha256(raw).hexdigest()[:32]
     raw_key = room.raw_mail.key_for(key)
     room.raw_mail.put(raw_key, raw)
     received = args.received or datetime.now(UTC)

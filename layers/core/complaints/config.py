@@ -30,6 +30,8 @@ class Settings:
     # COMPLAINTS_MAILBOX_POLICIES="scotland@landlord.example=spso-mchp,...": policy per mailbox
     mailbox_policies: dict[str, str] = field(default_factory=dict)
     letters_per_hour: int = 5  # COMPLAINTS_LETTERS_PER_HOUR: to one address (loop guard)
+    # COMPLAINTS_TEAM_ADDRESS: staff are told here of quarantined mail that may be a complaint
+    team_address: str = "complaints-team@landlord.example"
     # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
     # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
     region: str = "eu-west-2"  # AWS_REGION
@@ -75,6 +77,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             (item.partition("=") for item in environ.get("COMPLAINTS_MAILBOX_POLICIES", "").split(","))
             if k.strip() and v.strip()),
         letters_per_hour=int(environ.get("COMPLAINTS_LETTERS_PER_HOUR") or 5),
+        team_address=(environ.get("COMPLAINTS_TEAM_ADDRESS") or "complaints-team@" + (
+            environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]
+        ).lower(),
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "eu-west-2",
         table=environ.get("COMPLAINTS_TABLE") or "complaints",
         dynamodb_endpoint=environ.get("COMPLAINTS_DYNAMODB_ENDPOINT") or None,

@@ -42,8 +42,16 @@ class S3RawMail:
             raise RawMailError(f"s3://{self.bucket}/{key}: {exc}") from exc
 
     def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None:
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
-                            ServerSideEncryption="AES256")
+        """Create-only (the bucket refuses overwrites by this function): an object already
+        there is this same copy from an earlier try."""
+        try:
+            self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                                ServerSideEncryption="AES256", IfNoneMatch="*")
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return
+            raise RawMailError(f"s3://{self.bucket}/{key}: {exc}") from exc
 
 
 class DirectoryRawMail:
@@ -68,7 +76,10 @@ class DirectoryRawMail:
             raise RawMailError(f"{key}: {exc}") from exc
 
     def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None:
+        """Create-only, like the bucket: evidence once written is never replaced."""
         path = self._path(key)
+        if path.exists():
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)

@@ -3,13 +3,13 @@
 Items (PK / SK):
   CASE#ref / CASE                   the complaint (optimistic lock on `version`)
   CASE#ref / EVENT#<n>              a timeline event (n = position, zero-padded)
-  CASE#ref / MSG#<at>#<key>         a message in or out, with its raw-mail key
-  CASE#ref / ATT#<key>#<n>          an attachment of that message
+  CASE#ref / MSG#<at>#<key>         a message in or out: raw-mail key, text, attachments listed
   COUNTER#landlord#year / COUNTER   the last reference number issued that year
   INBOUND#<key> / INBOUND           which case (or quarantine) a delivered message went to
-  MSGID#<message-id> / MSGID        the case a message we sent belongs to (reply threading)
+  MSGID#<message-id> / MSGID        the case a letter we sent belongs to (replies, bounces)
   QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
-  RATE#<address>#<hour> / RATE      letters sent to one address in one hour (loop guard)
+  RATE#<address>#<hour> / RATE      letters sent to one address in one hour (loop guard),
+                                    counted in the transaction that records a letter as sent
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
 GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
 The Powertools idempotency records share the table under PK "IDEMPOTENCY".
@@ -36,10 +36,16 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from complaints.domain.case import Complaint, Event, Status, iso_day, utc_text
+from complaints.domain.case import Complaint, Event, Letter, Status, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
 
 _EVENT_WIDTH = 6
+# DynamoDB refuses a transaction of more than 100 items; every write here stays well inside.
+MAX_TRANSACTION_ITEMS = 100
+# Whole-request failures that another try may get past (DynamoDB's own words).
+_RETRYABLE = frozenset({"TransactionConflictException", "ThrottlingException",
+                        "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+                        "TransactionInProgressException", "InternalServerError"})
 
 
 class StoreError(RuntimeError):
@@ -47,7 +53,11 @@ class StoreError(RuntimeError):
 
 
 class ConcurrentUpdate(StoreError):
-    """Someone else saved the complaint first (optimistic lock)."""
+    """Someone else saved the complaint first (optimistic lock): reload and apply again."""
+
+
+class Contention(StoreError):
+    """A conflicting transaction or throttling: the same write may succeed after a pause."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class MessageRecord:
     message_id: str
     verdict: str = ""
     attachments: tuple[dict[str, Any], ...] = ()
+    text: str = ""  # the body text (bounded by the parser); the raw message keeps all
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,7 @@ class Quarantined:
     raw_key: str
     sender: str
     subject: str
+    review: bool = False  # may be a person's complaint: staff are told
 
 
 class Store:
@@ -100,7 +112,7 @@ class Store:
     # --- references and new cases --------------------------------------------------------
 
     def create_case(self, complaint: Complaint, inbound_key: str, message: MessageRecord,
-                    year: int) -> Complaint:
+                    year: int, rng: Any = None) -> Complaint:
         """Give the complaint the next reference and store it with its first message.
 
         One transaction bumps the year's counter (conditional on its old value), puts the case
@@ -108,7 +120,7 @@ class Store:
         none, so references have no gaps and a redelivery finds the case.
         """
         counter_pk = f"COUNTER#{complaint.landlord}#{year}"
-        for _ in range(25):
+        for attempt in range(25):
             current = self._counters.get(counter_pk)
             if current is None:
                 current = self._counter(counter_pk)
@@ -124,18 +136,24 @@ class Store:
                                                        "outcome": "created"})),
                             condition=self.Item.PK.does_not_exist())
                     self._put_message(tx, complaint.reference, message)
+                    self._put_letter_ids(tx, complaint)
+                    _check_size(tx)
                 self._counters[counter_pk] = current + 1
                 complaint.version = 1
                 complaint.saved_events = len(complaint.timeline)
+                complaint.indexed_message_ids = complaint.sent_message_ids()
                 return complaint
             except TransactWriteError as exc:
                 existing = self.inbound(inbound_key)
                 if existing is not None:
                     raise DuplicateDelivery(existing) from None
-                if not _cancelled_by_condition(exc):
+                if _cancelled_by_condition(exc):
+                    self._counters.pop(counter_pk, None)  # another case took it: read it again
+                elif _retryable(exc):
+                    backoff(attempt, rng)
+                else:
                     raise StoreError(f"creating a case failed: {exc}") from exc
-                self._counters.pop(counter_pk, None)  # another case took it: read it again
-        raise StoreError("could not allocate a reference after 25 attempts")
+        raise Contention("could not allocate a reference after 25 attempts")
 
     def _counter(self, pk: str) -> int:
         try:
@@ -146,27 +164,42 @@ class Store:
     # --- saving changes -----------------------------------------------------------------
 
     def save(self, complaint: Complaint, messages: tuple[MessageRecord, ...] = (),
-             inbound_key: str | None = None, outcome: str = "appended") -> None:
-        """Save the case (optimistic lock), its new events and messages, in one transaction."""
+             inbound_key: str | None = None, outcome: str = "appended",
+             letter_sent_to: tuple[str, datetime] | None = None) -> None:
+        """Save the case (optimistic lock), its new events and messages, in one transaction.
+
+        ``letter_sent_to`` (address, when) counts one letter against the loop guard in the same
+        transaction that records it as sent: the guard counts letters sent, not attempts.
+        """
         try:
             with TransactWrite(connection=self._connection) as tx:
                 self._put_case(tx, complaint, new=False)
                 for message in messages:
                     self._put_message(tx, complaint.reference, message)
+                self._put_letter_ids(tx, complaint)
                 if inbound_key is not None:
                     tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
                                       data=json.dumps({"reference": complaint.reference,
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
+                if letter_sent_to is not None:
+                    address, at = letter_sent_to
+                    tx.update(self.Item(_rate_key(address, at), "RATE"),
+                              actions=[self.Item.n.add(1),
+                                       self.Item.expiration.set(at + timedelta(days=2))])
+                _check_size(tx)
         except TransactWriteError as exc:
             earlier = self.inbound(inbound_key) if inbound_key is not None else None
             if earlier is not None:
                 raise DuplicateDelivery(earlier) from None
             if _cancelled_by_condition(exc):
                 raise ConcurrentUpdate(f"{complaint.reference} changed meanwhile") from None
+            if _retryable(exc):
+                raise Contention(f"{complaint.reference}: {exc.cause_response_code}") from None
             raise StoreError(f"saving {complaint.reference} failed: {exc}") from exc
         complaint.version += 1
         complaint.saved_events = len(complaint.timeline)
+        complaint.indexed_message_ids = complaint.sent_message_ids()
 
     def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> None:
         item = self.Case(f"CASE#{complaint.reference}", "CASE", data=json.dumps(_case_data(complaint)))
@@ -186,23 +219,25 @@ class Store:
                     condition=self.Item.PK.does_not_exist())
 
     def _put_message(self, tx: TransactWrite, reference: str, message: MessageRecord) -> None:
+        """One item per message, whatever it carries: attachments are listed inside it (at
+        most 50, a few hundred bytes each) and stored as objects beside the raw message."""
         data = {
             "direction": message.direction, "key": message.key, "at": utc_text(message.at),
             "from": message.sender, "to": list(message.recipients), "subject": message.subject,
             "raw_key": message.raw_key, "message_id": message.message_id,
-            "verdict": message.verdict,
+            "verdict": message.verdict, "text": message.text,
             "attachments": [{k: v for k, v in a.items() if k != "payload"}
                             for a in message.attachments],
         }
         sk = f"MSG#{utc_text(message.at)}#{message.key}"
         tx.save(self.Item(f"CASE#{reference}", sk, data=json.dumps(data)))
-        for n, attachment in enumerate(message.attachments):
-            tx.save(self.Item(f"CASE#{reference}", f"ATT#{message.key}#{n:03d}",
-                              data=json.dumps({k: v for k, v in attachment.items()
-                                               if k != "payload"})))
-        if message.direction == "out" and message.message_id:
-            tx.save(self.Item(f"MSGID#{message.message_id.strip()}", "MSGID",
-                              data=json.dumps({"reference": reference})))
+
+    def _put_letter_ids(self, tx: TransactWrite, complaint: Complaint) -> None:
+        """MSGID items for letter Message-IDs not yet indexed: replies and bounces find the
+        case by them. Written once per id (the case remembers which it has indexed)."""
+        for message_id in sorted(complaint.sent_message_ids() - complaint.indexed_message_ids):
+            tx.save(self.Item(f"MSGID#{message_id.strip()}", "MSGID",
+                              data=json.dumps({"reference": complaint.reference})))
 
     # --- reading ------------------------------------------------------------------------
 
@@ -225,8 +260,7 @@ class Store:
             f"CASE#{reference}", self.Item.SK.startswith("MSG#"), consistent_read=True)]
 
     def attachments(self, reference: str) -> list[dict[str, Any]]:
-        return [json.loads(item.data) for item in self.Item.query(
-            f"CASE#{reference}", self.Item.SK.startswith("ATT#"), consistent_read=True)]
+        return [a for m in self.messages(reference) for a in m.get("attachments", [])]
 
     def inbound(self, key: str) -> dict[str, Any] | None:
         try:
@@ -267,7 +301,8 @@ class Store:
                                                    "reason": entry.reason,
                                                    "raw_key": entry.raw_key,
                                                    "from": entry.sender,
-                                                   "subject": entry.subject})))
+                                                   "subject": entry.subject,
+                                                   "review": entry.review})))
                 tx.save(self.Item(f"INBOUND#{entry.key}", "INBOUND",
                                   data=json.dumps({"reference": None, "outcome": "quarantined",
                                                    "reason": entry.reason})),
@@ -282,12 +317,11 @@ class Store:
         return [json.loads(item.data) for item in self.Item.query("QUARANTINE")]
 
     def letters_sent_this_hour(self, address: str, at: datetime) -> int:
-        """Count one more letter to ``address`` in ``at``'s hour and return the new count."""
-        hour = at.astimezone(UTC).strftime("%Y%m%d%H")
-        item = self.Item(f"RATE#{address.lower()}#{hour}", "RATE")
-        item.update(actions=[self.Item.n.add(1),
-                             self.Item.expiration.set(at + timedelta(days=2))])
-        return int(item.n or 0)
+        """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
+        try:
+            return int(self.Item.get(_rate_key(address, at), "RATE", consistent_read=True).n or 0)
+        except DoesNotExist:
+            return 0
 
 
 class DuplicateDelivery(StoreError):
@@ -301,6 +335,32 @@ class DuplicateDelivery(StoreError):
 def _cancelled_by_condition(exc: TransactWriteError) -> bool:
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and getattr(r, "code", "") == "ConditionalCheckFailed" for r in reasons)
+
+
+def _retryable(exc: TransactWriteError) -> bool:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    codes = {getattr(r, "code", "") for r in reasons if r is not None}
+    return bool(codes & {"TransactionConflict", "ThrottlingError",
+                         "ProvisionedThroughputExceeded"}) or exc.cause_response_code in _RETRYABLE
+
+
+def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0) -> None:
+    """Full-jitter exponential backoff: concurrent writers spread out instead of colliding."""
+    import random
+    import time
+
+    time.sleep((rng or random).uniform(0, min(cap, base * 2 ** attempt)))
+
+
+def _rate_key(address: str, at: datetime) -> str:
+    return f"RATE#{address.lower()}#{at.astimezone(UTC).strftime('%Y%m%d%H')}"
+
+
+def _check_size(tx: TransactWrite) -> None:
+    items = len(getattr(tx, "_put_items", [])) + len(getattr(tx, "_update_items", [])) + len(
+        getattr(tx, "_condition_check_items", [])) + len(getattr(tx, "_delete_items", []))
+    if items > MAX_TRANSACTION_ITEMS:
+        raise StoreError(f"a transaction of {items} items (DynamoDB takes {MAX_TRANSACTION_ITEMS})")
 
 
 def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
@@ -362,7 +422,9 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "deadlines_acknowledged": iso_day(c.deadlines.acknowledged) if c.deadlines else None,
         "stage_received_on": iso_day(c.stage_received_on),
         "acknowledged_on": iso_day(c.acknowledged_on),
-        "parties": sorted(c.parties), "flags": sorted(c.flags), "letters": c.letters,
+        "parties": sorted(c.parties), "flags": sorted(c.flags),
+        "letters": {k: v.to_json() for k, v in sorted(c.letters.items())},
+        "indexed_message_ids": sorted(c.sent_message_ids()),
     }
 
 
@@ -385,11 +447,13 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         stage=d["stage"], status=Status(d["status"]), deadlines=deadlines,
         stage_received_on=_date(d.get("stage_received_on")),
         acknowledged_on=_date(d.get("acknowledged_on")),
-        parties=set(d["parties"]), flags=set(d["flags"]), letters=dict(d["letters"]),
+        parties=set(d["parties"]), flags=set(d["flags"]),
+        letters={k: Letter.from_json(v) for k, v in d["letters"].items()},
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )
     complaint.saved_events = len(complaint.timeline)
+    complaint.indexed_message_ids = set(d.get("indexed_message_ids", []))
     return complaint
 
 

@@ -67,6 +67,49 @@ class Event:
                 "detail": self.detail}
 
 
+class LetterStatus(StrEnum):
+    SENDING = "sending"  # claimed by a delivery; its id and Message-ID are fixed before the attempt
+    SENT = "sent"
+    HELD = "held"  # deliberately not sent (no-reply address, loop guard): staff decide
+    FAILED = "failed"  # an attempt failed; ``error`` says why, ``attempts`` how often
+
+
+@dataclass
+class Letter:
+    """One letter to send, recorded before the attempt so a retry resends the same letter.
+
+    ``message_id`` is ours, fixed when the letter is first recorded; ``sent_message_id`` is
+    what the sending service returned (SES replaces ours). Replies and bounces are matched on
+    both.
+    """
+
+    kind: str
+    id: str
+    to: str
+    message_id: str
+    status: LetterStatus
+    claimed_by: str = ""  # the delivery that is sending it (a redelivery of it may resend)
+    attempts: int = 0
+    sent_message_id: str = ""
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "to": self.to, "message_id": self.message_id,
+                "status": self.status.value, "claimed_by": self.claimed_by,
+                "attempts": self.attempts, "sent_message_id": self.sent_message_id,
+                "error": self.error}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Letter:
+        return cls(d["kind"], d["id"], d["to"], d["message_id"], LetterStatus(d["status"]),
+                   d.get("claimed_by", ""), int(d.get("attempts", 0)),
+                   d.get("sent_message_id", ""), d.get("error", ""))
+
+    @property
+    def message_ids(self) -> tuple[str, ...]:
+        return tuple(m for m in (self.message_id, self.sent_message_id) if m)
+
+
 @dataclass
 class Complaint:
     reference: str
@@ -86,10 +129,12 @@ class Complaint:
     acknowledged_on: date | None = None
     parties: set[str] = field(default_factory=set)
     flags: set[str] = field(default_factory=set)
-    letters: dict[str, str] = field(default_factory=dict)  # letter -> pending | sent | held
+    letters: dict[str, Letter] = field(default_factory=dict)  # by letter id
     timeline: list[Event] = field(default_factory=list)
     version: int = 0  # the store's optimistic lock
     saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
+    # letter Message-IDs the store has indexed (MSGID items), so each is written once
+    indexed_message_ids: set[str] = field(default_factory=set, repr=False, compare=False)
 
     # --- recording ----------------------------------------------------------------------
 
@@ -109,6 +154,10 @@ class Complaint:
 
     def is_party(self, address: str) -> bool:
         return address.lower() in self.parties
+
+    def sent_message_ids(self) -> set[str]:
+        """Every Message-ID a letter of this case went out under (bounces must quote one)."""
+        return {m for letter in self.letters.values() for m in letter.message_ids}
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -183,7 +232,7 @@ class Complaint:
             "acknowledged_on": iso_day(self.acknowledged_on),
             "deadlines": self.deadlines.to_json() if self.deadlines else {},
             "flags": sorted(self.flags),
-            "letters": dict(sorted(self.letters.items())),
+            "letters": [self.letters[k].to_json() for k in sorted(self.letters)],
             "parties": sorted(self.parties),
         }
         if with_timeline:

@@ -1,72 +1,41 @@
 """SES receipt rule, Lambda action (after the S3 action stored the raw message).
 
 The event carries no body: the raw MIME is read from S3 by messageId. Lambda invokes this
-asynchronously and retries, so each message is idempotent on its SES messageId (Powertools
-idempotency, records in the complaints table); a delivery that failed half way is finished by
-the retry (see service/mailroom.py).
+asynchronously and retries, and senders resend: idempotency is the mailroom's, one rule written
+in the same transaction as the case (service/mailroom.py), so this handler keeps no second
+record of its own. The event's own verdicts (spam, virus, SPF, DKIM, DMARC) and envelope
+recipients go to the mailroom; they win over the headers stored with the message.
 """
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SESEvent
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 
-from complaints.bootstrap import mailroom, store
+from complaints.bootstrap import mailroom
 from complaints.service.mailroom import Delivery
 
 logger = Logger(service="complaints")
-_WEEK = 7 * 24 * 3600
-
-
-@functools.cache
-def _idempotency() -> tuple[DynamoDBPersistenceLayer, IdempotencyConfig]:
-    import boto3
-
-    table = store()
-    persistence = DynamoDBPersistenceLayer(
-        table_name=table.table, key_attr="PK", sort_key_attr="SK",
-        static_pk_value="IDEMPOTENCY#inbound_email",
-        boto3_client=boto3.client("dynamodb", region_name=table.region, endpoint_url=table.host),
-    )
-    return persistence, IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=_WEEK)
-
-
-@functools.cache
-def _receive() -> Any:
-    persistence, config = _idempotency()
-
-    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence,  # type: ignore[untyped-decorator]
-                         config=config)
-    def receive(delivery: dict[str, Any]) -> dict[str, Any]:
-        outcome = mailroom().receive(Delivery(
-            key=delivery["key"], raw_key=delivery["raw_key"],
-            received_at=datetime.fromisoformat(delivery["received_at"].replace("Z", "+00:00")),
-        ))
-        logger.info("inbound handled", extra=outcome.to_json())
-        return outcome.to_json()
-
-    return receive
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ses = SESEvent(event)
-    if context is not None:  # lets an in-progress record expire with the invocation
-        _idempotency()[1].register_lambda_context(context)
-    raw_mail = mailroom().raw_mail
+    room = mailroom()
     outcomes = []
     for record in ses.records:
         mail = record.ses.mail
+        receipt = record.ses.receipt
         logger.append_keys(ses_message_id=mail.message_id)
-        delivery = {"key": mail.message_id, "raw_key": raw_mail.key_for(mail.message_id),
-                    "received_at": mail.timestamp}
-        outcomes.append(_receive()(delivery=delivery))
+        delivery = Delivery(
+            key=mail.message_id, raw_key=room.raw_mail.key_for(mail.message_id),
+            received_at=datetime.fromisoformat(mail.timestamp.replace("Z", "+00:00")),
+            receipt=dict(receipt.raw_event), recipients=tuple(
+                r.lower() for r in (receipt.raw_event.get("recipients") or [])),
+        )
+        outcome = room.receive(delivery)
+        logger.info("inbound handled", extra=outcome.to_json())
+        outcomes.append(outcome.to_json())
     return {"outcomes": outcomes}

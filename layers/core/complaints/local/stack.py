@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -116,8 +116,7 @@ def start_dynamodb(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 def ses_headers(raw: bytes, mail_from: str, peer: str, at: datetime) -> bytes:
     """What SES puts above a received message before the S3 action stores it."""
-    _, header_from = parseaddr(_header(raw, b"From"))
-    from_domain = header_from.rpartition("@")[2].lower()
+    from_domain = _from_domain(raw)
     envelope_domain = mail_from.rpartition("@")[2].lower()
     dmarc = "pass" if from_domain and from_domain == envelope_domain else "fail"
     virus = "FAIL" if EICAR in raw else "PASS"
@@ -134,12 +133,25 @@ def ses_headers(raw: bytes, mail_from: str, peer: str, at: datetime) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
+def _from_domain(raw: bytes) -> str:
+    """The domain DMARC would be evaluated for: the From address parsed as the service does."""
+    from complaints.mail.inbound import parse
+
+    return parse(raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0] + b"\r\n\r\n").sender_from.domain
+
+
 def _header(raw: bytes, name: bytes) -> str:
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     for line in head.splitlines():
         if line.lower().startswith(name.lower() + b":"):
             return line.split(b":", 1)[1].decode("utf-8", "replace").strip()
     return ""
+
+
+def _dmarc(stored: bytes) -> str:
+    """The verdict ses_headers wrote above the message, for the event."""
+    top = _header(stored, b"Authentication-Results")
+    return "PASS" if "dmarc=pass" in top else "FAIL"
 
 
 def ses_event(message_id: str, raw: bytes, mail_from: str, recipients: list[str],
@@ -171,6 +183,7 @@ def ses_event(message_id: str, raw: bytes, mail_from: str, recipients: list[str]
                 "virusVerdict": {"status": "FAIL" if EICAR in raw else "PASS"},
                 "spfVerdict": {"status": "PASS"},
                 "dkimVerdict": {"status": "GRAY"},
+                "dmarcVerdict": {"status": _dmarc(raw)},
                 "processingTimeMillis": 1,
                 "timestamp": stamp,
             },
@@ -300,7 +313,7 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
         bootstrap.store().create_table()
         if os.environ.get("COMPLAINTS_LOCAL_FAULT") == "crash-before-send":
             room = bootstrap.mailroom()
-            room.sender = CrashBeforeFirstSend(room.sender)
+            room.sender = room.post.sender = CrashBeforeFirstSend(room.sender)
         s = settings()
         log_path = data_dir / "stack.log"
 

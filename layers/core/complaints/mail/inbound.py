@@ -1,49 +1,71 @@
-"""Inbound mail: parse any bytes (mail-parser, stdlib as the fallback) and classify them.
+"""Inbound mail: parse any bytes and classify them, in time linear in their size.
 
 Verdicts, first match wins: rejected, bounce, auto_reply, reply, complaint (design.md,
 `complaints parse`). Classification uses only what the message carries; threading against the
 store (which messages we sent, who the parties are) is the service's job.
+
+Bounds, so that no message can hang or crash the pipeline: MIME nesting deeper than
+MAX_DEPTH is not walked (the message is marked ``too_deep`` and quarantined by the service, its
+headers kept); at most MAX_PARTS parts are walked; each header is read up to MAX_HEADER
+characters; HTML is turned into text by a linear scanner; and the walk stops at a time budget
+(PARSE_SECONDS), noting what it did not read. The raw message is always kept whole.
+
+mail-parser is not used here: it decodes every header itself (about 5 s per MB of encoded
+words), walks MIME recursively and lists forwarded messages twice; the standard library's
+parser, walked iteratively, gives what the case needs within the bounds above.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import email
+import email.header
+import email.parser
 import email.policy
 import hashlib
+import mimetypes
 import re
+import time
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 from typing import Any, Final
 
+from complaints.mail.html_text import html_to_text
+from complaints.mail.identity import (
+    Auth,
+    From,
+    auth_from_header,
+    auth_from_ses_event,
+    parse_from,
+    usable_address,
+)
+
 REFERENCE: Final = re.compile(r"\bCMP-(\d{4})-(\d{6})\b")
-RECEIVING_AUTHSERV: Final = "amazonses.com"  # only the receiving server's verdicts count
 MAX_ATTACHMENTS: Final = 50  # listed on the case; the rest stay inside the raw message
 MAX_TEXT: Final = 200_000  # characters of body text kept on the case; the raw keeps all
+MAX_TEXT_BYTES: Final = 300_000  # ... and at most this much UTF-8 (a DynamoDB item is 400 KB)
+MAX_DEPTH: Final = 30  # MIME nesting levels walked
+MAX_PARTS: Final = 1_000  # MIME parts walked
+MAX_HEADER: Final = 65_536  # characters of one header value read
+MAX_HTML: Final = 5_000_000  # characters of HTML turned into text
+MAX_RECIPIENTS: Final = 200  # addresses read from To/Cc/Delivered-To/X-Original-To
+PARSE_SECONDS: Final = 5.0  # the walk stops after this, noting what it did not read
+MAX_NOTES: Final = 20
 
-_AUTO_SUBJECT = re.compile(
-    r"^\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?reply|auto:|autoreply|"
-    r"away from (the )?office|on holiday)", re.IGNORECASE)
-_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
-_BOUNCE_SUBJECT = re.compile(
+# Subject prefixes that mail clients and servers put on automatic replies (with the colon).
+# A person's "Out of office again: no repairs" has no such prefix shape and stays a complaint.
+_AUTO_SUBJECT: Final = re.compile(
+    r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|auto|out of (the )?office"
+    r"( reply| autoreply)?|autosvar|abwesenheitsnotiz|automatische antwort|"
+    r"automatisch antwoord|r[ée]ponse automatique|respuesta autom[áa]tica|"
+    r"risposta automatica|resposta autom[áa]tica|odpowied[źz] automatyczna)\s*:",
+    re.IGNORECASE)
+_BOUNCE_SENDER: Final = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
+_BOUNCE_SUBJECT: Final = re.compile(
     r"(undeliver|delivery status notification|returned mail|failure notice|"
     r"mail delivery (failed|subsystem)|delivery has failed)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Auth:
-    spf: str = "none"
-    dkim: str = "none"
-    dmarc: str = "none"
-    spam: str = "none"
-    virus: str = "none"
-
-    @property
-    def aligned(self) -> bool:
-        """SPF or DKIM passed and DMARC passed: the sender's domain vouches for the From."""
-        return self.dmarc == "pass" and (self.spf == "pass" or self.dkim == "pass")
+_MESSAGE_ID: Final = re.compile(r"<[^<>\s]{1,900}>")
+_QUOTED_SCAN: Final = 1_000_000  # characters of a bounce searched for the Message-ID it quotes
 
 
 @dataclass(frozen=True)
@@ -66,8 +88,9 @@ class Attachment:
 class InboundMail:
     verdict: str
     reason: str
-    sender: str  # lower-cased address, "" if none could be read
+    sender: str  # lower-cased address, "" if none could be read unambiguously
     sender_name: str
+    sender_problem: str | None  # why the From header names no one (quarantined)
     subject: str
     reference: str | None
     text: str
@@ -78,10 +101,16 @@ class InboundMail:
     references: tuple[str, ...]
     recipients: tuple[str, ...]
     auto_response_suppress: bool
-    notes: tuple[str, ...]  # what parsing noticed: defects, dropped parts, truncation
-    # A bounce quotes the message that failed (often in a text/rfc822-headers part that
-    # parsers skip): the Message-IDs and case references found anywhere in it.
+    notes: tuple[str, ...]  # what parsing noticed: defects, parts not read, truncation
+    # A bounce quotes the message that failed (often in a text/rfc822-headers part): the
+    # Message-IDs it quotes. Only a Message-ID of a letter we sent ties it to a case.
     quoted: tuple[str, ...] = ()
+    too_deep: bool = False  # MIME nested deeper than MAX_DEPTH: quarantined, headers kept
+    auto_generated: bool = False  # Auto-Submitted: auto-generated (form gateways, robots)
+
+    @property
+    def sender_from(self) -> From:
+        return From(self.sender, self.sender_name, self.sender_problem)
 
     def to_json(self, file: str) -> dict[str, Any]:
         """The `complaints parse --json` shape."""
@@ -97,8 +126,8 @@ class InboundMail:
                 {"filename": a.filename, "content_type": a.content_type, "size": a.size}
                 for a in self.attachments
             ],
-            "auth": {"spf": self.auth.spf, "dkim": self.auth.dkim, "dmarc": self.auth.dmarc,
-                     "spam": self.auth.spam, "virus": self.auth.virus},
+            "auth": {k: v for k, v in self.auth.to_json().items()
+                     if k in ("spf", "dkim", "dmarc", "spam", "virus")},
         }
 
 
@@ -110,42 +139,58 @@ def find_reference(*texts: str) -> str | None:
     return None
 
 
-def parse(raw: bytes) -> InboundMail:
-    """Never raises: every byte string becomes an InboundMail with a verdict and a reason."""
+def parse(raw: bytes, seconds: float = PARSE_SECONDS,
+          receipt: dict[str, Any] | None = None) -> InboundMail:
+    """Never raises: every byte string becomes an InboundMail with a verdict and a reason.
+
+    ``receipt``: the SES event's receipt, whose verdicts win over the stored headers'.
+    """
     notes: list[str] = []
-    message = _stdlib_message(raw, notes)
-    headers = _Headers(message)
-    sender_name, sender = parseaddr(headers.first("From"))
-    sender = sender.strip().lower() if "@" in sender else ""
-    subject = _subject(message, raw, notes)
-    text, attachments = _body(message, notes)
-    recipients = tuple(
-        addr.lower() for _, addr in getaddresses(
-            headers.all("To") + headers.all("Cc") + headers.all("Delivered-To")
-            + headers.all("X-Original-To"))
-        if "@" in addr)
+    message, too_deep = _stdlib_message(raw, notes)
+    headers = _Headers(message, notes)
+    sender = parse_from(headers.all("From"))
+    subject = _decoded(headers.first("Subject"))
+    if len(subject) > 998:
+        notes.append(f"subject cut from {len(subject)} characters to 998")
+        subject = subject[:998]
+    walk = _Walk(seconds, notes)
+    if too_deep:
+        notes.append(f"MIME nested more than {MAX_DEPTH} levels deep: the body was not read; "
+                     "the raw message is kept whole")
+    else:
+        walk.run(message)
+    listed = getaddresses((headers.all("To") + headers.all("Cc") + headers.all("Delivered-To")
+                           + headers.all("X-Original-To"))[:MAX_RECIPIENTS])
+    recipients = tuple(dict.fromkeys(
+        r for r in (_recipient(address) for _, address in listed[:MAX_RECIPIENTS]) if r))
     in_reply_to = tuple(_message_ids(headers.first("In-Reply-To")))
-    references = tuple(_message_ids(" ".join(headers.all("References"))))
+    references = tuple(_message_ids(" ".join(headers.all("References"))))[-50:]
     reference = find_reference(subject, *_plus_tags(recipients),
                                " ".join(in_reply_to + references))
-    auth = _auth(headers)
-    verdict, reason = _classify(message, headers, sender, subject, reference, auth)
+    auth = auth_from_header(headers.all("Authentication-Results"),
+                            headers.first("X-SES-Spam-Verdict"), headers.first("X-SES-Virus-Verdict"))
+    if receipt:
+        auth = auth_from_ses_event(receipt, sender.domain, auth)
+    verdict, reason = _classify(headers, sender.address, subject, reference, auth)
     if not raw.strip():
         notes.append("the message is empty")
     quoted: tuple[str, ...] = ()
     if verdict == "bounce":
-        text_of_raw = raw[:2_000_000].decode("utf-8", "replace")
         quoted = tuple(dict.fromkeys(
-            [m.group(0) for m in REFERENCE.finditer(text_of_raw)] + _message_ids(text_of_raw)))
+            [*in_reply_to, *references, *_message_ids(walk.quoted_text()[:_QUOTED_SCAN])]))[:200]
+    if len(notes) > MAX_NOTES:
+        notes[MAX_NOTES:] = [f"... and {len(notes) - MAX_NOTES} more notes"]
+    auto_submitted = headers.first("Auto-Submitted").lower()
     return InboundMail(
         verdict=verdict,
         reason=reason,
-        sender=sender,
-        sender_name=sender_name.strip(),
+        sender=sender.address,
+        sender_name=sender.display_name.strip()[:200],
+        sender_problem=sender.problem,
         subject=subject,
         reference=reference,
-        text=text,
-        attachments=attachments,
+        text=walk.text(),
+        attachments=walk.attachments(),
         auth=auth,
         message_id=_first_id(headers.first("Message-ID")),
         in_reply_to=in_reply_to,
@@ -154,19 +199,28 @@ def parse(raw: bytes) -> InboundMail:
         auto_response_suppress=bool(headers.first("X-Auto-Response-Suppress")),
         notes=tuple(notes),
         quoted=quoted,
+        too_deep=too_deep,
+        auto_generated=auto_submitted.startswith("auto-generated"),
     )
 
 
-# --- pieces -------------------------------------------------------------------------------
+# --- headers --------------------------------------------------------------------------------
 
 
 class _Headers:
-    """Header look-ups that never raise on malformed values."""
+    """Raw header values (RFC 6532 UTF-8 restored), looked up without ever raising."""
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, notes: list[str]) -> None:
         self._items: list[tuple[str, str]] = []
-        for key, value in message.raw_items() if hasattr(message, "raw_items") else message.items():
-            self._items.append((str(key).lower(), _header_text(value)))
+        long_ones = 0
+        for key, value in list(message.raw_items()):
+            text = _restore_utf8(str(value))
+            if len(text) > MAX_HEADER:
+                long_ones += 1
+                text = text[:MAX_HEADER]
+            self._items.append((str(key).lower(), text))
+        if long_ones:
+            notes.append(f"{long_ones} header(s) longer than {MAX_HEADER} characters: read in part")
 
     def all(self, name: str) -> list[str]:
         name = name.lower()
@@ -174,26 +228,39 @@ class _Headers:
 
     def first(self, name: str) -> str:
         found = self.all(name)
-        return found[0] if found else ""
+        return _unfold(found[0]) if found else ""
 
 
-def _header_text(value: object) -> str:
+def _restore_utf8(value: str) -> str:
+    """The parser reads header bytes as ASCII with surrogate escapes: RFC 6532 allows UTF-8."""
+    if value.isascii():
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
     try:
-        decoded = email.header.decode_header(str(value))
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")  # 8-bit headers from old clients
+
+
+def _unfold(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def _decoded(value: str) -> str:
+    """A header's text with RFC 2047 encoded words decoded (for display, never for identity)."""
+    try:
         parts = []
-        for chunk, charset in decoded:
-            if isinstance(chunk, bytes):
-                parts.append(chunk.decode(_codec(charset), errors="replace"))
-            else:
-                parts.append(chunk)
-        return re.sub(r"\s+", " ", "".join(parts)).strip()
+        for chunk, charset in email.header.decode_header(value):
+            parts.append(chunk.decode(_codec(charset), errors="replace")
+                         if isinstance(chunk, bytes) else chunk)
+        return _unfold("".join(parts))
     except Exception:
-        return re.sub(r"\s+", " ", str(value)).strip()
+        return _unfold(value)
 
 
 def _codec(charset: str | None) -> str:
-    if not charset:
-        return "ascii"
+    if not charset or charset.lower() in ("unknown-8bit", "x-unknown"):
+        return "utf-8"
     try:
         "".encode(charset)
         return charset
@@ -201,63 +268,180 @@ def _codec(charset: str | None) -> str:
         return "latin-1"  # an unknown charset still yields every byte, visibly
 
 
-def _stdlib_message(raw: bytes, notes: list[str]) -> Message:
+def _recipient(address: str) -> str:
+    local, _, domain = address.strip().rpartition("@")
+    return usable_address(local, domain) or ""
+
+
+def _message_ids(value: str) -> list[str]:
+    return _MESSAGE_ID.findall(value or "")
+
+
+def _first_id(value: str) -> str:
+    ids = _message_ids(value)
+    return ids[0] if ids else ""
+
+
+def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
+    return [addr.split("@")[0].partition("+")[2].upper() for addr in recipients if "+" in addr]
+
+
+# --- MIME -----------------------------------------------------------------------------------
+
+
+def _stdlib_message(raw: bytes, notes: list[str]) -> tuple[Message, bool]:
+    """The parsed message, and whether it nests too deeply to walk.
+
+    The feed parser recurses once per nesting level: past Python's recursion limit it raises,
+    so the headers are read again on their own and the message is marked too deep.
+    """
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:
+        return _headers_only(raw, notes), True
     except Exception as exc:
-        notes.append(f"MIME could not be parsed ({type(exc).__name__}); raw message kept")
-        message = Message()
+        notes.append(f"MIME could not be parsed ({type(exc).__name__}); headers read alone")
+        return _headers_only(raw, notes), False
     defects = getattr(message, "defects", [])
     if defects:
         notes.append("MIME defects: " + ", ".join(sorted({type(d).__name__ for d in defects})))
-    return message
+    return message, _depth_exceeds(message, MAX_DEPTH)
 
 
-def _subject(message: Message, raw: bytes, notes: list[str]) -> str:
-    subject = _header_text(message.get("Subject", "") or "")
-    if len(subject) > 998:
-        notes.append(f"subject cut from {len(subject)} characters to 998")
-        subject = subject[:998]
-    return subject
-
-
-def _body(message: Message, notes: list[str]) -> tuple[str, tuple[Attachment, ...]]:
-    """Text and attachments through mail-parser; stdlib walking if mail-parser gives up."""
+def _headers_only(raw: bytes, notes: list[str]) -> Message:
     try:
-        import mailparser
-
-        parsed = mailparser.MailParser(message)  # the message parsed once, for both passes
-        text = "\n".join(parsed.text_plain) or _strip_html("\n".join(parsed.text_html))
-        attachments = [_from_mailparser(a, notes) for a in parsed.attachments]
-        attachments += _forwarded(message)  # mail-parser flattens these into the text
+        return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
     except Exception as exc:
-        notes.append(f"mail-parser failed ({type(exc).__name__}); read with the stdlib parser")
-        text, attachments = _stdlib_body(message, notes)
-    if len(text) > MAX_TEXT:
-        notes.append(f"body text cut from {len(text)} to {MAX_TEXT} characters on the case")
-        text = text[:MAX_TEXT]
-    if len(attachments) > MAX_ATTACHMENTS:
-        notes.append(f"{len(attachments)} attachments: the first {MAX_ATTACHMENTS} are listed, "
-                     "all are in the raw message")
-        attachments = attachments[:MAX_ATTACHMENTS]
-    return text.strip(), tuple(attachments)
+        notes.append(f"headers could not be parsed either ({type(exc).__name__})")
+        return Message()
 
 
-def _from_mailparser(item: dict[str, Any], notes: list[str]) -> Attachment:
-    payload_text = item.get("payload") or ""
-    content_type = str(item.get("mail_content_type") or "application/octet-stream").lower()
-    if item.get("binary"):
+def _depth_exceeds(message: Message, limit: int) -> bool:
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > limit:
+            return True
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in payload if isinstance(p, Message))
+    return False
+
+
+class _Walk:
+    """One iterative pass over the parts: text, HTML, attachments, forwarded messages."""
+
+    def __init__(self, seconds: float, notes: list[str]) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.notes = notes
+        self.texts: list[tuple[str, str]] = []  # (content type, text) in reading order
+        self.found: list[Attachment] = []
+        self.report: list[str] = []  # text of delivery reports and returned headers
+
+    def run(self, message: Message) -> None:
+        stack: list[tuple[Message, str]] = [(message, "")]
+        walked = 0
+        while stack:
+            part, forwarded = stack.pop()
+            walked += 1
+            if walked > MAX_PARTS:
+                self.notes.append(f"more than {MAX_PARTS} MIME parts: the rest were not read; "
+                                  "they are in the raw message")
+                return
+            if time.monotonic() > self.deadline:
+                self.notes.append(f"reading stopped at part {walked} (time limit); the rest is "
+                                  "in the raw message")
+                return
+            ctype = part.get_content_type()
+            if ctype == "message/rfc822" or (ctype.startswith("message/") and part.is_multipart()
+                                             and ctype not in ("message/delivery-status",)):
+                inner = part.get_payload()
+                if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                    self._forwarded(part, inner[0])
+                    stack.append((inner[0], _forward_label(inner[0])))
+                continue
+            if part.is_multipart():
+                payload = part.get_payload()
+                if isinstance(payload, list):
+                    children = [p for p in payload if isinstance(p, Message)]
+                    if ctype == "multipart/alternative" and any(
+                            c.get_content_type() == "text/plain" for c in children):
+                        children = [c for c in children if c.get_content_type() != "text/html"]
+                    stack.extend((p, forwarded) for p in reversed(children))
+                continue
+            self._leaf(part, ctype, forwarded)
+
+    def _leaf(self, part: Message, ctype: str, forwarded: str) -> None:
+        filename = _decoded(_restore_utf8(str(part.get_filename() or "")))
+        disposition = str(part.get("Content-Disposition", "")).lower()
         try:
-            payload = base64.b64decode(payload_text)
-        except (binascii.Error, ValueError):
-            payload = payload_text.encode("utf-8", errors="replace")
-            notes.append(f"attachment {item.get('filename')!r}: bad base64, kept as text")
-    else:
-        payload = str(payload_text).encode(item.get("charset") or "utf-8", errors="replace")
-    return _attachment(str(item.get("filename") or ""), content_type, payload)
+            decoded = part.get_payload(decode=True)
+        except Exception as exc:
+            self.notes.append(f"a {ctype} part could not be decoded ({type(exc).__name__})")
+            decoded = None
+        payload = decoded if isinstance(decoded, bytes) else b""
+        if ctype in ("text/rfc822-headers", "message/delivery-status"):
+            self.report.append(payload.decode("utf-8", "replace"))
+        is_text = ctype in ("text/plain", "text/html")
+        if filename or disposition.startswith("attachment") or not is_text:
+            if forwarded:
+                return  # inside a forwarded message: that message is kept whole
+            self.found.append(_attachment(filename, ctype, payload, len(self.found)))
+            return
+        text = payload.decode(_codec(part.get_content_charset()), errors="replace")
+        if forwarded:
+            self.texts.append(("text/plain", forwarded))
+        self.texts.append((ctype, text))
+
+    def _forwarded(self, part: Message, inner: Message) -> None:
+        try:
+            payload = inner.as_bytes()
+        except Exception as exc:
+            self.notes.append(f"a forwarded message could not be kept as .eml "
+                              f"({type(exc).__name__}); it is in the raw message")
+            return
+        name = _decoded(str(part.get_filename() or "")) or "forwarded-message.eml"
+        self.found.append(_attachment(name, "message/rfc822", payload, len(self.found)))
+
+    def text(self) -> str:
+        pieces, html_left = [], MAX_HTML
+        for ctype, text in self.texts:
+            if ctype == "text/html":
+                if len(text) > html_left:
+                    self.notes.append(f"HTML of {len(text)} characters: only {html_left} were "
+                                      "turned into text")
+                    text = text[:html_left]
+                html_left -= len(text)
+                text = html_to_text(text)
+            pieces.append(text.strip())
+        text = "\n\n".join(p for p in pieces if p)
+        if len(text) > MAX_TEXT:
+            self.notes.append(f"body text cut from {len(text)} to {MAX_TEXT} characters on the "
+                              "case; the raw message keeps all of it")
+            text = text[:MAX_TEXT]
+        encoded = text.encode("utf-8")
+        if len(encoded) > MAX_TEXT_BYTES:
+            self.notes.append(f"body text cut to {MAX_TEXT_BYTES} bytes of UTF-8 on the case")
+            text = encoded[:MAX_TEXT_BYTES].decode("utf-8", "ignore")
+        return text
+
+    def attachments(self) -> tuple[Attachment, ...]:
+        if len(self.found) > MAX_ATTACHMENTS:
+            self.notes.append(f"{len(self.found)} attachments: the first {MAX_ATTACHMENTS} are "
+                              "listed, all are in the raw message")
+        return tuple(self.found[:MAX_ATTACHMENTS])
+
+    def quoted_text(self) -> str:
+        return "\n".join(self.report + [t for c, t in self.texts if c == "text/plain"])
 
 
-def _attachment(filename: str, content_type: str, payload: bytes) -> Attachment:
+def _forward_label(inner: Message) -> str:
+    sender = _decoded(_restore_utf8(str(inner.get("From", "") or "")))[:200]
+    subject = _decoded(_restore_utf8(str(inner.get("Subject", "") or "")))[:200]
+    return f"---- forwarded message from {sender or 'unknown'}: {subject or '(no subject)'} ----"
+
+
+def _attachment(filename: str, content_type: str, payload: bytes, n: int) -> Attachment:
     note = None
     lowered = filename.lower()
     if lowered == "winmail.dat" or content_type == "application/ms-tnef":
@@ -265,89 +449,19 @@ def _attachment(filename: str, content_type: str, payload: bytes) -> Attachment:
                 "if it holds attachments staff cannot open")
     elif content_type == "message/rfc822":
         note = "a forwarded message, kept whole as .eml"
-        filename = filename or "forwarded-message.eml"
-    safe = re.sub(r"[\x00-\x1f/\\]", "_", filename).strip() or "attachment"
+    if not filename:
+        extension = ".eml" if content_type == "message/rfc822" else (
+            mimetypes.guess_extension(content_type) or ".bin")
+        filename = f"part-{n + 1:03d}{extension}"
+    safe = re.sub(r"[\x00-\x1f/\\]", "_", filename).strip() or f"part-{n + 1:03d}.bin"
     return Attachment(safe[:200], content_type, payload, note)
 
 
-def _forwarded(message: Message) -> list[Attachment]:
-    """Forwarded messages, whole, so staff can see who wrote them and when."""
-    found = []
-    for part in message.walk():
-        if part.get_content_type() != "message/rfc822":
-            continue
-        inner = part.get_payload()
-        if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-            try:
-                payload = inner[0].as_bytes()
-            except Exception:
-                continue
-            found.append(_attachment(part.get_filename() or "", "message/rfc822", payload))
-    return found
+# --- classification -------------------------------------------------------------------------
 
 
-def _stdlib_body(message: Message, notes: list[str]) -> tuple[str, list[Attachment]]:
-    texts: list[str] = []
-    attachments: list[Attachment] = []
-    for part in message.walk() if message.is_multipart() else [message]:
-        if part.is_multipart():
-            continue
-        try:
-            decoded = part.get_payload(decode=True)
-        except Exception:
-            decoded = None
-        payload = decoded if isinstance(decoded, bytes) else b""
-        filename = part.get_filename()
-        ctype = part.get_content_type()
-        if filename or not ctype.startswith("text/"):
-            attachments.append(_attachment(filename or "", ctype, payload))
-        else:
-            charset = _codec(part.get_content_charset())
-            texts.append(payload.decode(charset, errors="replace"))
-    return "\n".join(texts), attachments
-
-
-def _strip_html(html: str) -> str:
-    text = re.sub(r"(?is)<(script|style).*?</\1>", " ", html)
-    text = re.sub(r"(?i)<br\s*/?>|</p>", "\n", text)
-    text = re.sub(r"<[^>]+>", " ", text)
-    import html as html_lib
-
-    return re.sub(r"[ \t]+", " ", html_lib.unescape(text))
-
-
-def _message_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value or "")
-
-
-def _first_id(value: str) -> str:
-    ids = _message_ids(value)
-    return ids[0] if ids else (value.strip()[:500])
-
-
-def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
-    return [addr.split("@")[0].partition("+")[2].upper() for addr in recipients if "+" in addr]
-
-
-def _auth(headers: _Headers) -> Auth:
-    values: dict[str, str] = {}
-    results = headers.all("Authentication-Results")
-    # Only the topmost header counts, and only if our receiving server wrote it: anything
-    # below it (or from another server) could have come from the sender.
-    if results and results[0].split(";")[0].strip().lower() == RECEIVING_AUTHSERV:
-        for method in ("spf", "dkim", "dmarc"):
-            match = re.search(rf"\b{method}=(\w+)", results[0], re.IGNORECASE)
-            if match:
-                values[method] = match.group(1).lower()
-    for key, header in (("spam", "X-SES-Spam-Verdict"), ("virus", "X-SES-Virus-Verdict")):
-        verdict = headers.first(header).strip().lower()
-        if verdict:
-            values[key] = {"passed": "pass", "failed": "fail"}.get(verdict, verdict)
-    return Auth(**values)
-
-
-def _classify(message: Message, headers: _Headers, sender: str, subject: str,
-              reference: str | None, auth: Auth) -> tuple[str, str]:
+def _classify(headers: _Headers, sender: str, subject: str, reference: str | None,
+              auth: Auth) -> tuple[str, str]:
     if auth.virus == "fail":
         return "rejected", "virus verdict FAIL from the receiving server"
     if auth.spam == "fail":
@@ -357,9 +471,11 @@ def _classify(message: Message, headers: _Headers, sender: str, subject: str,
         return "bounce", "delivery status notification (multipart/report)"
     if _BOUNCE_SENDER.match(sender) and (_BOUNCE_SUBJECT.search(subject) or not subject):
         return "bounce", f"bounce from {sender}"
+    if "multipart/report" in content_type and "disposition-notification" in content_type:
+        return "auto_reply", "read receipt (multipart/report; disposition-notification)"
     auto_submitted = headers.first("Auto-Submitted").lower()
     if auto_submitted and not auto_submitted.startswith("no"):
-        return "auto_reply", f"Auto-Submitted: {auto_submitted}"
+        return "auto_reply", f"Auto-Submitted: {auto_submitted[:60]}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
         if headers.first(name):
             return "auto_reply", f"{name} header"

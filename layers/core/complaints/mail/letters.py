@@ -25,6 +25,8 @@ class Envelope:
     reference: str
     subject: str
     in_reply_to: str | None = None
+    message_id: str | None = None  # fixed when the letter is recorded: a retry reuses it
+    reply_to: str | None = None  # default: the case's plus address
 
 
 def plus_address(complaints_address: str, reference: str) -> str:
@@ -67,15 +69,35 @@ def render(letter: str, context: dict[str, Any]) -> tuple[str, str]:
             env.get_template(f"{letter}.html.j2").render(context))
 
 
-def build(envelope: Envelope, letter: str, context: dict[str, Any]) -> EmailMessage:
+def new_message_id(reference: str, complaints_address: str) -> str:
+    return make_msgid(idstring=reference or "complaints",
+                      domain=complaints_address.partition("@")[2] or "localhost")
+
+
+def sendable(address: str) -> str | None:
+    """Why a letter cannot go to ``address``, or None: SES takes only 7-bit local parts (the
+    domain is kept in its IDNA form already)."""
+    if not address:
+        return "there is no address to write to"
+    if not address.isascii():
+        return (f"{address} has non-ASCII characters before the @, which the mail service "
+                "cannot send to: write by post or ask the resident for another address")
+    return None
+
+
+def build(envelope: Envelope, letter: str, context: dict[str, Any],
+          attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
     text, html = render(letter, context)
     message = EmailMessage()
     domain = envelope.complaints_address.partition("@")[2]
     message["From"] = formataddr((f"{envelope.landlord} complaints", envelope.complaints_address))
     message["To"] = formataddr((envelope.to_name, envelope.to))
-    message["Reply-To"] = plus_address(envelope.complaints_address, envelope.reference)
-    message["Subject"] = f"[{envelope.reference}] {envelope.subject}"
-    message["Message-ID"] = make_msgid(idstring=envelope.reference, domain=domain)
+    message["Reply-To"] = envelope.reply_to or plus_address(envelope.complaints_address,
+                                                            envelope.reference)
+    message["Subject"] = (f"[{envelope.reference}] {envelope.subject}" if envelope.reference
+                          else envelope.subject)
+    message["Message-ID"] = envelope.message_id or make_msgid(idstring=envelope.reference,
+                                                              domain=domain)
     if envelope.in_reply_to:
         message["In-Reply-To"] = envelope.in_reply_to
         message["References"] = envelope.in_reply_to
@@ -84,4 +106,9 @@ def build(envelope: Envelope, letter: str, context: dict[str, Any]) -> EmailMess
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    for filename, content_type, payload in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        if maintype == "message":  # keep the evidence byte for byte, not re-encoded
+            maintype, subtype = "application", "octet-stream"
+        message.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
     return message

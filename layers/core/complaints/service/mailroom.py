@@ -1,12 +1,20 @@
 """Receiving email: every delivered message ends in a new case, on a case, or in quarantine.
 
-The SES messageId (locally, a hash of the message) is the idempotency key. A delivery that
-crashed after its case was stored is finished on redelivery: the store's INBOUND marker says the
-case exists, and any letter still pending is sent then.
+Idempotency has one rule and one mechanism. The key is the message's RFC Message-ID with its
+sender where it has one, else the delivery's own id (the SES messageId): the same message
+delivered twice, under one SES id or two, is one delivery. Every outcome is written with a
+condition on the INBOUND#<key> marker in the same transaction as the case change it records,
+so a redelivery is caught by the write itself and only finishes what the first left undone
+(a letter still to send).
+
+Who may touch an existing case (design.md, "Safe threading"): a party to it, or staff
+(mail/identity.py). That rule holds for replies, automatic replies and bounces alike; a bounce
+is tied to a case only by quoting the Message-ID of a letter we sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,46 +24,60 @@ from typing import Any
 from complaints.adapters.raw_mail import RawMail, attachment_key
 from complaints.adapters.sender import Sender
 from complaints.adapters.store import (
-    ConcurrentUpdate,
     DuplicateDelivery,
     MessageRecord,
     Quarantined,
     Store,
 )
 from complaints.domain.calendar import receipt_date
-from complaints.domain.case import RESIDENT, SYSTEM, Complaint, iso_day, utc_text
+from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, LetterStatus, utc_text
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.policy import Policy
 from complaints.mail import letters
-from complaints.mail.inbound import REFERENCE, InboundMail, find_reference, parse
+from complaints.mail.identity import StaffDirectory, staff_verdict
+from complaints.mail.inbound import InboundMail, parse
 from complaints.service.clock import StatutoryClock
+from complaints.service.post import Draft, Post
+from complaints.service.unit_of_work import Change, change_case
 
 # Postcode areas wholly or mainly in Scotland (TD straddles the border; it counts as Scottish
 # here and the timeline says which postcode decided).
 _SCOTTISH_POSTCODE = re.compile(
     r"\b(AB|DD|DG|EH|FK|G|HS|IV|KA|KW|KY|ML|PA|PH|TD|ZE)\d{1,2}[A-Z]?\s*\d[A-Z]{2}\b")
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
+_THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
 
 
 @dataclass(frozen=True)
 class MailConfig:
     landlord: str
     complaints_address: str
-    staff_domains: frozenset[str]
+    staff_domains: frozenset[str]  # domains, and single staff addresses (with an @)
     default_policy: str
     scottish_policy: str
     mailbox_policies: dict[str, str] = field(default_factory=dict)  # address -> preset id
     letters_per_hour: int = 5  # to one address, before letters are held (loop guard)
+    team_address: str = ""  # told about quarantined mail that may be a person's complaint
+
+    @property
+    def staff(self) -> StaffDirectory:
+        return StaffDirectory.parse(self.staff_domains)
+
+    @property
+    def own_addresses(self) -> set[str]:
+        return {self.complaints_address.lower(), *self.mailbox_policies}
 
 
 @dataclass(frozen=True)
 class Delivery:
     """One message as the mail system handed it over."""
 
-    key: str  # SES messageId, or the local stack's equivalent
+    key: str  # the SES messageId (or `ingest`'s hash of the bytes): this delivery's own id
     raw_key: str  # where the raw MIME is stored
     received_at: datetime  # when it arrived (aware)
     back_dated: bool = False  # `complaints ingest --received`: reached us another way
+    receipt: dict[str, Any] | None = None  # the SES event's receipt: its verdicts win
+    recipients: tuple[str, ...] = ()  # envelope recipients (SES receipt.recipients)
 
 
 @dataclass(frozen=True)
@@ -68,127 +90,181 @@ class Outcome:
         return {"outcome": self.outcome, "reference": self.reference, "reason": self.reason}
 
 
+def idempotency_key(mail: InboundMail, delivery: Delivery) -> str:
+    """The RFC Message-ID with the sender where present, else the delivery's own id."""
+    if mail.message_id and "@" in mail.message_id:
+        digest = hashlib.sha256(f"{mail.sender}\n{mail.message_id}".encode()).hexdigest()
+        return f"mid-{digest[:40]}"
+    return f"delivery-{delivery.key}"
+
+
 class Mailroom:
     def __init__(self, store: Store, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
                  config: MailConfig, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.raw_mail, self.sender = store, raw_mail, sender
         self.clock, self.config, self.now = clock, config, now
+        self.staff = config.staff
+        self.post = Post(store, sender, config.letters_per_hour, now)
 
     # --- entry ------------------------------------------------------------------------------
 
     def receive(self, delivery: Delivery) -> Outcome:
-        # No read-before-write: every outcome is written with a condition on the INBOUND marker,
-        # so a redelivery is caught by the write itself (DuplicateDelivery) and finished there.
-        mail = parse(self.raw_mail.get(delivery.raw_key))
+        mail = parse(self.raw_mail.get(delivery.raw_key), receipt=delivery.receipt)
+        key = idempotency_key(mail, delivery)
         try:
-            return self._route(delivery, mail)
-        except DuplicateDelivery as dup:  # a concurrent delivery of the same message won
-            return self._redelivered(dup.outcome)
+            return self._route(delivery, key, mail)
+        except DuplicateDelivery as dup:  # handled before, or a concurrent delivery won
+            return self._redelivered(dup.outcome, delivery)
 
-    def _redelivered(self, earlier: dict[str, Any]) -> Outcome:
+    def _redelivered(self, earlier: dict[str, Any], delivery: Delivery) -> Outcome:
         reference = earlier.get("reference")
         if reference:
-            self.send_pending_letters(reference)
+            case = self.store.load(reference)
+            if case is not None:
+                self._send_pending(case, delivery.key)
         return Outcome("duplicate", reference, f"already handled: {earlier.get('outcome')}")
 
-    def _route(self, delivery: Delivery, mail: InboundMail) -> Outcome:
-        # A bounce often has no usable From: it is matched on what it quotes, below.
-        if not mail.sender and mail.verdict != "bounce":
-            return self._quarantine(delivery, mail, "no sender address could be read")
+    def _route(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:
+        if mail.too_deep:
+            return self._quarantine(delivery, key, mail, "MIME nested too deeply to read "
+                                    "safely; headers kept, raw message kept", review=True)
         if mail.verdict == "rejected":
-            return self._quarantine(delivery, mail, mail.reason)
-        if base_address(mail.sender) == self.config.complaints_address.lower():
-            return self._quarantine(delivery, mail, "mail from our own complaints address "
+            return self._quarantine(delivery, key, mail, mail.reason)
+        if mail.verdict == "bounce":
+            return self._bounce(delivery, key, mail)
+        if not mail.sender:
+            return self._quarantine(delivery, key, mail, f"no usable sender address: "
+                                    f"{mail.sender_problem}", review=True)
+        if base_address(mail.sender) in self.config.own_addresses:
+            return self._quarantine(delivery, key, mail, "mail from our own complaints address "
                                     "(loop guard): nothing is answered")
         case, how = self._thread(mail)
-        if mail.verdict == "bounce":
-            case = case or self._case_named_in(mail)
-            if case is None:
-                return self._quarantine(delivery, mail, f"{mail.reason}, for no known case")
-            return self._append(delivery, mail, case, "bounce",
-                                f"{mail.reason}: the resident may not have received our letter")
-        if mail.verdict == "auto_reply":
-            if case is None:
-                return self._quarantine(delivery, mail, f"{mail.reason}, for no known case; "
-                                        "not answered")
-            return self._append(delivery, mail, case, "automatic reply",
-                                f"{mail.reason}; recorded, not answered")
-        if case is not None and self._may_add_to(case, mail):
-            who = "staff" if not case.is_party(mail.sender) else "resident"
-            return self._append(delivery, mail, case, "message added",
-                                f"{who} {mail.sender} wrote ({how}); {len(mail.attachments)} "
-                                "attachment(s)")
-        why = None
         if case is not None:
-            why = (f"the message quotes {case.reference} ({how}) but {mail.sender} is not a party "
-                   "to that case, so it was not added to it: opened as a new complaint")
-        elif mail.reference:
-            why = f"the message quotes {mail.reference}, which is not a case here: opened as new"
-        return self._create(delivery, mail, why)
+            role, why = self._role(case, mail)
+            if role in ("resident", "staff"):
+                if mail.verdict == "auto_reply":
+                    return self._append(delivery, key, mail, case, "automatic reply",
+                                        f"{mail.reason} from {mail.sender} ({how}); recorded, "
+                                        "not answered", SYSTEM)
+                actor = RESIDENT if mail.sender == case.resident else mail.sender
+                return self._append(delivery, key, mail, case, "message added",
+                                    f"{why}; wrote {how}; {len(mail.attachments)} attachment(s)",
+                                    actor)
+            if role == "forged":
+                return self._quarantine(delivery, key, mail, why, review=True)
+            if mail.verdict == "auto_reply":
+                return self._quarantine(delivery, key, mail, f"{mail.reason} quoting "
+                                        f"{case.reference}, but {why}: not added to the case")
+            return self._create(delivery, key, mail, f"the message quotes {case.reference} "
+                                f"({how}) but {why}, so it was not added to that case: "
+                                "opened as a new complaint")
+        if mail.verdict == "auto_reply":
+            if mail.auto_generated:
+                return self._quarantine(delivery, key, mail, (
+                    f"{mail.reason}: automatic mail for no known case. Web-form gateways send "
+                    "residents' complaints this way: a person should read it"), review=True)
+            return self._quarantine(delivery, key, mail, f"{mail.reason}, for no known case; "
+                                    "not answered")
+        return self._create(delivery, key, mail, (
+            f"the message quotes {mail.reference}, which is not a case here: opened as new"
+            if mail.reference else None))
 
-    # --- threading ------------------------------------------------------------------------
+    # --- who may touch a case ---------------------------------------------------------------
+
+    def _role(self, case: Complaint, mail: InboundMail) -> tuple[str, str]:
+        """resident | staff | forged | stranger, and why (for the timeline)."""
+        is_staff, staff_why = staff_verdict(mail.sender_from, mail.auth, self.staff)
+        if is_staff:
+            return "staff", staff_why
+        if case.is_party(mail.sender):
+            if mail.auth.dmarc == "fail":
+                return "forged", (f"{mail.sender} is a party to {case.reference} but DMARC "
+                                  f"failed for {mail.sender_from.domain}: the From may be forged")
+            return "resident", f"{mail.sender} is a party to {case.reference}"
+        if self.staff.covers(mail.sender):
+            return "stranger", staff_why
+        return "stranger", f"{mail.sender} is not a party to {case.reference}"
 
     def _thread(self, mail: InboundMail) -> tuple[Complaint | None, str]:
-        for message_id in (*mail.in_reply_to, *mail.references):
+        quoted: tuple[str, ...] = (*mail.in_reply_to, *reversed(mail.references))
+        for message_id in quoted[:_THREAD_LOOKUPS]:
             reference = self.store.reference_for_message_id(message_id)
             if reference:
-                return self.store.load(reference), f"in reply to our message {message_id}"
+                return self.store.load(reference), f"in reply to our letter {message_id}"
         if mail.reference:
             case = self.store.load(mail.reference)
             if case is not None:
-                return case, f"reference {mail.reference} in the subject or address"
+                return case, f"quoting {mail.reference} in the subject or address"
         return None, ""
 
-    def _case_named_in(self, mail: InboundMail) -> Complaint | None:
-        """A bounce quotes our letter: its Message-ID, or the reference in its subject."""
+    def _bounce(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:
+        """A bounce counts only when it quotes the Message-ID of a letter we sent."""
         for quoted in mail.quoted:
-            reference = quoted if REFERENCE.fullmatch(quoted) else \
-                self.store.reference_for_message_id(quoted)
+            reference = self.store.reference_for_message_id(quoted)
             case = self.store.load(reference) if reference else None
-            if case is not None:
-                return case
-        return None
-
-    def _may_add_to(self, case: Complaint, mail: InboundMail) -> bool:
-        if case.is_party(mail.sender):
-            return True
-        domain = mail.sender.partition("@")[2]
-        return domain in self.config.staff_domains and mail.auth.aligned
+            if case is None or quoted not in case.sent_message_ids():
+                continue
+            letter = next(x for x in case.letters.values() if quoted in x.message_ids)
+            return self._append(
+                delivery, key, mail, case, "bounce",
+                f"{mail.reason}: our {letter.kind} letter to {letter.to} ({quoted}) came back",
+                SYSTEM, flag=("letter-undelivered", f"the {letter.kind} letter to {letter.to} "
+                              "bounced: check the address and send it another way"))
+        return self._quarantine(delivery, key, mail, f"{mail.reason}: it quotes no letter we "
+                                "sent, so it is tied to no case")
 
     # --- outcomes -------------------------------------------------------------------------
 
-    def _quarantine(self, delivery: Delivery, mail: InboundMail, reason: str) -> Outcome:
-        entry = Quarantined(delivery.key, self.now(), reason, delivery.raw_key, mail.sender,
-                            mail.subject[:200])
+    def _quarantine(self, delivery: Delivery, key: str, mail: InboundMail, reason: str,
+                    review: bool = False) -> Outcome:
+        if mail.notes:
+            reason += f". Parsing noted: {'; '.join(mail.notes)}"
+        entry = Quarantined(key, self.now(), reason, delivery.raw_key, mail.sender,
+                            mail.subject[:200], review)
         if not self.store.quarantine(entry):
-            return self._redelivered(self.store.inbound(delivery.key) or {})
+            return self._redelivered(self.store.inbound(key) or {}, delivery)
+        if review and self.config.team_address:
+            try:
+                self._tell_staff(entry, mail, delivery)
+            except Exception as exc:  # the quarantine entry stands; say the notice failed
+                return Outcome("quarantined", None, f"{reason} (telling staff failed: {exc})")
         return Outcome("quarantined", None, reason)
 
-    def _append(self, delivery: Delivery, mail: InboundMail, case: Complaint, event: str,
-                detail: str) -> Outcome:
-        record = self._message_record(delivery, mail)
-        # Robots' mail is recorded by the system; people's under their own name.
-        robot = mail.verdict in ("bounce", "auto_reply")
-        actor = SYSTEM if robot else RESIDENT if mail.sender == case.resident else mail.sender
-        for _ in range(5):  # optimistic lock: reload and re-apply on a concurrent change
-            at = self.now()
-            case.record(at, actor, event, detail)
-            if mail.verdict == "bounce":
-                case.flag(at, "letter-undelivered", "a bounce came back: check the resident's "
-                          "address and send the letter another way")
-            for note in mail.notes:
-                case.record(at, SYSTEM, "parsing note", note)
-            try:
-                self.store.save(case, (record,), inbound_key=delivery.key, outcome="appended")
-                return Outcome("appended", case.reference, detail)
-            except ConcurrentUpdate:
-                fresh = self.store.load(case.reference)
-                assert fresh is not None
-                case = fresh
-        raise ConcurrentUpdate(f"{case.reference}: five concurrent updates in a row")
+    def _tell_staff(self, entry: Quarantined, mail: InboundMail, delivery: Delivery) -> None:
+        """A quarantined message that may be a person's complaint goes to the team, raw
+        attached (up to 10 MB), so it is read by a person rather than lost in a list."""
+        raw = self.raw_mail.get(delivery.raw_key)
+        attached = (("quarantined-message.eml", "message/rfc822", raw),) if len(raw) < 10_000_000 else ()
+        envelope = letters.Envelope(
+            landlord=self.config.landlord, complaints_address=self.config.complaints_address,
+            to=self.config.team_address, to_name=f"{self.config.landlord} complaints team",
+            reference="", subject=f"Quarantined: please check {mail.subject[:80] or '(no subject)'}",
+            reply_to=self.config.complaints_address)
+        context = {"landlord": self.config.landlord, "reason": entry.reason,
+                   "sender": mail.sender or mail.sender_problem or "(unknown)",
+                   "subject": mail.subject, "received_at": utc_text(delivery.received_at),
+                   "raw_key": delivery.raw_key, "summary": letters.summary_of(mail.text),
+                   "attached": bool(attached)}
+        self.sender.send(letters.build(envelope, "quarantine_notice", context, attached))
 
-    def _create(self, delivery: Delivery, mail: InboundMail, why: str | None) -> Outcome:
-        policy, policy_reason = self._policy_for(mail)
+    def _append(self, delivery: Delivery, key: str, mail: InboundMail, case: Complaint,
+                event: str, detail: str, actor: str,
+                flag: tuple[str, str] | None = None) -> Outcome:
+        record = self._message_record(delivery, mail)
+
+        def apply(fresh: Complaint) -> Change:
+            at = self.now()
+            fresh.record(at, actor, event, detail)
+            if flag:
+                fresh.flag(at, *flag)
+            _parsing_notes(fresh, at, mail)
+            return Change(messages=(record,), inbound_key=key, outcome="appended")
+
+        change_case(self.store, case.reference, apply, case)
+        return Outcome("appended", case.reference, detail)
+
+    def _create(self, delivery: Delivery, key: str, mail: InboundMail, why: str | None) -> Outcome:
+        policy, policy_reason = self._policy_for(mail, delivery)
         calendar = self.clock.calendar_for(policy)
         received_on = receipt_date(delivery.received_at, policy.receipt_cutoff, calendar)
         at = self.now()
@@ -206,108 +282,71 @@ class Mailroom:
         if why:
             case.record(at, SYSTEM, "threading decision", why)
         case.record(at, SYSTEM, "policy chosen", f"{policy.id}: {policy_reason}")
-        for note in mail.notes:
-            case.record(at, SYSTEM, "parsing note", note)
-        for attachment in mail.attachments:
-            if attachment.note:
-                case.record(at, SYSTEM, "attachment note", f"{attachment.filename}: {attachment.note}")
+        _parsing_notes(case, at, mail)
         case.open_stage(at, self._deadline_rule(policy))
-        hold = self._hold_reason(mail)
-        if hold:
-            case.letters["receipt"] = "held"
-            case.flag(at, "letter-held", hold)
-        else:
-            case.letters["receipt"] = "pending"
+        hold = (f"{mail.sender} does not take replies: no receipt letter sent"
+                if _NO_REPLY.match(mail.sender) else None)
+        letter = Post.record(case, "receipt", mail.sender, delivery.key,
+                             self.config.complaints_address, at, hold)
         record = self._message_record(delivery, mail)
-        self.store.create_case(case, delivery.key, record, received_on.year)
-        self.send_pending_letters(case.reference, case, (mail, record))
+        self.store.create_case(case, key, record, received_on.year)
+        self.post.send(case, letter.id, delivery.key, self._draft(record))
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------
 
-    def send_pending_letters(self, reference: str, case: Complaint | None = None,
-                             first: tuple[InboundMail, MessageRecord] | None = None) -> None:
-        """Send any letter the case marks pending; safe to call again after a crash.
+    def _send_pending(self, case: Complaint, claimant: str) -> None:
+        for letter in list(case.letters.values()):
+            if letter.kind == "receipt" and letter.status in (LetterStatus.SENDING,
+                                                              LetterStatus.FAILED):
+                case = self.post.send(case, letter.id, claimant, self._draft(None))
 
-        ``first`` is the message that opened the case, when the caller has it parsed already;
-        a redelivery reads it back from the store and the raw-mail store instead.
-        """
-        case = case or self.store.load(reference)
-        if case is None or case.letters.get("receipt") != "pending":
-            return
-        if self.store.letters_sent_this_hour(case.resident, self.now()) > self.config.letters_per_hour:
-            case.letters["receipt"] = "held"
-            case.flag(self.now(), "letter-held",
-                      f"more than {self.config.letters_per_hour} letters to {case.resident} "
-                      "this hour (loop guard): send it by hand if the address is genuine")
-            self.store.save(case)
-            return
+    def _draft(self, first: MessageRecord | None) -> Callable[[Complaint, Letter], Draft]:
+        """The receipt letter, from the message that opened the case (read back on a retry)."""
+        def draft(case: Complaint, letter: Letter) -> Draft:
+            record = first
+            if record is None:
+                stored = next(m for m in self.store.messages(case.reference)
+                              if m["key"] == case.source_message)
+                record = MessageRecord("in", stored["key"], datetime.fromisoformat(stored["at"]),
+                                       stored["from"], tuple(stored["to"]), stored["subject"],
+                                       stored["raw_key"], stored["message_id"], stored["verdict"],
+                                       tuple(stored["attachments"]), stored.get("text", ""))
+            return self._receipt(case, letter, record)
+        return draft
+
+    def _receipt(self, case: Complaint, letter: Letter, record: MessageRecord) -> Draft:
+        d = case.deadlines
+        assert d is not None
         policy = self.clock.presets.get(case.policy)
-        envelope, context = self._receipt(case, policy, first or self._first_message(case))
-        message = letters.build(envelope, "receipt", context)
-        message_id = self.sender.send(message)
-        at = self.now()
-        case.letters["receipt"] = "sent"
-        d = case.deadlines
-        assert d is not None
-        case.record(at, SYSTEM, "receipt letter sent",
-                    f"to {case.resident}: acknowledge by {iso_day(d.acknowledge_by) or '-'}, "
-                    f"respond by {iso_day(d.respond_by)}"
-                    f"{' (provisional)' if d.provisional else ''}")
-        record = MessageRecord("out", f"receipt-{case.reference}", at,
-                               self.config.complaints_address, (case.resident,),
-                               str(message["Subject"]), "", message_id, "receipt")
-        try:
-            self.store.save(case, (record,))
-        except ConcurrentUpdate:
-            # The letter has gone; a concurrent change must not lose that fact.
-            fresh = self.store.load(case.reference)
-            assert fresh is not None
-            fresh.letters["receipt"] = "sent"
-            fresh.record(at, SYSTEM, "receipt letter sent", f"to {case.resident} ({message_id})")
-            self.store.save(fresh, (record,))
-
-    def _first_message(self, case: Complaint) -> tuple[InboundMail, MessageRecord]:
-        stored = next(m for m in self.store.messages(case.reference)
-                      if m["key"] == case.source_message)
-        record = MessageRecord("in", stored["key"], datetime.fromisoformat(stored["at"]),
-                               stored["from"], tuple(stored["to"]), stored["subject"],
-                               stored["raw_key"], stored["message_id"], stored["verdict"],
-                               tuple(stored["attachments"]))
-        return parse(self.raw_mail.get(record.raw_key)), record
-
-    def _receipt(self, case: Complaint, policy: Policy,
-                 first: tuple[InboundMail, MessageRecord]) -> tuple[letters.Envelope, dict[str, Any]]:
-        d = case.deadlines
-        assert d is not None
         stage = policy.stage(case.stage)
-        mail, record = first
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
-            to=case.resident, to_name=case.resident_name, reference=case.reference,
+            to=letter.to, to_name=case.resident_name, reference=case.reference,
             subject=f"We have received your complaint: {case.subject or '(no subject)'}"[:200],
-            in_reply_to=record.message_id or None,
+            in_reply_to=record.message_id or None, message_id=letter.message_id,
         )
         context = {
             "landlord": self.config.landlord, "complaints_address": self.config.complaints_address,
             "reference": case.reference, "resident_name": case.resident_name,
             "received_on": case.received_on, "subject": case.subject,
-            "summary": letters.summary_of(mail.text), "attachments": list(record.attachments),
+            "summary": letters.summary_of(record.text), "attachments": list(record.attachments),
             "policy_name": policy.name, "stage_name": stage.name,
             "acknowledge_by": d.acknowledge_by, "respond_by": d.respond_by,
             "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,
             "ombudsman": policy.summary()["ombudsman"],
         }
-        return envelope, context
+        return Draft(envelope, "receipt", context)
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _policy_for(self, mail: InboundMail) -> tuple[Policy, str]:
-        for address in mail.recipients:
+    def _policy_for(self, mail: InboundMail, delivery: Delivery) -> tuple[Policy, str]:
+        # The envelope recipients first (a Bcc'd mailbox is in no header), then the headers.
+        for address in (*delivery.recipients, *mail.recipients):
             policy_id = self.config.mailbox_policies.get(base_address(address))
             if policy_id:
                 return self.clock.presets.get(policy_id), f"sent to the {address} mailbox"
-        match = _SCOTTISH_POSTCODE.search(f"{mail.subject}\n{mail.text}".upper())
+        match = _SCOTTISH_POSTCODE.search(f"{mail.subject}\n{mail.text[:20_000]}".upper())
         if match:
             return (self.clock.presets.get(self.config.scottish_policy),
                     f"Scottish postcode {match.group(0)} in the message")
@@ -318,12 +357,9 @@ class Mailroom:
             return self.clock.deadlines(policy.id, stage, received, acknowledged)
         return rule
 
-    def _hold_reason(self, mail: InboundMail) -> str | None:
-        if _NO_REPLY.match(mail.sender):
-            return f"{mail.sender} does not take replies: no receipt letter sent"
-        return None
-
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
+        """Attachments are stored beside the raw message (create-only, idempotent), listed in
+        the message's one item: nothing a message carries grows the transaction."""
         attachments = []
         for n, a in enumerate(mail.attachments):
             key = attachment_key(delivery.raw_key, n, a.filename)
@@ -333,7 +369,17 @@ class Mailroom:
                                 "note": a.note})
         return MessageRecord("in", delivery.key, delivery.received_at.astimezone(UTC),
                              mail.sender, mail.recipients, mail.subject[:200], delivery.raw_key,
-                             mail.message_id, mail.verdict, tuple(attachments))
+                             mail.message_id, mail.verdict, tuple(attachments), mail.text)
+
+
+def _parsing_notes(case: Complaint, at: datetime, mail: InboundMail) -> None:
+    """What parsing noticed, and notes on attachments: one event each, however many."""
+    if mail.notes:
+        case.record(at, SYSTEM, "parsing notes", "; ".join(mail.notes))
+    noted = [f"{a.filename}: {a.note}" for a in mail.attachments if a.note]
+    if noted:
+        case.record(at, SYSTEM, "attachment notes", "; ".join(noted[:20]) + (
+            f"; and {len(noted) - 20} more" if len(noted) > 20 else ""))
 
 
 def base_address(address: str) -> str:
@@ -342,4 +388,4 @@ def base_address(address: str) -> str:
     return f"{local.split('+')[0]}@{domain}"
 
 
-__all__ = ["Delivery", "MailConfig", "Mailroom", "Outcome", "find_reference"]
+__all__ = ["Delivery", "MailConfig", "Mailroom", "Outcome", "idempotency_key"]

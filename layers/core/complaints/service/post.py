@@ -1,0 +1,143 @@
+"""Letters out: recorded before they are sent, sent once, and never lost silently.
+
+A letter is written onto the case (status ``sending``, with a stable id and our Message-ID)
+in the same transaction that stores the change it follows, before any attempt. After the send
+one transaction records it as ``sent`` with the Message-ID the mail service returned and counts
+it against the loop guard. A delivery that crashed in between is retried by Lambda: the retry
+finds the letter still ``sending`` under its own claim and sends it again with the same
+Message-ID (the remaining at-least-once window: the mail service accepted it, the process died
+before the ``sent`` write). A different delivery (the same message under another SES id)
+never sends a letter another delivery has claimed.
+
+A letter that cannot go is marked ``failed`` with the reason and the case flagged
+``letter-failed`` (visible in `complaints list`): permanently for an address or content the
+mail service cannot take, for a retry otherwise (the exception goes up so Lambda retries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from complaints.adapters.sender import Sender, SendError
+from complaints.adapters.store import MessageRecord, Store
+from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus
+from complaints.mail import letters
+from complaints.service.unit_of_work import Change, change_case
+
+MAX_ATTEMPTS = 3
+
+
+class LetterNotSent(RuntimeError):
+    """A letter failed for a reason another try may get past; the delivery should be retried."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """Everything needed to build a letter's MIME again, on any retry."""
+
+    envelope: letters.Envelope
+    template: str
+    context: dict[str, Any]
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+
+class Post:
+    def __init__(self, store: Store, sender: Sender, letters_per_hour: int,
+                 now: Callable[[], datetime]) -> None:
+        self.store, self.sender = store, sender
+        self.letters_per_hour, self.now = letters_per_hour, now
+
+    @staticmethod
+    def record(case: Complaint, kind: str, to: str, claimant: str, complaints_address: str,
+               at: datetime, hold: str | None = None) -> Letter:
+        """Put a letter on the case before anything is sent (the caller saves the case)."""
+        letter_id = f"{kind}-{sum(1 for x in case.letters.values() if x.kind == kind) + 1}"
+        problem = hold or letters.sendable(to)
+        letter = Letter(kind, letter_id, to, letters.new_message_id(kind, complaints_address),
+                        LetterStatus.HELD if hold else
+                        LetterStatus.FAILED if problem else LetterStatus.SENDING,
+                        claimed_by=claimant, error=problem or "")
+        case.letters[letter_id] = letter
+        if hold:
+            case.flag(at, "letter-held", hold)
+        elif problem:
+            case.flag(at, "letter-failed", f"the {kind} letter cannot be sent: {problem}")
+        return letter
+
+    def send(self, case: Complaint, letter_id: str, claimant: str,
+             draft: Callable[[Complaint, Letter], Draft]) -> Complaint:
+        """Send one recorded letter if it is this claimant's to send; returns the saved case."""
+        letter = case.letters[letter_id]
+        if not _ours(letter, claimant):
+            return case
+        sent_before = self.store.letters_sent_this_hour(letter.to, self.now())
+        if sent_before >= self.letters_per_hour:
+            return self._settle(case, letter_id, LetterStatus.HELD, (
+                f"{sent_before} letters went to {letter.to} this hour (loop guard): send it "
+                "by hand if the address is genuine"), flag="letter-held")
+        try:
+            made = draft(case, letter)
+            message = letters.build(made.envelope, made.template, made.context, made.attachments)
+        except Exception as exc:  # a letter we cannot build will not build on a retry either
+            return self._settle(case, letter_id, LetterStatus.FAILED,
+                                f"the letter could not be written: {type(exc).__name__}: {exc}",
+                                flag="letter-failed")
+        try:
+            sent_id = self.sender.send(message)
+        except SendError as exc:
+            saved = self._settle(case, letter_id, LetterStatus.FAILED, str(exc)[:500],
+                                 flag="letter-failed", attempt=True)
+            if saved.letters[letter_id].attempts < MAX_ATTEMPTS:
+                raise LetterNotSent(f"{letter_id}: {exc}") from exc
+            return saved
+        at = self.now()
+        subject = str(message["Subject"])
+
+        def sent(fresh: Complaint) -> Change | None:
+            current = fresh.letters[letter_id]
+            if current.status == LetterStatus.SENT:
+                return None
+            current.status, current.sent_message_id = LetterStatus.SENT, sent_id
+            current.attempts += 1
+            current.error = ""
+            fresh.flags.discard("letter-failed")
+            fresh.record(at, SYSTEM, f"{current.kind} letter sent",
+                         f"to {current.to} as {sent_id}"
+                         f"{'' if sent_id == current.message_id else f' (ours: {current.message_id})'}")
+            record = MessageRecord("out", current.id, at, made.envelope.complaints_address,
+                                   (current.to,), subject, "", sent_id, current.kind)
+            return Change(messages=(record,), letter_sent_to=(current.to, at))
+
+        saved, _ = change_case(self.store, case.reference, sent, case)
+        return saved
+
+    def _settle(self, case: Complaint, letter_id: str, status: LetterStatus, why: str,
+                flag: str, attempt: bool = False) -> Complaint:
+        at = self.now()
+
+        def apply(fresh: Complaint) -> Change | None:
+            letter = fresh.letters[letter_id]
+            if letter.status == LetterStatus.SENT:
+                return None
+            letter.status, letter.error = status, why
+            letter.attempts += 1 if attempt else 0
+            fresh.flags.discard(flag)  # flag again so the timeline says why, this time
+            fresh.flag(at, flag, f"{letter.kind} letter to {letter.to}: {why}"
+                       f"{f' (attempt {letter.attempts})' if attempt else ''}")
+            return Change()
+
+        saved, _ = change_case(self.store, case.reference, apply, case)
+        return saved
+
+
+def _ours(letter: Letter, claimant: str) -> bool:
+    """Whether this claimant should (re)send the letter now."""
+    if letter.status == LetterStatus.SENDING:
+        return letter.claimed_by == claimant
+    if letter.status == LetterStatus.FAILED:
+        return letter.claimed_by == claimant and 0 < letter.attempts < MAX_ATTEMPTS
+    return False
+
