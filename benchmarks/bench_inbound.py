@@ -3,6 +3,8 @@
 All on this machine: DynamoDB Local (in memory) for the store, a real SMTP sink for letters.
 1. p50/p95 of handling one message (parse, classify, store, render, send) against the floor:
    bare email.message_from_bytes plus one put_item, on the same DynamoDB Local.
+   DynamoDB write requests and write capacity units per new complaint and per appended reply,
+   counted at the client (botocore events on the store's clients, ReturnConsumedCapacity).
 2. Throughput over 1,000 messages.
 3. Cold import of the inbound handler module against `import boto3` alone.
 4. Peak memory while handling one 40 MB message with attachments (SES's maximum).
@@ -39,6 +41,68 @@ from complaints.service.mailroom import Delivery, Mailroom
 
 N = 1_000
 LAMBDA_MB = 512
+_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+
+class WriteMeter:
+    """Counts the store's DynamoDB write requests and the write units they consumed."""
+
+    def __init__(self, store: Store) -> None:
+        self.requests, self.units, self.reads = 0, 0.0, 0
+        clients = {id(c): c for c in (store._connection.client,
+                                      store.Item._get_connection().connection.client)}
+        for client in clients.values():
+            client.meta.events.register("before-parameter-build.dynamodb", self._before)
+            client.meta.events.register("after-call.dynamodb", self._after)
+
+    def _before(self, params: dict[str, object], model: object, **_: object) -> None:
+        if getattr(model, "name", "") in _WRITES:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _after(self, parsed: dict[str, object], model: object, **_: object) -> None:
+        name = getattr(model, "name", "")
+        if name not in _WRITES:
+            self.reads += 1
+            return
+        self.requests += 1
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            if isinstance(entry, dict):
+                self.units += float(entry.get("CapacityUnits") or entry.get("WriteCapacityUnits") or 0)
+
+    def take(self) -> tuple[int, float, int]:
+        out = (self.requests, self.units, self.reads)
+        self.requests, self.units, self.reads = 0, 0.0, 0
+        return out
+
+
+def bench_writes(endpoint: str, work: Path, n: int = 20) -> dict[str, tuple[float, float, float]]:
+    """Write requests, write units and read requests per new complaint and per appended reply."""
+    store = Store(f"bench-w-{uuid.uuid4().hex[:8]}", "eu-west-2", endpoint)
+    store.create_table()
+    raw_mail = DirectoryRawMail(work / "mail")
+    outbox = Outbox(work / "outbox")
+    clock = StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache"))
+    config = MAIL_CONFIG.__class__(**{**MAIL_CONFIG.__dict__, "letters_per_hour": 1_000})
+    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+
+    def receive(raw: bytes, key: str) -> str | None:
+        raw_mail.put(raw_mail.key_for(key), raw)
+        return room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC))).reference
+
+    receive(mf.message(sender="warm@example.org"), "warm")  # the year's counter, cold caches
+    meter = WriteMeter(store)
+    references = [receive(mf.message(sender=f"r{i}@example.org", subject=f"Complaint {i}",
+                                     attachments=[("photo.jpg", "image/jpeg", b"x" * 20_000)]),
+                          f"new-{i}") for i in range(n)]
+    new = meter.take()
+    for i, reference in enumerate(references):
+        receive(mf.message(sender=f"r{i}@example.org", subject=f"Re: [{reference}] more"),
+                f"reply-{i}")
+    reply = meter.take()
+    outbox.stop()
+    return {"new complaint": (new[0] / n, new[1] / n, new[2] / n),
+            "appended reply": (reply[0] / n, reply[1] / n, reply[2] / n)}
 
 
 def start_dynamodb() -> tuple[subprocess.Popen[bytes], str]:
@@ -164,6 +228,8 @@ def main() -> None:
     process, endpoint = start_dynamodb()
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            writes = bench_writes(endpoint, Path(tmp))
+        with tempfile.TemporaryDirectory() as tmp:
             times, floor, total = bench_messages(endpoint, Path(tmp))
         with tempfile.TemporaryDirectory() as tmp:
             outcome, size, before, after = peak_memory(endpoint, Path(tmp))
@@ -175,6 +241,10 @@ def main() -> None:
 
     p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
     f50 = statistics.median(floor) * 1000
+    for what, (requests, units, reads) in writes.items():
+        goal = f" (goal <= 2: {'met' if requests <= 2 else 'MISSED'})" if what == "new complaint" else ""
+        print(f"{what:<15} {requests:4.1f} write requests, {units:5.1f} write units, "
+              f"{reads:4.1f} read requests{goal}")
     print(f"inbound messages: {N:,} (each with a 20 KB attachment), DynamoDB Local, SMTP sink")
     print(f"handle one message   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
     print(f"floor (message_from_bytes + put_item) p50 {f50:7.2f} ms")

@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("quarantine", help="messages that are not a case, with the reason")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("local", help="the local stack")
     local = p.add_subparsers(dest="local_command", required=True, parser_class=_Parser)
     p = local.add_parser("up", help="start DynamoDB Local, SMTP in, the outbox and HTTP")
@@ -129,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
-                "local": _local}
+                "quarantine": _quarantine, "local": _local}
     try:
         return commands[args.command](args)
     except (CliError, PolicyError, CalendarError, ValueError, OSError) as exc:
@@ -336,7 +340,23 @@ def _list(args: argparse.Namespace) -> int:
     else:
         for c in cases:
             due = c.deadlines.respond_by if c.deadlines else "-"
-            print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}")
+            flags = f"  [{', '.join(sorted(c.flags))}]" if c.flags else ""
+            print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}"
+                  f"{flags}")
+    return 0
+
+
+def _quarantine(args: argparse.Namespace) -> int:
+    from complaints.bootstrap import store
+
+    entries = store().quarantined()
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    for e in entries:
+        mark = "REVIEW " if e.get("review") else ""
+        print(f"{e['at']}  {mark}{e['from'] or '-'}: {e['subject'][:60]!r}\n    {e['reason']}"
+              f"\n    raw: {e['raw_key']}")
     return 0
 
 
