@@ -114,13 +114,20 @@ def start_dynamodb(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 # --- SMTP ------------------------------------------------------------------------------------
 
 
+def local_dmarc(raw: bytes, mail_from: str) -> str:
+    """The local stand-in for DMARC: pass when the From domain is the envelope sender's."""
+    from_domain = _from_domain(raw)
+    envelope_domain = mail_from.rpartition("@")[2].lower()
+    return "pass" if from_domain and from_domain == envelope_domain else "fail"
+
+
 def ses_headers(raw: bytes, mail_from: str, peer: str, at: datetime) -> bytes:
     """What SES puts above a received message before the S3 action stores it."""
     from_domain = _from_domain(raw)
-    envelope_domain = mail_from.rpartition("@")[2].lower()
-    dmarc = "pass" if from_domain and from_domain == envelope_domain else "fail"
+    dmarc = local_dmarc(raw, mail_from)
     virus = "FAIL" if EICAR in raw else "PASS"
     spam = "FAIL" if GTUBE in raw else "PASS"
+    quoted_from = '"' + mail_from.replace("\\", "\\\\").replace('"', '\\"') + '"'
     lines = [
         f"Return-Path: <{mail_from}>",
         f"Received: from {peer} by local-inbound-smtp (complaints local stack); "
@@ -128,7 +135,7 @@ def ses_headers(raw: bytes, mail_from: str, peer: str, at: datetime) -> bytes:
         f"X-SES-Spam-Verdict: {spam}",
         f"X-SES-Virus-Verdict: {virus}",
         f"Authentication-Results: amazonses.com; spf=pass (loopback client) "
-        f"smtp.mailfrom={mail_from}; dkim=none; dmarc={dmarc} header.from={from_domain or 'none'}",
+        f"smtp.mailfrom={quoted_from}; dkim=none; dmarc={dmarc} header.from={from_domain or 'none'}",
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
 
@@ -148,14 +155,8 @@ def _header(raw: bytes, name: bytes) -> str:
     return ""
 
 
-def _dmarc(stored: bytes) -> str:
-    """The verdict ses_headers wrote above the message, for the event."""
-    top = _header(stored, b"Authentication-Results")
-    return "PASS" if "dmarc=pass" in top else "FAIL"
-
-
 def ses_event(message_id: str, raw: bytes, mail_from: str, recipients: list[str],
-              at: datetime) -> dict[str, Any]:
+              at: datetime, dmarc: str = "fail") -> dict[str, Any]:
     """An SES receipt event shaped like `sam local generate-event ses email-receiving`."""
     stamp = at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
     return {"Records": [{
@@ -183,7 +184,7 @@ def ses_event(message_id: str, raw: bytes, mail_from: str, recipients: list[str]
                 "virusVerdict": {"status": "FAIL" if EICAR in raw else "PASS"},
                 "spfVerdict": {"status": "PASS"},
                 "dkimVerdict": {"status": "GRAY"},
-                "dmarcVerdict": {"status": _dmarc(raw)},
+                "dmarcVerdict": {"status": dmarc.upper()},
                 "processingTimeMillis": 1,
                 "timestamp": stamp,
             },
@@ -215,7 +216,8 @@ class InboundSmtp:
         path = self.mail_dir / self.prefix / message_id
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(stored)
-        event = ses_event(message_id, stored, envelope.mail_from or "", list(envelope.rcpt_tos), at)
+        event = ses_event(message_id, stored, envelope.mail_from or "", list(envelope.rcpt_tos), at,
+                          local_dmarc(raw, envelope.mail_from or ""))
         loop = asyncio.get_running_loop()
         for attempt in range(3):  # Lambda's asynchronous invocation: one try and two retries
             try:

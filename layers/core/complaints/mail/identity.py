@@ -53,7 +53,7 @@ def auth_from_header(results: list[str], spam: str, virus: str) -> Auth:
     sender and is ignored.
     """
     values: dict[str, str] = {}
-    top = results[0][:_MAX_HEADER] if results else ""
+    top = _without_quotes_and_comments(results[0][:_MAX_HEADER]) if results else ""
     if top and top.split(";")[0].strip().lower() == RECEIVING_AUTHSERV:
         values["source"] = "header"
         for clause in top.split(";")[1:]:
@@ -70,6 +70,36 @@ def auth_from_header(results: list[str], spam: str, virus: str) -> Auth:
         if verdict:
             values[key] = {"passed": "pass", "failed": "fail"}.get(verdict, verdict)
     return Auth(**values)
+
+
+def _without_quotes_and_comments(value: str) -> str:
+    """RFC 8601 values may be quoted strings or carry (comments), and both can hold a ";" or a
+    "dmarc=pass" the sender chose (an envelope sender echoed in smtp.mailfrom=). One linear
+    pass blanks both, so only the server's own clauses are read."""
+    out: list[str] = []
+    quoted, depth, escaped = False, 0, False
+    for ch in value:
+        if escaped:
+            escaped = False
+            continue
+        if ch == "\\" and (quoted or depth):
+            escaped = True
+        elif quoted:
+            if ch == '"':
+                quoted = False
+                out.append('"')
+        elif depth:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if not depth:
+                out.append(" ")
+        elif ch == '"':
+            quoted = True
+            out.append('"')
+        elif ch == "(":
+            depth = 1
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def auth_from_ses_event(receipt: dict[str, Any], from_domain: str, fallback: Auth) -> Auth:
@@ -108,7 +138,8 @@ def parse_from(raw_values: list[str]) -> From:
         return From("", "", "no From header")
     if len(raw_values) > 1:
         return From("", "", f"{len(raw_values)} From headers: who wrote it cannot be told")
-    raw = raw_values[0]
+    # Unfold (RFC 5322 2.2.3): long display names are folded onto continuation lines.
+    raw = re.sub(r"[\r\n]+", " ", re.sub(r"\r?\n(?=[ \t])", "", raw_values[0]))
     if len(raw) > _MAX_HEADER:
         return From("", "", f"the From header is {len(raw)} characters long")
     try:
