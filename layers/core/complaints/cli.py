@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", type=int, help="1 or 2")
     p.add_argument("--received", type=_date, help="YYYY-MM-DD (London date)")
     p.add_argument("--acknowledged", type=_date, help="YYYY-MM-DD, once acknowledged")
+    p.add_argument("--responded", type=_date,
+                   help="YYYY-MM-DD, the stage response's date: says whether it was late")
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", action="store_true", help="JSON lines on stdin")
 
@@ -162,7 +164,8 @@ def _deadlines(args: argparse.Namespace) -> int:
 
     statutory = clock()
     if args.batch:
-        if args.policy or args.stage is not None or args.received or args.acknowledged:
+        if (args.policy or args.stage is not None or args.received or args.acknowledged
+                or args.responded):
             raise CliError("--batch reads every case from stdin; drop --policy/--stage/--received")
         # bytes in, whole blocks out: the text layer costs more than the arithmetic
         results = statutory.deadlines_jsonl(sys.stdin.buffer)
@@ -181,7 +184,8 @@ def _deadlines(args: argparse.Namespace) -> int:
     if missing:
         raise CliError(f"missing {', '.join(missing)}")
     try:
-        result = statutory.deadlines(args.policy, args.stage, args.received, args.acknowledged)
+        result = statutory.deadlines(args.policy, args.stage, args.received, args.acknowledged,
+                                     args.responded)
     except DeadlineError as exc:
         raise CliError(str(exc)) from None
     if args.json:
@@ -235,6 +239,9 @@ def _print_deadlines(args: argparse.Namespace, result: object) -> None:
     for step, due, note in rows:
         day, weekday = (due.isoformat(), f"{due:%A}") if due else ("-", "-")
         print(f"{result.stage:<6} {step:<26} {day:<11} {weekday:<10} {note}")
+    for step, due, done, late in result.breaches:
+        print(f"LATE: the {step} on {done:%a %d %b %Y} was {late} working day"
+              f"{'s' if late != 1 else ''} after its date, {due:%a %d %b %Y}")
     skipped = cal.holidays_in(result.received, max(due for _, due, _ in rows if due))
     if skipped:
         print()

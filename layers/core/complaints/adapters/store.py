@@ -36,7 +36,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from complaints.domain.case import Complaint, Event, Letter, Status, iso_day, utc_text
+from complaints.domain.case import Breach, Complaint, Event, Letter, Status, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
 
 _EVENT_WIDTH = 6
@@ -424,6 +424,7 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "acknowledged_on": iso_day(c.acknowledged_on),
         "parties": sorted(c.parties), "flags": sorted(c.flags),
         "letters": {k: v.to_json() for k, v in sorted(c.letters.items())},
+        "breaches": [b.to_json() for b in c.breaches],
         "indexed_message_ids": sorted(c.sent_message_ids()),
     }
 
@@ -449,6 +450,7 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         acknowledged_on=_date(d.get("acknowledged_on")),
         parties=set(d["parties"]), flags=set(d["flags"]),
         letters={k: Letter.from_json(v) for k, v in d["letters"].items()},
+        breaches=[Breach.from_json(b) for b in d.get("breaches", [])],
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )

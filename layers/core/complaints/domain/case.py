@@ -47,8 +47,9 @@ _NEXT: dict[Status, frozenset[Status]] = {
     Status.WITHDRAWN: frozenset(),
 }
 
-# (stage, received, acknowledged) -> deadlines; the caller binds the policy and calendar.
-DeadlineRule = Callable[[int, date, date | None], StageDeadlines]
+# (stage, received, acknowledged[, responded]) -> deadlines; the caller binds the policy and
+# calendar. Given the date a step was taken, the deadlines say how late it was.
+DeadlineRule = Callable[..., StageDeadlines]
 
 
 class CaseError(ValueError):
@@ -65,6 +66,26 @@ class Event:
     def to_json(self) -> dict[str, str]:
         return {"at": utc_text(self.at), "actor": self.actor, "event": self.event,
                 "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A step taken after its statutory date: what reporting counts as not within timescale."""
+
+    stage: int
+    step: str  # "acknowledgement" or "response"
+    due: date
+    done: date
+    working_days_late: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage": self.stage, "step": self.step, "due": self.due.isoformat(),
+                "done": self.done.isoformat(), "working_days_late": self.working_days_late}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Breach:
+        return cls(int(d["stage"]), d["step"], date.fromisoformat(d["due"]),
+                   date.fromisoformat(d["done"]), int(d["working_days_late"]))
 
 
 class LetterStatus(StrEnum):
@@ -130,6 +151,7 @@ class Complaint:
     parties: set[str] = field(default_factory=set)
     flags: set[str] = field(default_factory=set)
     letters: dict[str, Letter] = field(default_factory=dict)  # by letter id
+    breaches: list[Breach] = field(default_factory=list)
     timeline: list[Event] = field(default_factory=list)
     version: int = 0  # the store's optimistic lock
     saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
@@ -187,12 +209,17 @@ class Complaint:
         self._move(Status.ACKNOWLEDGED, at, actor, f"stage {self.stage} acknowledged on {on}")
         self.acknowledged_on = on
         self.deadlines = rule(self.stage, received, on)
+        self._record_breaches(at, self.deadlines)
         self.record(at, SYSTEM, "deadlines recomputed",
                     f"respond by {iso_day(self.deadlines.respond_by)} counted from the "
                     f"acknowledgement on {on}")
 
-    def respond(self, at: datetime, actor: str, final_stage: int) -> None:
+    def respond(self, at: datetime, actor: str, final_stage: int, on: date | None = None,
+                rule: DeadlineRule | None = None) -> None:
         self._move(Status.RESPONDED, at, actor, f"stage {self.stage} response sent")
+        if on is not None and rule is not None:
+            received = self.stage_received_on or self.received_on
+            self._record_breaches(at, rule(self.stage, received, self.acknowledged_on, on))
         if self.stage >= final_stage:
             self.record(at, SYSTEM, "final response", "the landlord's process is complete")
 
@@ -215,6 +242,15 @@ class Complaint:
     def withdraw(self, at: datetime, actor: str, why: str) -> None:
         self._move(Status.WITHDRAWN, at, actor, why)
 
+    def _record_breaches(self, at: datetime, deadlines: StageDeadlines) -> None:
+        known = {(b.stage, b.step) for b in self.breaches}
+        for step, due, done, late in deadlines.breaches:
+            if (self.stage, step) in known:
+                continue
+            self.breaches.append(Breach(self.stage, step, due, done, late))
+            self.record(at, SYSTEM, "breach", f"stage {self.stage} {step} on {done} was {late} "
+                        f"working day{'s' if late != 1 else ''} after its date, {due}")
+
     # --- views --------------------------------------------------------------------------
 
     def to_json(self, with_timeline: bool = True) -> dict[str, Any]:
@@ -233,6 +269,7 @@ class Complaint:
             "deadlines": self.deadlines.to_json() if self.deadlines else {},
             "flags": sorted(self.flags),
             "letters": [self.letters[k].to_json() for k in sorted(self.letters)],
+            "breaches": [b.to_json() for b in self.breaches],
             "parties": sorted(self.parties),
         }
         if with_timeline:

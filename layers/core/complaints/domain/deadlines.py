@@ -45,12 +45,31 @@ class StageDeadlines:
     respond_by_extended: date | None
     provisional: bool
     acknowledged: date | None = None
+    responded: date | None = None
+    # Working days after the due date the step was taken (0 when on time); None when the step
+    # was not given or the stage has no such due date. The clock itself still counts as the
+    # policy says: a late acknowledgement moves a response date counted from it.
+    acknowledgement_late_by: int | None = None
+    response_late_by: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def breaches(self) -> list[tuple[str, date, date, int]]:
+        """(step, due, done, working days late) for each step taken after its date."""
+        out = []
+        if self.acknowledgement_late_by and self.acknowledge_by and self.acknowledged:
+            out.append(("acknowledgement", self.acknowledge_by, self.acknowledged,
+                        self.acknowledgement_late_by))
+        if self.response_late_by and self.responded:
+            out.append(("response", self.respond_by, self.responded, self.response_late_by))
+        return out
+
+    def to_json(self, breaches: bool = True) -> dict[str, Any]:
+        """The contract's keys; with ``breaches``, what was late when a step's date was given
+        (an acknowledgement after acknowledge_by; a response, on time or not)."""
         def iso(d: date | None) -> str | None:
             return d.isoformat() if d else None
 
-        return {
+        out: dict[str, Any] = {
             "policy": self.policy,
             "stage": self.stage,
             "nation": self.nation,
@@ -61,6 +80,19 @@ class StageDeadlines:
             "respond_by_extended": iso(self.respond_by_extended),
             "provisional": self.provisional,
         }
+        if not breaches:
+            return out
+        if self.acknowledgement_late_by:
+            out["acknowledged"] = iso(self.acknowledged)
+            out["acknowledgement_late"] = True
+            out["acknowledgement_late_by"] = self.acknowledgement_late_by
+        if self.responded is not None:
+            out["responded"] = iso(self.responded)
+            out["response_late"] = bool(self.response_late_by)
+            out["response_late_by"] = self.response_late_by
+            out["response_within_extension"] = (
+                None if self.respond_by_extended is None else self.responded <= self.respond_by_extended)
+        return out
 
 
 @dataclass(frozen=True)
@@ -183,8 +215,13 @@ def compute_many(policy: Policy, stage_number: int, cal: WorkingCalendar,
                           r.provisional)
 
 
+def working_days_late(cal: WorkingCalendar, due: date, done: date) -> int:
+    """Working days after ``due`` up to and including ``done``; 0 when on or before ``due``."""
+    return cal.working_days_between(due, done) if done > due else 0
+
+
 def compute(policy: Policy, stage_number: int, cal: WorkingCalendar, received: date,
-            acknowledged: date | None = None) -> StageDeadlines:
+            acknowledged: date | None = None, responded: date | None = None) -> StageDeadlines:
     """Deadlines for one case; raises DeadlineError on impossible input."""
     try:
         policy.stage(stage_number)
@@ -193,6 +230,9 @@ def compute(policy: Policy, stage_number: int, cal: WorkingCalendar, received: d
     if acknowledged is not None and acknowledged < received:
         raise DeadlineError(
             f"acknowledged {acknowledged.isoformat()} is before received {received.isoformat()}")
+    if responded is not None and responded < received:
+        raise DeadlineError(
+            f"responded {responded.isoformat()} is before received {received.isoformat()}")
     stage = policy.stage(stage_number)
     r = _rules(stage, _OrdinalOps(cal), received.toordinal(),
                acknowledged.toordinal() if acknowledged else NO_DATE)
@@ -211,6 +251,12 @@ def compute(policy: Policy, stage_number: int, cal: WorkingCalendar, received: d
         respond_by_extended=day(r.respond_by_extended),
         provisional=r.provisional,
         acknowledged=acknowledged,
+        responded=responded,
+        acknowledgement_late_by=(
+            working_days_late(cal, date.fromordinal(r.acknowledge_by), acknowledged)
+            if acknowledged is not None and r.acknowledge_by != NO_DATE else None),
+        response_late_by=(working_days_late(cal, date.fromordinal(r.respond_by), responded)
+                          if responded is not None else None),
     )
 
 

@@ -147,7 +147,7 @@ class _Batch:
                 result = self._clock.deadlines(
                     policy_id, stage, date.fromordinal(received),
                     None if acknowledged == NO_DATE else date.fromordinal(acknowledged))
-                out[i] = json.dumps(result.to_json())
+                out[i] = json.dumps(result.to_json(breaches=False))  # as the array path
             except CalendarError as exc:
                 out[i] = _error(first_number + i, exc)
 

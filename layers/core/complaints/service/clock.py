@@ -27,9 +27,9 @@ class StatutoryClock:
         return self.calendar(policy.calendar)
 
     def deadlines(self, policy_id: str, stage: int, received: date,
-                  acknowledged: date | None = None) -> StageDeadlines:
+                  acknowledged: date | None = None, responded: date | None = None) -> StageDeadlines:
         policy = self.presets.get(policy_id)
-        return compute(policy, stage, self.calendar_for(policy), received, acknowledged)
+        return compute(policy, stage, self.calendar_for(policy), received, acknowledged, responded)
 
     def deadlines_jsonl(self, lines: Iterable[str | bytes]) -> Iterator[str]:
         """One JSON result line per input line, in order; a bad line gets {"error": ...}."""

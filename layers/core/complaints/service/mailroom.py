@@ -353,8 +353,9 @@ class Mailroom:
         return self.clock.presets.get(self.config.default_policy), "the landlord's default policy"
 
     def _deadline_rule(self, policy: Policy) -> Callable[[int, date, date | None], StageDeadlines]:
-        def rule(stage: int, received: date, acknowledged: date | None) -> StageDeadlines:
-            return self.clock.deadlines(policy.id, stage, received, acknowledged)
+        def rule(stage: int, received: date, acknowledged: date | None,
+                 responded: date | None = None) -> StageDeadlines:
+            return self.clock.deadlines(policy.id, stage, received, acknowledged, responded)
         return rule
 
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
