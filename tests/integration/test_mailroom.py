@@ -83,8 +83,9 @@ def test_scottish_postcode_chooses_the_scottish_policy(
                       at=datetime(2026, 6, 12, 9, 0, tzinfo=UTC))
     case = store.load(outcome.reference)
     assert case is not None and case.policy == "spso-mchp"
-    assert ("policy chosen", "spso-mchp: Scottish postcode G72 8PG in the message") in \
-        events(store, outcome.reference)
+    assert ("policy chosen", "spso-mchp: postcode G72 8PG in the resident's message is in "
+            "scotland; the handler confirms it is the home's") in events(store, outcome.reference)
+    assert "nation-to-confirm" in case.flags  # a postcode in a message settles nothing alone
     assert case.deadlines is not None and case.deadlines.respond_by == date(2026, 6, 19)
     body = text_of(outbox.letters()[0])
     assert "Friday 19 June 2026" in body

@@ -73,13 +73,28 @@ CASES = [
     # Fri 12(1), Mon 15 off, Tue 16(2) Wed 17 Thu 18 Fri 19(5); day 10 Fri 26 Jun
     ("12 Jun west-whitlawburn", "west-whitlawburn", 1, "2026-06-12", None,
      ("2026-06-12", None, "2026-06-19", "2026-06-26", False)),
-    # Homes Plus Scotland stage 2 from 12 Jun: ack day 3 Wed 17; respond counted with Wed 17 as
-    # day one (provisional): day 20 Tue 14 Jul; +10 beyond -> Tue 28 Jul
+    # Homes Plus Scotland stage 2 from Fri 12 Jun: its own rule (20 WD from acknowledgement,
+    # 000 §9.5) is looser than the SPSO model's (20 WD from the escalation request, 003 ¶137), so
+    # the model's applies (issue 8). Day one Fri 12 (1), Mon 15 is Scotland's one-off holiday,
+    # Tue 16 (2) ... Fri 10 Jul (20); ack day 3 Wed 17; its own +10 beyond -> Fri 24 Jul
     ("12 Jun homes-plus-scotland s2", "homes-plus-scotland", 2, "2026-06-12", None,
-     ("2026-06-12", "2026-06-17", "2026-07-14", "2026-07-28", True)),
-    # acknowledged on the holiday itself (Mon 15): day one is Tue 16 -> day 20 Mon 13 Jul
+     ("2026-06-12", "2026-06-17", "2026-07-10", "2026-07-24", False)),
+    # acknowledged on the holiday itself (Mon 15): the response date no longer moves with it
     ("ack on holiday homes-plus-scotland", "homes-plus-scotland", 2, "2026-06-12", "2026-06-15",
-     ("2026-06-12", "2026-06-17", "2026-07-13", "2026-07-27", False)),
+     ("2026-06-12", "2026-06-17", "2026-07-10", "2026-07-24", False)),
+    # ... across Christmas: Wed 23 Dec (1), Thu 24 (2), Fri 25 and Mon 28 (Boxing Day moved)
+    # holidays, Tue 29 (3) = ack, Wed 30 (4), Thu 31 (5), Fri 1 Jan and Mon 4 Jan (2 Jan moved)
+    # holidays, Tue 5 (6) ... Mon 25 Jan 2027 (20); +10 -> Mon 8 Feb
+    ("Christmas homes-plus-scotland s2", "homes-plus-scotland", 2, "2026-12-23", None,
+     ("2026-12-23", "2026-12-29", "2027-01-25", "2027-02-08", False)),
+    # ... from Sat 2 Jan 2027 (a holiday, moved to Mon 4): day one Tue 5 Jan, day 3 Thu 7,
+    # day 20 Mon 1 Feb; +10 -> Mon 15 Feb
+    ("2 January homes-plus-scotland s2", "homes-plus-scotland", 2, "2027-01-02", None,
+     ("2027-01-05", "2027-01-07", "2027-02-01", "2027-02-15", False)),
+    # ... across Easter 2026 (Good Friday 3 Apr; Scotland works Easter Monday): Thu 2 Apr (1),
+    # Mon 6 (2), Tue 7 (3) = ack, ... Thu 30 Apr (20); +10 skips Mon 4 May -> Fri 15 May
+    ("Easter homes-plus-scotland s2", "homes-plus-scotland", 2, "2026-04-02", None,
+     ("2026-04-02", "2026-04-07", "2026-04-30", "2026-05-15", False)),
     # --- weekend receipt, Connect (counts from receipt): day 0 Sat 13 Jun; ack Fri 19 Jun;
     # respond 10th WD Fri 26 Jun; +10 -> Fri 10 Jul (England works on 15 Jun)
     ("weekend connect", "connect-housing", 1, "2026-06-13", None,
@@ -133,3 +148,15 @@ def test_every_preset_has_worked_examples_at_both_stages() -> None:
     from tests.conftest import DESIGN_PRESET_IDS
 
     assert {(c[1], c[2]) for c in CASES} == {(p, s) for p in DESIGN_PRESET_IDS for s in (1, 2)}
+
+
+@pytest.mark.parametrize("received", ["2026-06-12", "2026-12-23", "2027-01-02", "2026-04-02"])
+def test_homes_plus_scotland_stage_2_responds_by_the_spso_models_date(
+        clock: StatutoryClock, received: str) -> None:
+    """The floor in action: whatever Homes Plus's own text says, its Scottish stage 2 response
+    is due when the SPSO model's is (acknowledged or not)."""
+    day = date.fromisoformat(received)
+    model = clock.deadlines("spso-mchp", 2, day)
+    for acknowledged in (None, clock.deadlines("homes-plus-scotland", 2, day).acknowledge_by):
+        ours = clock.deadlines("homes-plus-scotland", 2, day, acknowledged)
+        assert ours.respond_by == model.respond_by and not ours.provisional

@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("residents", help="the resident register (the tenancy export)")
+    residents = p.add_subparsers(dest="residents_command", required=True, parser_class=_Parser)
+    p = residents.add_parser("import", help="load or update the register from a CSV file")
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("quarantine", help="messages that are not a case, with the reason")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
@@ -135,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
-                "quarantine": _quarantine, "local": _local}
+                "quarantine": _quarantine, "residents": _residents, "local": _local}
     try:
         return commands[args.command](args)
     except (CliError, PolicyError, CalendarError, ValueError, OSError) as exc:
@@ -350,6 +357,29 @@ def _list(args: argparse.Namespace) -> int:
             flags = f"  [{', '.join(sorted(c.flags))}]" if c.flags else ""
             print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}"
                   f"{flags}")
+    return 0
+
+
+def _residents(args: argparse.Namespace) -> int:
+    """Validate every row first: any bad row is reported by line and nothing is loaded."""
+    from complaints.service.residents import RegisterError, parse_register
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+        residents = parse_register(text)
+    except RegisterError as exc:
+        if args.json:
+            print(json.dumps({"imported": 0, "errors": exc.errors}))
+        else:
+            for e in exc.errors:
+                print(f"line {e['line']}: {e['error']}", file=sys.stderr)
+        return 1
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{args.file} is not UTF-8 text: {exc}") from None
+    from complaints.bootstrap import store
+
+    count = store().put_residents([r.to_json() for r in residents])
+    print(json.dumps({"imported": count, "errors": []}) if args.json else f"{count} residents loaded")
     return 0
 
 

@@ -7,8 +7,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from complaints.domain.policy import Policy, PolicyError, ombudsman_dependency, parse_policy
+from complaints.domain.regime import Regime, apply_floor, parse_regime
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "policies"
+REGIMES_DIR = Path(__file__).resolve().parent.parent / "regimes"
+
+
+def load_regimes(directory: Path = REGIMES_DIR) -> dict[str, Regime]:
+    """The regime floors by nation (built in: they are the law, not a landlord's setting)."""
+    by_nation: dict[str, Regime] = {}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            regime = parse_regime(tomllib.loads(path.read_text(encoding="utf-8")), str(path))
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+        for nation in regime.nations:
+            by_nation[nation] = regime
+    return by_nation
 
 
 class PresetLibrary:
@@ -25,6 +40,12 @@ class PresetLibrary:
                     raise PolicyError(f"{path}: preset id {path.stem!r} is already defined by {earlier}")
                 self._files[path.stem] = path
         self._loaded: dict[str, Policy] = {}
+        self._regimes: dict[str, Regime] | None = None
+
+    def regime_for(self, nation: str) -> Regime | None:
+        if self._regimes is None:
+            self._regimes = load_regimes()
+        return self._regimes.get(nation)
 
     def ids(self) -> list[str]:
         return sorted(self._files)
@@ -54,5 +75,8 @@ class PresetLibrary:
         if dependency is not None and dependency in self._files and dependency != policy_id:
             known[dependency] = self._load(dependency, (*chain, policy_id))
         policy = parse_policy(data, str(path), known)
+        regime = self.regime_for(policy.nation)
+        if regime is not None:  # the regime is the floor
+            policy = apply_floor(policy, regime)
         self._loaded[policy_id] = policy
         return policy

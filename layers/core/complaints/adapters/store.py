@@ -8,6 +8,7 @@ Items (PK / SK):
   INBOUND#<key> / INBOUND           which case (or quarantine) a delivered message went to
   MSGID#<message-id> / MSGID        the case a letter we sent belongs to (replies, bounces)
   QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
+  RESIDENT#<email> / RESIDENT       the resident register: tenancy, home postcode and nation
   RATE#<address>#<hour> / RATE      letters sent to one address in one hour (loop guard),
                                     counted in the transaction that records a letter as sent
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
@@ -290,6 +291,21 @@ class Store:
         for item in self.Case.scan(filter_condition=self.Case.SK == "CASE"):
             yield item.PK.removeprefix("CASE#")
 
+    # --- the resident register ----------------------------------------------------------
+
+    def put_residents(self, residents: list[dict[str, Any]]) -> int:
+        """Load or update register rows (keyed on email); the caller validated every row."""
+        with self.Item.batch_write() as batch:
+            for row in residents:
+                batch.save(self.Item(f"RESIDENT#{row['email']}", "RESIDENT", data=json.dumps(row)))
+        return len(residents)
+
+    def resident(self, email: str) -> dict[str, Any] | None:
+        try:
+            return dict(json.loads(self.Item.get(f"RESIDENT#{email.lower()}", "RESIDENT").data))
+        except DoesNotExist:
+            return None
+
     # --- quarantine, rate limit -----------------------------------------------------------
 
     def quarantine(self, entry: Quarantined) -> bool:
@@ -423,6 +439,7 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "stage_received_on": iso_day(c.stage_received_on),
         "acknowledged_on": iso_day(c.acknowledged_on),
         "parties": sorted(c.parties), "flags": sorted(c.flags),
+        "tenancy_reference": c.tenancy_reference, "support_needs": c.support_needs,
         "letters": {k: v.to_json() for k, v in sorted(c.letters.items())},
         "breaches": [b.to_json() for b in c.breaches],
         "indexed_message_ids": sorted(c.sent_message_ids()),
@@ -449,6 +466,7 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         stage_received_on=_date(d.get("stage_received_on")),
         acknowledged_on=_date(d.get("acknowledged_on")),
         parties=set(d["parties"]), flags=set(d["flags"]),
+        tenancy_reference=d.get("tenancy_reference"), support_needs=d.get("support_needs", ""),
         letters={k: Letter.from_json(v) for k, v in d["letters"].items()},
         breaches=[Breach.from_json(b) for b in d.get("breaches", [])],
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])

@@ -149,6 +149,8 @@ class Complaint:
     stage_received_on: date | None = None  # stage 2: the escalation request's date
     acknowledged_on: date | None = None
     parties: set[str] = field(default_factory=set)
+    tenancy_reference: str | None = None  # from the resident register
+    support_needs: str = ""  # from the register or the resident: letters respect them
     flags: set[str] = field(default_factory=set)
     letters: dict[str, Letter] = field(default_factory=dict)  # by letter id
     breaches: list[Breach] = field(default_factory=list)
@@ -268,6 +270,8 @@ class Complaint:
             "acknowledged_on": iso_day(self.acknowledged_on),
             "deadlines": self.deadlines.to_json() if self.deadlines else {},
             "flags": sorted(self.flags),
+            "tenancy_reference": self.tenancy_reference,
+            "support_needs": self.support_needs,
             "letters": [self.letters[k].to_json() for k in sorted(self.letters)],
             "breaches": [b.to_json() for b in self.breaches],
             "parties": sorted(self.parties),

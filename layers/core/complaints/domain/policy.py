@@ -65,6 +65,12 @@ class Extension:
     source: Source
     update_every_working_days: int | None = None
 
+    @property
+    def hard_cap(self) -> bool:
+        """A total cap is a maximum (SPSO ¶104); a cap beyond the deadline may be exceeded with
+        good reason (HOS Code 6.4), so letters never promise it as a latest date."""
+        return self.cap == "total"
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -126,6 +132,10 @@ class Policy:
     calendar: CalendarRules
     receipt_cutoff: time | None
     file: str
+    # Set by the regime floor (domain/regime.py): which regime, and where the preset was looser.
+    regime: str | None = None
+    regime_name: str | None = None
+    conflicts: tuple[Any, ...] = ()
 
     def stage(self, number: int) -> Stage:
         for stage in self.stages:
@@ -151,6 +161,9 @@ class Policy:
             "closure_days": sorted(d.isoformat() for d in self.calendar.closure_days),
             "working_holidays": sorted(d.isoformat() for d in self.calendar.working_holidays),
             "file": self.file,
+            "regime": self.regime,
+            "regime_name": self.regime_name,
+            "conflicts": [c.to_json() for c in self.conflicts],
         }
 
 
@@ -172,6 +185,7 @@ def _stage_json(stage: Stage) -> dict[str, Any]:
             "cap": ext.cap,
             "working_days": ext.working_days,
             "agreement": ext.agreement,
+            "hard_cap": ext.hard_cap,
             "update_every_working_days": ext.update_every_working_days,
         },
     }

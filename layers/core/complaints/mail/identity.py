@@ -21,7 +21,7 @@ from typing import Any, Final
 
 RECEIVING_AUTHSERV: Final = "amazonses.com"  # only the receiving server's verdicts count
 _DOMAIN: Final = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-_LOCAL_BAD: Final = re.compile(r"[\s<>()\[\],;:\\\x00-\x1f\x7f]")
+_LOCAL_BAD: Final = re.compile(r"[\s<>()\[\],;:@\"\\\x00-\x1f\x7f]")
 _MAX_HEADER: Final = 8_192  # an address header longer than this is not parsed for identity
 
 
@@ -56,7 +56,11 @@ def auth_from_header(results: list[str], spam: str, virus: str) -> Auth:
     top = _without_quotes_and_comments(results[0][:_MAX_HEADER]) if results else ""
     if top and top.split(";")[0].strip().lower() == RECEIVING_AUTHSERV:
         values["source"] = "header"
-        for clause in top.split(";")[1:]:
+        clauses = top.split(";")[1:]
+        if sum(1 for c in clauses if re.match(r"\s*dmarc\s*=", c, re.IGNORECASE)) > 1:
+            # the server writes one DMARC result; two mean something was smuggled in
+            clauses = [c for c in clauses if not re.match(r"\s*dmarc\s*=", c, re.IGNORECASE)]
+        for clause in clauses:
             match = re.match(r"\s*(spf|dkim|dmarc)\s*=\s*([a-z]+)", clause, re.IGNORECASE)
             if not match:
                 continue
@@ -75,7 +79,8 @@ def auth_from_header(results: list[str], spam: str, virus: str) -> Auth:
 def _without_quotes_and_comments(value: str) -> str:
     """RFC 8601 values may be quoted strings or carry (comments), and both can hold a ";" or a
     "dmarc=pass" the sender chose (an envelope sender echoed in smtp.mailfrom=). One linear
-    pass blanks both, so only the server's own clauses are read."""
+    pass blanks both, so only the server's own clauses are read. A header whose quotes or
+    brackets do not balance cannot be read safely: it gives "" (no verdicts at all)."""
     out: list[str] = []
     quoted, depth, escaped = False, 0, False
     for ch in value:
@@ -97,9 +102,11 @@ def _without_quotes_and_comments(value: str) -> str:
             out.append('"')
         elif ch == "(":
             depth = 1
+        elif ch == ")":
+            return ""
         else:
             out.append(ch)
-    return "".join(out)
+    return "" if quoted or depth else "".join(out)
 
 
 def auth_from_ses_event(receipt: dict[str, Any], from_domain: str, fallback: Auth) -> Auth:

@@ -17,6 +17,7 @@ parser, walked iteratively, gives what the case needs within the bounds above.
 
 from __future__ import annotations
 
+import codecs
 import email
 import email.header
 import email.parser
@@ -251,21 +252,35 @@ def _decoded(value: str) -> str:
     try:
         parts = []
         for chunk, charset in email.header.decode_header(value):
-            parts.append(chunk.decode(_codec(charset), errors="replace")
-                         if isinstance(chunk, bytes) else chunk)
+            parts.append(_text(chunk, charset) if isinstance(chunk, bytes) else chunk)
         return _unfold("".join(parts))
     except Exception:
         return _unfold(value)
 
 
 def _codec(charset: str | None) -> str:
+    """A text codec for a declared charset. Python also knows codecs that are not charsets
+    (idna, punycode, rot13, undefined, base64...): those, and unknown names, are not trusted."""
     if not charset or charset.lower() in ("unknown-8bit", "x-unknown"):
         return "utf-8"
     try:
-        "".encode(charset)
-        return charset
-    except LookupError:
+        info = codecs.lookup(charset)
+    except (LookupError, ValueError):
         return "latin-1"  # an unknown charset still yields every byte, visibly
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return "latin-1"
+    return info.name
+
+
+_NOT_CHARSETS: Final = frozenset({"idna", "punycode", "undefined", "raw-unicode-escape",
+                                  "unicode-escape", "mbcs", "oem"})
+
+
+def _text(payload: bytes, charset: str | None) -> str:
+    try:
+        return payload.decode(_codec(charset), errors="replace")
+    except Exception:  # a codec that refuses errors="replace": read it as UTF-8
+        return payload.decode("utf-8", errors="replace")
 
 
 def _recipient(address: str) -> str:
@@ -295,6 +310,10 @@ def _stdlib_message(raw: bytes, notes: list[str]) -> tuple[Message, bool]:
     The feed parser recurses once per nesting level: past Python's recursion limit it raises,
     so the headers are read again on their own and the message is marked too deep.
     """
+    if _nesting_estimate(raw) > MAX_DEPTH:
+        # The feed parser checks every line against every enclosing boundary: on deep nesting
+        # its work grows with depth x lines, so such a message is never handed to it.
+        return _headers_only(raw, notes), True
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
     except RecursionError:
@@ -306,6 +325,31 @@ def _stdlib_message(raw: bytes, notes: list[str]) -> tuple[Message, bool]:
     if defects:
         notes.append("MIME defects: " + ", ".join(sorted({type(d).__name__ for d in defects})))
     return message, _depth_exceeds(message, MAX_DEPTH)
+
+
+_BOUNDARY: Final = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
+
+
+def _nesting_estimate(raw: bytes) -> int:
+    """An upper bound on MIME nesting, in one pass: boundaries declared and not yet closed.
+
+    Sibling parts close their boundary ("--b--") before the next opens, so this counts depth;
+    a message that never closes its boundaries is over-counted, and is quarantined for a person
+    to read rather than parsed.
+    """
+    open_now: dict[bytes, None] = {}
+    deepest = 0
+    for line in raw.splitlines():
+        if line.startswith(b"--") and open_now:
+            tag = line.rstrip()
+            if tag.endswith(b"--") and tag[2:-2] in open_now:
+                del open_now[tag[2:-2]]
+                continue
+        if b"oundary" in line or b"OUNDARY" in line:
+            for match in _BOUNDARY.finditer(line):
+                open_now[match.group(1) or match.group(2)] = None
+            deepest = max(deepest, len(open_now))
+    return deepest
 
 
 def _headers_only(raw: bytes, notes: list[str]) -> Message:
@@ -388,7 +432,7 @@ class _Walk:
                 return  # inside a forwarded message: that message is kept whole
             self.found.append(_attachment(filename, ctype, payload, len(self.found)))
             return
-        text = payload.decode(_codec(part.get_content_charset()), errors="replace")
+        text = _text(payload, part.get_content_charset())
         if forwarded:
             self.texts.append(("text/plain", forwarded))
         self.texts.append((ctype, text))

@@ -32,6 +32,7 @@ from complaints.adapters.store import (
 from complaints.domain.calendar import receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, LetterStatus, utc_text
 from complaints.domain.deadlines import StageDeadlines
+from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.domain.policy import Policy
 from complaints.mail import letters
 from complaints.mail.identity import StaffDirectory, staff_verdict
@@ -40,10 +41,6 @@ from complaints.service.clock import StatutoryClock
 from complaints.service.post import Draft, Post
 from complaints.service.unit_of_work import Change, change_case
 
-# Postcode areas wholly or mainly in Scotland (TD straddles the border; it counts as Scottish
-# here and the timeline says which postcode decided).
-_SCOTTISH_POSTCODE = re.compile(
-    r"\b(AB|DD|DG|EH|FK|G|HS|IV|KA|KW|KY|ML|PA|PH|TD|ZE)\d{1,2}[A-Z]?\s*\d[A-Z]{2}\b")
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
 _THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
 
@@ -264,7 +261,8 @@ class Mailroom:
         return Outcome("appended", case.reference, detail)
 
     def _create(self, delivery: Delivery, key: str, mail: InboundMail, why: str | None) -> Outcome:
-        policy, policy_reason = self._policy_for(mail, delivery)
+        choice, resident = self._policy_for(mail, delivery)
+        policy = self.clock.presets.get(choice.policy)
         calendar = self.clock.calendar_for(policy)
         received_on = receipt_date(delivery.received_at, policy.receipt_cutoff, calendar)
         at = self.now()
@@ -281,7 +279,17 @@ class Mailroom:
                     f"{mail.subject[:120]!r}; {len(mail.attachments)} attachment(s)")
         if why:
             case.record(at, SYSTEM, "threading decision", why)
-        case.record(at, SYSTEM, "policy chosen", f"{policy.id}: {policy_reason}")
+        case.record(at, SYSTEM, "policy chosen", f"{policy.id}: {choice.reason}")
+        if choice.to_confirm:
+            case.flag(at, "nation-to-confirm", choice.reason)
+        if resident is not None:
+            case.tenancy_reference = resident["tenancy_reference"]
+            case.record(at, SYSTEM, "resident recognised",
+                        f"{mail.sender} is the tenant of {resident['tenancy_reference']} "
+                        f"({resident['postcode']}) in the resident register")
+            if resident.get("support_needs"):
+                case.support_needs = resident["support_needs"]
+                case.flag(at, "support-needs", f"from the register: {resident['support_needs']}")
         _parsing_notes(case, at, mail)
         case.open_stage(at, self._deadline_rule(policy))
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
@@ -340,17 +348,22 @@ class Mailroom:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _policy_for(self, mail: InboundMail, delivery: Delivery) -> tuple[Policy, str]:
+    def _policy_for(self, mail: InboundMail,
+                    delivery: Delivery) -> tuple[NationChoice, dict[str, Any] | None]:
+        """The mailbox, else the resident register, else the postcodes the resident gave."""
+        mailbox = None
         # The envelope recipients first (a Bcc'd mailbox is in no header), then the headers.
         for address in (*delivery.recipients, *mail.recipients):
             policy_id = self.config.mailbox_policies.get(base_address(address))
             if policy_id:
-                return self.clock.presets.get(policy_id), f"sent to the {address} mailbox"
-        match = _SCOTTISH_POSTCODE.search(f"{mail.subject}\n{mail.text[:20_000]}".upper())
-        if match:
-            return (self.clock.presets.get(self.config.scottish_policy),
-                    f"Scottish postcode {match.group(0)} in the message")
-        return self.clock.presets.get(self.config.default_policy), "the landlord's default policy"
+                mailbox = (address, policy_id)
+                break
+        resident = self.store.resident(mail.sender) if mailbox is None else None
+        default = self.clock.presets.get(self.config.default_policy)
+        by_nation = {default.nation: default.id, "scotland": self.config.scottish_policy}
+        words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
+        return choose(mailbox, resident["nation"] if resident else None, postcodes_in(words),
+                      by_nation, default.id, default.nation), resident
 
     def _deadline_rule(self, policy: Policy) -> Callable[[int, date, date | None], StageDeadlines]:
         def rule(stage: int, received: date, acknowledged: date | None,

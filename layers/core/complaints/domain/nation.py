@@ -1,0 +1,135 @@
+"""Which nation's rules a complaint falls under, and why.
+
+In order (design.md, "Rules that hold everywhere"): the mailbox it was sent to; the resident
+register (the landlord's tenancy export); one property postcode the resident states, when every
+postcode in what they wrote points to the same nation; else the landlord's default. Anything
+not settled by the mailbox or the register is flagged "nation to confirm" with the reason, for
+the handler to confirm or correct.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+# Full UK postcodes (outward and inward code). Only a full postcode counts as "stated".
+POSTCODE: Final = re.compile(r"\b([A-Z]{1,2})(\d[A-Z\d]?)\s*(\d[A-Z]{2})\b")
+
+_SCOTLAND: Final = frozenset({"AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY",
+                              "ML", "PA", "PH", "TD", "ZE"})
+_WALES: Final = frozenset({"CF", "LL", "NP", "SA", "LD"})
+_NORTHERN_IRELAND: Final = frozenset({"BT"})
+# Districts that straddle a border: the postcode alone cannot say (TD15 Berwick-upon-Tweed is
+# England with Scottish villages; TD12 Cornhill is England, Coldstream Scotland; the Welsh
+# Marches). Wales also takes some districts of English-lettered areas.
+_BORDER: Final = frozenset({"TD12", "TD15", "LD7", "LD8", "SY10", "SY13", "SY14", "CH4", "HR2",
+                            "HR3", "NP7", "NP16", "NP25", "GL16"})
+_WELSH_DISTRICTS: Final = frozenset({*(f"SY{n}" for n in range(15, 26)),
+                                     *(f"CH{n}" for n in range(5, 9))})
+
+
+def postcode_nation(area: str, district: str) -> str | None:
+    """england | scotland | wales | northern-ireland, or None on a border district."""
+    outward = f"{area}{district}"
+    if outward in _BORDER:
+        return None
+    if outward in _WELSH_DISTRICTS:
+        return "wales"
+    if area in _SCOTLAND:
+        return "scotland"
+    if area in _WALES:
+        return "wales"
+    if area in _NORTHERN_IRELAND:
+        return "northern-ireland"
+    return "england"
+
+
+@dataclass(frozen=True)
+class Postcode:
+    text: str
+    nation: str | None  # None: a border district
+
+    @property
+    def outward(self) -> str:
+        return self.text.split(" ")[0]
+
+
+def postcodes_in(text: str, limit: int = 50) -> list[Postcode]:
+    """The distinct full postcodes in ``text``, in order, with the nation each points to."""
+    found: dict[str, Postcode] = {}
+    for match in POSTCODE.finditer(text.upper()):
+        code = f"{match.group(1)}{match.group(2)} {match.group(3)}"
+        if code not in found:
+            found[code] = Postcode(code, postcode_nation(match.group(1), match.group(2)))
+        if len(found) >= limit:
+            break
+    return list(found.values())
+
+
+def residents_words(text: str) -> str:
+    """What the resident wrote themselves: quoted history ("> ..." lines, "On ... wrote:" and
+    Outlook's "From: ... Sent:" blocks onward) is someone else's."""
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if re.match(r"^(on .{0,200} wrote:|-----\s*original message\s*-----|from:\s.+)$",
+                    stripped, re.IGNORECASE):
+            break
+        if stripped.startswith(">"):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+@dataclass(frozen=True)
+class NationChoice:
+    policy: str
+    nation: str | None  # the nation that decided, if any
+    reason: str
+    to_confirm: bool  # not settled by mailbox or register: the handler confirms
+
+
+def choose(mailbox_policy: tuple[str, str] | None, register_nation: str | None,
+           postcodes: list[Postcode], policy_for_nation: Mapping[str, str],
+           default_policy: str, default_nation: str) -> NationChoice:
+    """``mailbox_policy``: (address, policy id) of the mailbox the complaint was sent to."""
+    if mailbox_policy is not None:
+        address, policy = mailbox_policy
+        return NationChoice(policy, None, f"sent to the {address} mailbox", False)
+    if register_nation is not None:
+        registered = policy_for_nation.get(register_nation)
+        if registered is not None:
+            return NationChoice(registered, register_nation,
+                                f"the resident register has this address in {register_nation}",
+                                False)
+        return NationChoice(default_policy, register_nation, (
+            f"the resident register has this address in {register_nation}, where no policy is "
+            f"configured: the default {default_policy} applies until the handler confirms"), True)
+    if not postcodes:
+        return NationChoice(default_policy, None, (
+            f"no property postcode in the message: the landlord's default ({default_nation}) "
+            "applies until the handler confirms"), True)
+    nations = {p.nation for p in postcodes}
+    listed = ", ".join(p.text for p in postcodes[:5])
+    if None in nations:
+        border = next(p for p in postcodes if p.nation is None)
+        return NationChoice(default_policy, None, (
+            f"postcode {border.text} is on a border: the landlord's default ({default_nation}) "
+            "applies until the handler confirms"), True)
+    if len(nations) > 1:
+        return NationChoice(default_policy, None, (
+            f"the message gives postcodes in more than one nation ({listed}): the landlord's "
+            f"default ({default_nation}) applies until the handler confirms which is the home"),
+            True)
+    nation = nations.pop()
+    assert nation is not None
+    stated = policy_for_nation.get(nation)
+    if stated is None:
+        return NationChoice(default_policy, nation, (
+            f"postcode {listed} is in {nation}, where no policy is configured: the default "
+            f"{default_policy} applies until the handler confirms"), True)
+    return NationChoice(stated, nation, (
+        f"postcode {listed} in the resident's message is in {nation}; the handler confirms it "
+        "is the home's"), True)
