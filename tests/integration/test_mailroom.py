@@ -89,8 +89,10 @@ def test_scottish_postcode_chooses_the_scottish_policy(
     assert case.deadlines is not None and case.deadlines.respond_by == date(2026, 6, 19)
     body = text_of(outbox.letters()[0])
     assert "Friday 19 June 2026" in body
-    assert "Bridgeside House" not in body  # SPSO details only in the final response (¶151)
-    assert "Scottish Public Services Ombudsman" in body
+    # a stage 1 letter does not signpost the SPSO (003 ¶108, ¶151): it says how to ask for stage 2
+    assert "Bridgeside House" not in body and "SPSO" not in body
+    assert "Scottish Public Services Ombudsman" not in body
+    assert "at stage 2" in body and "two months of receiving our stage 1 response" in body
 
 
 def test_reply_from_the_resident_is_appended(

@@ -23,8 +23,9 @@ def new_case(clock: StatutoryClock, policy: str = "hos-2024") -> Complaint:
 
 
 def rule(clock: StatutoryClock, policy: str = "hos-2024") -> DeadlineRule:
-    def bound(stage: int, received: date, acknowledged: date | None) -> StageDeadlines:
-        return clock.deadlines(policy, stage, received, acknowledged)
+    def bound(stage: int, received: date, acknowledged: date | None,
+              responded: date | None = None) -> StageDeadlines:
+        return clock.deadlines(policy, stage, received, acknowledged, responded)
     return bound
 
 
@@ -86,3 +87,22 @@ def test_ended_cases_stay_ended(clock: StatutoryClock) -> None:
     with pytest.raises(CaseError):
         case.close(AT, "sam", "x")
     assert not case.is_open
+
+
+def test_late_steps_are_recorded_as_breaches_once(clock: StatutoryClock) -> None:
+    case = new_case(clock)  # received Fri 22 May 2026: acknowledge by Mon 1 Jun
+    case.acknowledge(date(2026, 6, 3), AT, "sam@landlord.example", rule(clock), True)
+    assert [(b.step, b.due, b.done, b.working_days_late) for b in case.breaches] == [
+        ("acknowledgement", date(2026, 6, 1), date(2026, 6, 3), 2)]
+    # respond by Wed 17 Jun (10 WD from the real acknowledgement); responded Fri 19 Jun
+    case.respond(AT, "sam@landlord.example", final_stage=2, on=date(2026, 6, 19), rule=rule(clock))
+    assert [(b.step, b.working_days_late) for b in case.breaches] == [
+        ("acknowledgement", 2), ("response", 2)]
+    assert [e.event for e in case.timeline].count("breach") == 2
+
+
+def test_steps_on_time_record_no_breach(clock: StatutoryClock) -> None:
+    case = new_case(clock)
+    case.acknowledge(date(2026, 6, 1), AT, "sam@landlord.example", rule(clock), True)
+    case.respond(AT, "sam@landlord.example", final_stage=2, on=date(2026, 6, 15), rule=rule(clock))
+    assert case.breaches == [] and "breach" not in [e.event for e in case.timeline]

@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("check-letter", help="what a letter lacks for its type and regime")
+    p.add_argument("type", metavar="TYPE", help="the letter kind, e.g. receipt")
+    p.add_argument("file", metavar="FILE.eml")
+    p.add_argument("--policy", required=True, help="the case's preset id")
+    p.add_argument("--stage", type=int, default=1)
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("residents", help="the resident register (the tenancy export)")
     residents = p.add_subparsers(dest="residents_command", required=True, parser_class=_Parser)
     p = residents.add_parser("import", help="load or update the register from a CSV file")
@@ -142,7 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
-                "quarantine": _quarantine, "residents": _residents, "local": _local}
+                "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
+                "local": _local}
     try:
         return commands[args.command](args)
     except (CliError, PolicyError, CalendarError, ValueError, OSError) as exc:
@@ -358,6 +366,31 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}"
                   f"{flags}")
     return 0
+
+
+def _check_letter(args: argparse.Namespace) -> int:
+    """Exit 0 when the letter has what its type and regime require, else 1 listing what not."""
+    from complaints.bootstrap import presets
+    from complaints.mail import lint
+
+    library = presets()
+    policy = library.get(args.policy)
+    try:
+        policy.stage(args.stage)
+    except PolicyError as exc:
+        raise CliError(str(exc)) from None
+    findings = lint.check(args.type, Path(args.file).read_bytes(), policy,
+                          library.regime_for(policy.nation), args.stage)
+    if args.json:
+        print(json.dumps({"file": args.file, "type": args.type, "policy": policy.id,
+                          "regime": policy.regime, "ok": not findings,
+                          "findings": [f.__dict__ for f in findings]}))
+    else:
+        for f in findings:
+            print(f"{args.file}: {f.line()}")
+        if not findings:
+            print(f"{args.file}: a {args.type} letter fit for {policy.id} ({policy.regime})")
+    return 1 if findings else 0
 
 
 def _residents(args: argparse.Namespace) -> int:

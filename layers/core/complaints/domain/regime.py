@@ -12,8 +12,9 @@ a shorter or earlier-starting time limit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from complaints.domain.policy import (
@@ -46,6 +47,23 @@ class StageFloor:
     extension: Extension | None
 
 
+_WHEN_KEYS = {"agreement": str, "hard_cap": bool, "signpost": str, "stage": int}
+
+
+@dataclass(frozen=True)
+class LetterRule:
+    """What a letter of one kind must say (``requires``: any one pattern, or all with ``all``)
+    or must not say (``forbids``: none of the patterns), under conditions ``when``."""
+
+    id: str
+    what: str
+    requires: tuple[str, ...]
+    forbids: tuple[str, ...]
+    all: bool
+    when: tuple[tuple[str, Any], ...]
+    source: Source
+
+
 @dataclass(frozen=True)
 class Regime:
     id: str
@@ -57,6 +75,7 @@ class Regime:
     complaint_time_limit: Window | None
     escalation_window: Window | None
     file: str
+    letters: Mapping[str, tuple[LetterRule, ...]] = field(default_factory=dict)
 
     def stage(self, number: int) -> StageFloor | None:
         return next((s for s in self.stages if s.number == number), None)
@@ -114,12 +133,42 @@ def parse_regime(data: Mapping[str, Any], file: str) -> Regime:
         t.done()
     time_limit = r.table("complaint_time_limit", required=False)
     window = r.table("escalation_window", required=False)
+    letters_table = r.table("letters", required=False)
+    letters: dict[str, tuple[LetterRule, ...]] = {}
+    if letters_table is not None:
+        for kind in list(letters_table.data):
+            letters[kind] = tuple(_letter_rule(t) for t in letters_table.tables(kind))
+        letters_table.done()
     regime = Regime(regime_id, r.text("name"), tuple(str(n) for n in nations), when,
                     signpost_source, tuple(stages),
                     _window(time_limit) if time_limit is not None else None,
-                    _window(window) if window is not None else None, file)
+                    _window(window) if window is not None else None, file, letters)
     r.done()
     return regime
+
+
+def _letter_rule(r: _Reader) -> LetterRule:
+    requires = tuple(r.opt("requires", list) or ())
+    forbids = tuple(r.opt("forbids", list) or ())
+    if bool(requires) == bool(forbids):
+        raise r.fail("requires", "a rule gives either requires or forbids")
+    for pattern in (*requires, *forbids):
+        try:
+            re.compile(re.sub(r"\{[a-z_]+\}", "x", str(pattern)))
+        except re.error as exc:
+            raise r.fail("requires", f"{pattern!r} is not a regular expression: {exc}") from None
+    when_table = r.table("when", required=False)
+    when: list[tuple[str, Any]] = []
+    if when_table is not None:
+        for key, kind in _WHEN_KEYS.items():
+            value = when_table.opt(key, kind)
+            if value is not None:
+                when.append((key, value))
+        when_table.done()
+    rule = LetterRule(r.text("id"), r.text("what"), tuple(map(str, requires)),
+                      tuple(map(str, forbids)), bool(r.opt("all", bool)), tuple(when), _source(r))
+    r.done()
+    return rule
 
 
 # --- comparing --------------------------------------------------------------------------------
@@ -216,7 +265,9 @@ def _stage(stage: Stage, floor: StageFloor, note: Any) -> Stage:
             raise PolicyError(f"{where}: the regime counts from an acknowledgement the stage lacks")
     if floor.extension and floor.respond:
         f = floor.extension
-        if _extra_days(ext, respond) > _extra_days(f, floor.respond):
+        # compared by the latest day each allows, counted from the clock's start
+        if (respond.working_days + _extra_days(ext, respond)
+                > floor.respond.working_days + _extra_days(f, floor.respond)):
             note(f"{where}.extension", _ext_text(ext), ext.source, _ext_text(f), f.source)
             ext = replace(ext, cap=f.cap, working_days=f.working_days, source=f.source)
         if _AGREEMENT_RANK[ext.agreement] < _AGREEMENT_RANK[f.agreement] or (

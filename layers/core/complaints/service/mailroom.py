@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email.message import EmailMessage
 from typing import Any
 
 from complaints.adapters.raw_mail import RawMail, attachment_key
@@ -34,7 +35,7 @@ from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, LetterSt
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.domain.policy import Policy
-from complaints.mail import letters
+from complaints.mail import letters, lint, wording
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import InboundMail, parse
 from complaints.service.clock import StatutoryClock
@@ -101,7 +102,7 @@ class Mailroom:
         self.store, self.raw_mail, self.sender = store, raw_mail, sender
         self.clock, self.config, self.now = clock, config, now
         self.staff = config.staff
-        self.post = Post(store, sender, config.letters_per_hour, now)
+        self.post = Post(store, sender, config.letters_per_hour, now, self._lint)
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -339,12 +340,29 @@ class Mailroom:
             "reference": case.reference, "resident_name": case.resident_name,
             "received_on": case.received_on, "subject": case.subject,
             "summary": letters.summary_of(record.text), "attachments": list(record.attachments),
-            "policy_name": policy.name, "stage_name": stage.name,
+            # The landlord's procedure, by the landlord's name: a preset's own title may name an
+            # Ombudsman the letter must not yet signpost (SPSO model CHP ¶108).
+            "policy_name": f"{self.config.landlord} complaints procedure", "stage_name": stage.name,
             "acknowledge_by": d.acknowledge_by, "respond_by": d.respond_by,
             "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,
             "ombudsman": policy.summary()["ombudsman"],
+            "extension_text": wording.extension_text(
+                stage.extension, d.respond_by_extended,
+                hos_details=policy.ombudsman.signpost == "any-time"),
+            "escalation_text": wording.escalation_text(policy),
+            "adjustments_text": (
+                "If you need any reasonable adjustments to take part in the complaints process, "
+                "or this letter in another format (such as large print, Braille, audio or "
+                "another language), tell us: reply to this email or write to "
+                f"{self.config.complaints_address}."),
+            "support_needs": case.support_needs,
         }
         return Draft(envelope, "receipt", context)
+
+    def _lint(self, kind: str, message: EmailMessage, case: Complaint) -> list[str]:
+        policy = self.clock.presets.get(case.policy)
+        regime = self.clock.presets.regime_for(policy.nation)
+        return [f.line() for f in lint.check(kind, message, policy, regime, case.stage)]
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any
 
 from complaints.adapters.sender import Sender, SendError
@@ -46,9 +47,12 @@ class Draft:
 
 class Post:
     def __init__(self, store: Store, sender: Sender, letters_per_hour: int,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime],
+                 check: Callable[[str, EmailMessage, Complaint], list[str]] | None = None) -> None:
         self.store, self.sender = store, sender
         self.letters_per_hour, self.now = letters_per_hour, now
+        # The letter linter: what a letter lacks for its kind and regime ([]: fit to send).
+        self.check = check or (lambda kind, message, case: [])
 
     @staticmethod
     def record(case: Complaint, kind: str, to: str, claimant: str, complaints_address: str,
@@ -85,6 +89,10 @@ class Post:
             return self._settle(case, letter_id, LetterStatus.FAILED,
                                 f"the letter could not be written: {type(exc).__name__}: {exc}",
                                 flag="letter-failed")
+        lacking = self.check(made.template, message, case)
+        if lacking:  # never send a letter its regime finds wanting: a person must fix it
+            return self._settle(case, letter_id, LetterStatus.FAILED,
+                                "not sent: the letter " + "; ".join(lacking), flag="letter-failed")
         try:
             sent_id = self.sender.send(message)
         except SendError as exc:
