@@ -13,7 +13,9 @@ import html
 import re
 from typing import Final
 
-_TAG: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^<>]*>")
+# Possessive quantifiers: a "<" followed by a long run of letters with no ">" must fail in one
+# pass, not try every split of the run between the name and the attributes.
+_TAG: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*+)[^<>]*+>")
 _SKIPPED: Final = frozenset({"script", "style", "head", "template", "noscript"})
 _BREAKS: Final = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
                             "blockquote", "pre", "table", "ul", "ol", "hr", "section", "article"})
@@ -47,7 +49,7 @@ def html_to_text(markup: str) -> str:
         name = tag.group(2).lower()
         pos = tag.end()
         if not tag.group(1) and name in _SKIPPED:
-            closing = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(markup, pos)
+            closing = re.compile(rf"</{name}\s*+>", re.IGNORECASE).search(markup, pos)
             pos = n if closing is None else closing.end()
         elif name in _BREAKS:
             out.append("\n")

@@ -379,15 +379,29 @@ class _Walk:
         self.deadline = time.monotonic() + seconds
         self.notes = notes
         self.texts: list[tuple[str, str]] = []  # (content type, text) in reading order
+        self.part_defects: set[str] = set()  # what the parser noticed inside parts
+        self.replaced: list[str] = []  # text parts whose bytes did not fit their charset
         self.found: list[Attachment] = []
         self.report: list[str] = []  # text of delivery reports and returned headers
 
     def run(self, message: Message) -> None:
+        try:
+            self._walk(message)
+        finally:
+            if self.part_defects:
+                self.notes.append("MIME defects inside parts: " + ", ".join(sorted(self.part_defects)))
+            if self.replaced:
+                self.notes.append("bytes not valid in their declared charset were replaced in "
+                                  + ", ".join(self.replaced[:5]) + "; the raw message keeps them")
+
+    def _walk(self, message: Message) -> None:
         stack: list[tuple[Message, str]] = [(message, "")]
         walked = 0
         while stack:
             part, forwarded = stack.pop()
             walked += 1
+            if walked > 1:  # the top level's own defects are noted when it is parsed
+                self.part_defects.update(type(d).__name__ for d in getattr(part, "defects", ()))
             if walked > MAX_PARTS:
                 self.notes.append(f"more than {MAX_PARTS} MIME parts: the rest were not read; "
                                   "they are in the raw message")
@@ -424,6 +438,7 @@ class _Walk:
             self.notes.append(f"a {ctype} part could not be decoded ({type(exc).__name__})")
             decoded = None
         payload = decoded if isinstance(decoded, bytes) else b""
+        self.part_defects.update(type(d).__name__ for d in getattr(part, "defects", ()))
         if ctype in ("text/rfc822-headers", "message/delivery-status"):
             self.report.append(payload.decode("utf-8", "replace"))
         is_text = ctype in ("text/plain", "text/html")
@@ -432,7 +447,12 @@ class _Walk:
                 return  # inside a forwarded message: that message is kept whole
             self.found.append(_attachment(filename, ctype, payload, len(self.found)))
             return
-        text = _text(payload, part.get_content_charset())
+        charset = part.get_content_charset()
+        try:
+            text = payload.decode(_codec(charset))
+        except (UnicodeDecodeError, LookupError, ValueError):
+            self.replaced.append(f"{ctype} ({charset or 'no charset'})")
+            text = _text(payload, charset)
         if forwarded:
             self.texts.append(("text/plain", forwarded))
         self.texts.append((ctype, text))

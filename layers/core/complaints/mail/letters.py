@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 import functools
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +14,10 @@ from typing import Any
 import jinja2
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Headers are not folded below RFC 5322's 998 characters: Python 3.11's folder drops the space
+# between adjacent encoded words when it folds ("baño: ¿cuándo" arrived as "baño:¿cuándo",
+# CPython gh-144156), and a folded subject can start with a stray space.
+LETTER_POLICY = email.policy.default.clone(max_line_length=998)
 SUMMARY_CHARS = 600
 
 
@@ -88,7 +93,7 @@ def sendable(address: str) -> str | None:
 def build(envelope: Envelope, letter: str, context: dict[str, Any],
           attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
     text, html = render(letter, context)
-    message = EmailMessage()
+    message = EmailMessage(policy=LETTER_POLICY)
     domain = envelope.complaints_address.partition("@")[2]
     message["From"] = formataddr((f"{envelope.landlord} complaints", envelope.complaints_address))
     message["To"] = formataddr((envelope.to_name, envelope.to))
