@@ -49,8 +49,15 @@ class Stack:
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    def letters(self) -> list[bytes]:
-        return [p.read_bytes() for p in sorted((self.data_dir / "outbox").glob("*.eml"))]
+    def letters(self, kind: str = "receipt") -> list[bytes]:
+        """Letters of one kind in the outbox (staff notices go beside residents' receipts)."""
+        out = []
+        for path in sorted((self.data_dir / "outbox").glob("*.eml")):
+            raw = path.read_bytes()
+            head = raw.split(b"\r\n\r\n", 1)[0]
+            if not kind or f"X-Complaints-Letter: {kind}\r\n".encode() in head + b"\r\n":
+                out.append(raw)
+        return out
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
@@ -150,7 +157,8 @@ def test_crash_between_store_and_send_is_finished_by_the_retry(tmp_path: Path) -
     try:
         crashing.send(strip_ses(mf.message(subject="Boiler broken")))
         [case] = crashing.cli("list", "--json")
-        assert [(x["kind"], x["status"]) for x in case["letters"]] == [("receipt", "sent")]
+        assert [(x["kind"], x["status"]) for x in case["letters"]] == [
+            ("receipt", "sent"), ("staff_new_case", "sent")]
         assert len(crashing.letters()) == 1
         log = (crashing.data_dir / "stack.log").read_text()
         assert "attempt 1 failed" in log and "injected fault" in log

@@ -62,7 +62,9 @@ def test_the_same_ses_event_three_times_is_one_case_and_one_letter(aws_env: Any,
     outcomes = [r["outcomes"][0] for r in results]
     assert outcomes[0]["outcome"] == "created"
     assert {o["reference"] for o in outcomes} == {outcomes[0]["reference"]}
-    assert len(outbox.letters()) == 1
+    # one receipt to the resident (and one new-case notice to the team)
+    assert [b"X-Complaints-Letter: receipt" in r for r in outbox.letters()].count(True) == 1
+    assert len(outbox.letters()) == 2
     case = bootstrap.store().load(outcomes[0]["reference"])
     assert case is not None and case.received_on.isoformat() == "2026-05-22"
 

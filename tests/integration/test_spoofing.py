@@ -72,6 +72,13 @@ def timeline(store: Store, reference: str) -> list[tuple[str, str, str]]:
     return [(e.actor, e.event, e.detail) for e in loaded(store, reference).timeline]
 
 
+
+def arrivals(store: Store, reference: str, before: Any) -> list[tuple[str, str, str]]:
+    """What arrived on the case since ``before``: the messages added, not what they then did
+    (a staff reply with no commands goes on to the resident as a message: issue 9)."""
+    return [x for x in timeline(store, reference)[len(before.timeline):]
+            if x[1] in ("message added", "automatic reply", "bounce")]
+
 @pytest.fixture()
 def victim(deliver: Callable[..., Any], store: Store, outbox: Outbox) -> Victim:
     created = deliver(mf.message(subject="Damp and mould in the bedroom"))
@@ -142,12 +149,15 @@ def test_a_genuine_staff_reply_with_aligned_dmarc_is_appended_as_staff(
     outcome = deliver(raw)
     # then it is on the case, written by Sam
     assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)
-    added = timeline(store, victim.reference)[len(victim.timeline):]
+    added = arrivals(store, victim.reference, victim)
     assert [(actor, event) for actor, event, _ in added] == [("sam@landlord.example", "message added")]
     assert "staff sam@landlord.example: DMARC pass for landlord.example" in added[0][2]
     stored = [m for m in store.messages(victim.reference) if m["from"] == "sam@landlord.example"]
     assert len(stored) == 1 and stored[0]["direction"] == "in"
-    assert len(outbox.letters()) == 1  # staff mail is not answered with a receipt
+    # staff mail is not answered with a receipt: its words go to the resident as a message
+    # (issue 9), and the staff member is told it went
+    sent = [r.split(b"X-Complaints-Letter: ", 1)[1].split(b"\r\n", 1)[0] for r in outbox.letters()]
+    assert sorted(sent) == [b"command_result", b"receipt", b"resident_message"]
 
 
 @pytest.mark.parametrize("dmarc", ["pass", "none"])
@@ -158,7 +168,7 @@ def test_the_residents_own_reply_is_appended_as_the_resident(
                         victim.replying())
     outcome = deliver(raw)
     assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)
-    added = timeline(store, victim.reference)[len(victim.timeline):]
+    added = arrivals(store, victim.reference, victim)
     assert [(actor, event) for actor, event, _ in added] == [(RESIDENT, "message added")]
 
 
@@ -303,7 +313,7 @@ def test_the_events_dmarc_pass_wins_over_a_stored_fail(
                         "Surveyor booked for Tuesday.", victim.replying())
     outcome = deliver_event(raw, receipt("PASS"))
     assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)
-    added = timeline(store, victim.reference)[len(victim.timeline):]
+    added = arrivals(store, victim.reference, victim)
     assert [(a, e) for a, e, _ in added] == [("sam@landlord.example", "message added")]
     assert "ses-event verdict" in added[0][2]
 
@@ -335,5 +345,5 @@ def test_a_genuine_staff_reply_with_a_folded_from_header_is_appended(
                         mf.ses_headers("landlord.example"), "Surveyor booked.", victim.replying())
     outcome = deliver(raw)
     assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)
-    added = timeline(store, victim.reference)[len(victim.timeline):]
+    added = arrivals(store, victim.reference, victim)
     assert [(a, e) for a, e, _ in added] == [("sam@landlord.example", "message added")]

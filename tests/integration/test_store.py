@@ -77,6 +77,6 @@ def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
         case = store.load(reference)
         assert case is not None
         case.record(at, "system", "receipt letter sent", f"letter {n}")
-        store.save(case, letter_sent_to=("A@example.org", at))
+        store.save(case, letter_sent_to=(("A@example.org", at),))
     assert store.letters_sent_this_hour("a@example.org", at) == 3
     assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0

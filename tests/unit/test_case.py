@@ -50,13 +50,27 @@ def test_the_full_two_stage_path(clock: StatutoryClock) -> None:
 
 @pytest.mark.parametrize("step", ["close", "escalate"])
 def test_illegal_steps_raise(clock: StatutoryClock, step: str) -> None:
+    """Closing or escalating an unanswered English complaint is refused by the lifecycle (the
+    status table itself allows both: a service request closes at once, and an SPSO complaint
+    may go straight to stage 2)."""
+    from complaints.domain import commands as c
+    from complaints.domain.lifecycle import Context, Refusal, handle
+
     case = new_case(clock)
-    with pytest.raises(CaseError, match="cannot go from received"):
-        if step == "close":
-            case.close(AT, "system", "tidy up")
-        else:
-            case.escalate(date(2026, 6, 1), AT, "resident", rule(clock), final_stage=2)
+    policy = clock.presets.get("hos-2024")
+    ctx = Context(AT, AT.date(), "sam@landlord.example", policy, rule(clock),
+                  clock.calendar_for(policy))
+    with pytest.raises(Refusal, match=r"respond first"):
+        handle(case, c.Close() if step == "close" else c.Escalate("unhappy"), ctx)
     assert case.status == Status.RECEIVED
+
+
+def test_the_status_table_still_refuses_going_back(clock: StatutoryClock) -> None:
+    case = new_case(clock)
+    case.acknowledge(date(2026, 5, 27), AT, "sam@landlord.example", rule(clock), True)
+    case.respond(AT, "sam@landlord.example", final_stage=2)
+    with pytest.raises(CaseError, match="cannot go from responded"):
+        case.acknowledge(date(2026, 5, 28), AT, "sam@landlord.example", rule(clock), True)
 
 
 def test_no_escalation_after_the_final_stage(clock: StatutoryClock) -> None:

@@ -69,6 +69,7 @@ def mailroom() -> Mailroom:
         landlord=s.landlord, complaints_address=s.complaints_address,
         staff_domains=s.staff_domains, default_policy=s.default_policy,
         scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
-        letters_per_hour=s.letters_per_hour, team_address=s.team_address,
+        letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
+        team_addresses=s.team_addresses,
     )
     return Mailroom(store(), raw, sender, clock(), config)

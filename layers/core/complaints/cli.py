@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("act", help="run staff commands on a case, as a staff reply would",
+                       description="Reads a staff reply from stdin (or --text): #-lines at the "
+                       "top are commands (#acknowledge, #extend N reason, #respond outcome, ...), "
+                       "the text below is their body; no #-lines sends the text to the resident.")
+    p.add_argument("reference")
+    p.add_argument("--as", dest="actor", required=True, metavar="STAFF-ADDRESS")
+    p.add_argument("--text", help="the reply (default: stdin)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("check-letter", help="what a letter lacks for its type and regime")
     p.add_argument("type", metavar="TYPE", help="the letter kind, e.g. receipt")
     p.add_argument("file", metavar="FILE.eml")
@@ -150,6 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
                 "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
+                "act": _act,
                 "local": _local}
     try:
         return commands[args.command](args)
@@ -366,6 +377,39 @@ def _list(args: argparse.Namespace) -> int:
             print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}"
                   f"{flags}")
     return 0
+
+
+def _act(args: argparse.Namespace) -> int:
+    """The CLI issues the same commands as a staff reply (staff acting on the landlord's side:
+    whoever can run this has the landlord's credentials, so no DMARC check applies)."""
+    import uuid
+    from datetime import UTC
+
+    from complaints.bootstrap import mailroom
+    from complaints.domain.calendar import london_date
+    from complaints.domain.commands import Unreadable
+    from complaints.mail.identity import usable_address
+    from complaints.mail.staff_reply import parse_reply
+
+    local, _, domain = args.actor.rpartition("@")
+    actor = usable_address(local, domain)
+    room = mailroom()
+    if actor is None or not room.staff.covers(actor):
+        raise CliError(f"{args.actor} is not a staff address (COMPLAINTS_STAFF_DOMAINS)")
+    if room.store.load(args.reference) is None:
+        raise CliError(f"no complaint {args.reference}")
+    at = datetime.now(UTC)
+    reply = parse_reply(args.text if args.text is not None else sys.stdin.read(), london_date(at))
+    commands = (*reply.commands, *(Unreadable(p) for p in reply.problems))
+    case, results = room.casework.run(args.reference, tuple(commands), actor,
+                                      f"cli-{uuid.uuid4().hex[:16]}", at)
+    if args.json:
+        print(json.dumps({"reference": case.reference, "status": case.status.value,
+                          "results": [r.to_json() for r in results]}))
+    else:
+        for r in results:
+            print(f"{r.command}: {'done' if r.done else 'REFUSED'}: {r.detail}")
+    return 0 if all(r.done for r in results) else 1
 
 
 def _check_letter(args: argparse.Namespace) -> int:

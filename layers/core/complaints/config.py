@@ -32,6 +32,10 @@ class Settings:
     letters_per_hour: int = 5  # COMPLAINTS_LETTERS_PER_HOUR: to one address (loop guard)
     # COMPLAINTS_TEAM_ADDRESS: staff are told here of quarantined mail that may be a complaint
     team_address: str = "complaints-team@landlord.example"
+    # COMPLAINTS_TEAM_ADDRESSES="spso-mchp=scotland-team@...,scotland@landlord.example=...":
+    # the team told of a new case, per policy id or mailbox (else COMPLAINTS_TEAM_ADDRESS)
+    team_addresses: dict[str, str] = field(default_factory=dict)
+    signature: str = ""  # COMPLAINTS_SIGNATURE: letters' sign-off (default "<landlord> complaints team")
     # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
     # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
     region: str = "eu-west-2"  # AWS_REGION
@@ -80,6 +84,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         team_address=(environ.get("COMPLAINTS_TEAM_ADDRESS") or "complaints-team@" + (
             environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]
         ).lower(),
+        signature=(environ.get("COMPLAINTS_SIGNATURE") or "").replace("\\n", "\n"),
+        team_addresses=dict(
+            (k.strip().lower(), v.strip().lower()) for k, _, v in
+            (item.partition("=") for item in environ.get("COMPLAINTS_TEAM_ADDRESSES", "").split(","))
+            if k.strip() and v.strip()),
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "eu-west-2",
         table=environ.get("COMPLAINTS_TABLE") or "complaints",
         dynamodb_endpoint=environ.get("COMPLAINTS_DYNAMODB_ENDPOINT") or None,

@@ -166,11 +166,11 @@ class Store:
 
     def save(self, complaint: Complaint, messages: tuple[MessageRecord, ...] = (),
              inbound_key: str | None = None, outcome: str = "appended",
-             letter_sent_to: tuple[str, datetime] | None = None) -> None:
+             letter_sent_to: tuple[tuple[str, datetime], ...] = ()) -> None:
         """Save the case (optimistic lock), its new events and messages, in one transaction.
 
-        ``letter_sent_to`` (address, when) counts one letter against the loop guard in the same
-        transaction that records it as sent: the guard counts letters sent, not attempts.
+        ``letter_sent_to`` ((address, when), ...) counts letters against the loop guard in the
+        same transaction that records them as sent: the guard counts letters sent, not attempts.
         """
         try:
             with TransactWrite(connection=self._connection) as tx:
@@ -183,10 +183,13 @@ class Store:
                                       data=json.dumps({"reference": complaint.reference,
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
-                if letter_sent_to is not None:
-                    address, at = letter_sent_to
-                    tx.update(self.Item(_rate_key(address, at), "RATE"),
-                              actions=[self.Item.n.add(1),
+                counts: dict[str, tuple[int, datetime]] = {}  # one update per item per transaction
+                for address, at in letter_sent_to:
+                    key = _rate_key(address, at)
+                    counts[key] = (counts.get(key, (0, at))[0] + 1, at)
+                for key, (n, at) in counts.items():
+                    tx.update(self.Item(key, "RATE"),
+                              actions=[self.Item.n.add(n),
                                        self.Item.expiration.set(at + timedelta(days=2))])
                 _check_size(tx)
         except TransactWriteError as exc:
@@ -442,6 +445,13 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "tenancy_reference": c.tenancy_reference, "support_needs": c.support_needs,
         "letters": {k: v.to_json() for k, v in sorted(c.letters.items())},
         "breaches": [b.to_json() for b in c.breaches],
+        "handler": c.handler, "stage_handlers": {str(k): v for k, v in c.stage_handlers.items()},
+        "definitions": {str(k): v for k, v in c.definitions.items()},
+        "outcomes": {str(k): v for k, v in c.outcomes.items()},
+        "responded_on": {str(k): v.isoformat() for k, v in c.responded_on.items()},
+        "remedies": c.remedies, "extensions": c.extensions,
+        "agreements": {str(k): v for k, v in c.agreements.items()},
+        "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
         "indexed_message_ids": sorted(c.sent_message_ids()),
     }
 
@@ -469,6 +479,14 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         tenancy_reference=d.get("tenancy_reference"), support_needs=d.get("support_needs", ""),
         letters={k: Letter.from_json(v) for k, v in d["letters"].items()},
         breaches=[Breach.from_json(b) for b in d.get("breaches", [])],
+        handler=d.get("handler", ""),
+        stage_handlers={int(k): v for k, v in d.get("stage_handlers", {}).items()},
+        definitions={int(k): v for k, v in d.get("definitions", {}).items()},
+        outcomes={int(k): v for k, v in d.get("outcomes", {}).items()},
+        responded_on={int(k): date.fromisoformat(v) for k, v in d.get("responded_on", {}).items()},
+        remedies=list(d.get("remedies", [])), extensions=list(d.get("extensions", [])),
+        agreements={int(k): list(v) for k, v in d.get("agreements", {}).items()},
+        extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )
@@ -483,7 +501,7 @@ def _next_due(c: Complaint) -> date | None:
         return None
     if c.status in (Status.RECEIVED, Status.ESCALATED) and d.acknowledge_by:
         return d.acknowledge_by
-    return d.respond_by
+    return c.extended_to or d.respond_by
 
 
 def _date(text: str | None) -> date | None:

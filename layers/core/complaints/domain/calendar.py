@@ -306,3 +306,8 @@ def receipt_date(instant: datetime, cutoff: time | None, calendar: WorkingCalend
     if calendar.is_working_day(day) and local.time() < cutoff:
         return day
     return calendar.next_working_day(day)
+
+
+def london_date(instant: datetime) -> date:
+    """The calendar date in London at ``instant`` (BST or GMT)."""
+    return instant.astimezone(LONDON).date()

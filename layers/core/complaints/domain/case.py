@@ -36,12 +36,15 @@ RESIDENT = "resident"
 # escalation after the final stage) are checked in the methods.
 _NEXT: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
-                                Status.WITHDRAWN}),
-    Status.ACKNOWLEDGED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN}),
-    Status.EXTENDED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN}),
+                                Status.WITHDRAWN, Status.CLOSED, Status.EXTENDED,
+                                Status.ESCALATED}),
+    Status.ACKNOWLEDGED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN,
+                                    Status.ESCALATED}),
+    Status.EXTENDED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN,
+                                Status.ESCALATED}),
     Status.RESPONDED: frozenset({Status.ESCALATED, Status.CLOSED}),
     Status.ESCALATED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
-                                 Status.WITHDRAWN}),
+                                 Status.WITHDRAWN, Status.EXTENDED}),
     Status.CLOSED: frozenset(),
     Status.REFUSED: frozenset(),
     Status.WITHDRAWN: frozenset(),
@@ -113,18 +116,21 @@ class Letter:
     attempts: int = 0
     sent_message_id: str = ""
     error: str = ""
+    # What this letter says beyond the case itself (the response text, the extension's reason
+    # and dates), JSON-able, so a retry writes exactly the same letter.
+    context: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "to": self.to, "message_id": self.message_id,
                 "status": self.status.value, "claimed_by": self.claimed_by,
                 "attempts": self.attempts, "sent_message_id": self.sent_message_id,
-                "error": self.error}
+                "error": self.error, "context": self.context}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Letter:
         return cls(d["kind"], d["id"], d["to"], d["message_id"], LetterStatus(d["status"]),
                    d.get("claimed_by", ""), int(d.get("attempts", 0)),
-                   d.get("sent_message_id", ""), d.get("error", ""))
+                   d.get("sent_message_id", ""), d.get("error", ""), dict(d.get("context", {})))
 
     @property
     def message_ids(self) -> tuple[str, ...]:
@@ -154,6 +160,17 @@ class Complaint:
     flags: set[str] = field(default_factory=set)
     letters: dict[str, Letter] = field(default_factory=dict)  # by letter id
     breaches: list[Breach] = field(default_factory=list)
+    # the lifecycle's record (domain/lifecycle.py)
+    handler: str = ""  # the staff member dealing with it
+    stage_handlers: dict[int, str] = field(default_factory=dict)  # who responded at each stage
+    definitions: dict[int, str] = field(default_factory=dict)  # the complaint definition per stage
+    outcomes: dict[int, str] = field(default_factory=dict)
+    responded_on: dict[int, date] = field(default_factory=dict)
+    remedies: list[dict[str, Any]] = field(default_factory=list)  # {stage, text, due, done}
+    extensions: list[dict[str, Any]] = field(default_factory=list)  # {stage, working_days, ...}
+    agreements: dict[int, list[str]] = field(default_factory=dict)  # "agreed" / "approved"
+    extended_to: date | None = None  # the current stage's extended response date
+    disposition: str = ""  # "not-a-complaint" for a service request
     timeline: list[Event] = field(default_factory=list)
     version: int = 0  # the store's optimistic lock
     saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
@@ -275,6 +292,12 @@ class Complaint:
             "letters": [self.letters[k].to_json() for k in sorted(self.letters)],
             "breaches": [b.to_json() for b in self.breaches],
             "parties": sorted(self.parties),
+            "handler": self.handler,
+            "extended_to": iso_day(self.extended_to),
+            "outcomes": {str(k): v for k, v in sorted(self.outcomes.items())},
+            "remedies": list(self.remedies),
+            "extensions": list(self.extensions),
+            "disposition": self.disposition,
         }
         if with_timeline:
             out["timeline"] = [e.to_json() for e in self.timeline]

@@ -50,9 +50,19 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["longdate"] = lambda d: f"{d:%A} {d.day} {d:%B %Y}" if isinstance(d, date) else d
+    env.filters["longdate"] = _longdate
     env.filters["filesize"] = _filesize
     return env
+
+
+def _longdate(d: object) -> object:
+    """Monday 1 June 2026, from a date or the ISO text a stored letter keeps."""
+    if isinstance(d, str):
+        try:
+            d = date.fromisoformat(d)
+        except ValueError:
+            return d
+    return f"{d:%A} {d.day} {d:%B %Y}" if isinstance(d, date) else d
 
 
 def _filesize(size: int) -> str:
@@ -107,6 +117,7 @@ def build(envelope: Envelope, letter: str, context: dict[str, Any],
         message["In-Reply-To"] = envelope.in_reply_to
         message["References"] = envelope.in_reply_to
     # RFC 3834: this answers a message, so other robots must not answer it back.
+    message["X-Complaints-Letter"] = letter  # the letter kind, for staff mail rules and audits
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(text)

@@ -30,16 +30,18 @@ from complaints.adapters.store import (
     Quarantined,
     Store,
 )
-from complaints.domain.calendar import receipt_date
-from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, LetterStatus, utc_text
+from complaints.domain.calendar import london_date, receipt_date
+from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
+from complaints.domain.commands import Command, Escalate, Unreadable
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.domain.policy import Policy
-from complaints.mail import letters, lint, wording
+from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import InboundMail, parse
+from complaints.service.casework import Casework, LetterConfig, Result
 from complaints.service.clock import StatutoryClock
-from complaints.service.post import Draft, Post
+from complaints.service.post import Post
 from complaints.service.unit_of_work import Change, change_case
 
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
@@ -55,7 +57,10 @@ class MailConfig:
     scottish_policy: str
     mailbox_policies: dict[str, str] = field(default_factory=dict)  # address -> preset id
     letters_per_hour: int = 5  # to one address, before letters are held (loop guard)
-    team_address: str = ""  # told about quarantined mail that may be a person's complaint
+    team_address: str = ""  # told of every new case, and of quarantined mail for review
+    signature: str = ""  # the letters' sign-off (default: "<landlord> complaints team")
+    # a team per policy id or mailbox address, where it is not the one team_address
+    team_addresses: dict[str, str] = field(default_factory=dict)
 
     @property
     def staff(self) -> StaffDirectory:
@@ -102,7 +107,11 @@ class Mailroom:
         self.store, self.raw_mail, self.sender = store, raw_mail, sender
         self.clock, self.config, self.now = clock, config, now
         self.staff = config.staff
-        self.post = Post(store, sender, config.letters_per_hour, now, self._lint)
+        self.post = Post(store, sender, config.letters_per_hour, now, self._lint,
+                         exempt=lambda address: self.staff.covers(address))
+        self.casework = Casework(self.post, clock, LetterConfig(
+            config.landlord, config.complaints_address, config.team_address, config.signature),
+            self._attachments_for)
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -119,7 +128,7 @@ class Mailroom:
         if reference:
             case = self.store.load(reference)
             if case is not None:
-                self._send_pending(case, delivery.key)
+                self.casework.send(case, delivery.key)
         return Outcome("duplicate", reference, f"already handled: {earlier.get('outcome')}")
 
     def _route(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:
@@ -145,9 +154,11 @@ class Mailroom:
                                         f"{mail.reason} from {mail.sender} ({how}); recorded, "
                                         "not answered", SYSTEM)
                 actor = RESIDENT if mail.sender == case.resident else mail.sender
+                commands = (self._staff_commands(case, mail, delivery) if role == "staff"
+                            else self._resident_commands(case, mail, delivery))
                 return self._append(delivery, key, mail, case, "message added",
                                     f"{why}; wrote {how}; {len(mail.attachments)} attachment(s)",
-                                    actor)
+                                    actor, commands=commands, staff=role == "staff")
             if role == "forged":
                 return self._quarantine(delivery, key, mail, why, review=True)
             if mail.verdict == "auto_reply":
@@ -246,9 +257,12 @@ class Mailroom:
         self.sender.send(letters.build(envelope, "quarantine_notice", context, attached))
 
     def _append(self, delivery: Delivery, key: str, mail: InboundMail, case: Complaint,
-                event: str, detail: str, actor: str,
-                flag: tuple[str, str] | None = None) -> Outcome:
+                event: str, detail: str, actor: str, flag: tuple[str, str] | None = None,
+                commands: tuple[Command, ...] = (), staff: bool = False) -> Outcome:
+        """Add the message to the case and run what it asks, in ONE save with its inbound
+        marker: a redelivery finds it done, and never runs the commands twice."""
         record = self._message_record(delivery, mail)
+        results: list[Result] = []
 
         def apply(fresh: Complaint) -> Change:
             at = self.now()
@@ -256,10 +270,36 @@ class Mailroom:
             if flag:
                 fresh.flag(at, *flag)
             _parsing_notes(fresh, at, mail)
+            results[:] = self.casework.apply(fresh, commands, mail.sender if staff else actor,
+                                             delivery.key, at, staff)
             return Change(messages=(record,), inbound_key=key, outcome="appended")
 
-        change_case(self.store, case.reference, apply, case)
-        return Outcome("appended", case.reference, detail)
+        saved, _ = change_case(self.store, case.reference, apply, case)
+        self.casework.send(saved, delivery.key)
+        done = [f"{r.command}: {'done' if r.done else 'refused'}" for r in results]
+        return Outcome("appended", case.reference, detail + (f"; {', '.join(done)}" if done else ""))
+
+    def _staff_commands(self, case: Complaint, mail: InboundMail,
+                        delivery: Delivery) -> tuple[Command, ...]:
+        """#-lines at the top of a staff reply; none: the reply goes to the resident, unless the
+        resident was copied in already (reply-all), which needs no second copy."""
+        from complaints.mail.staff_reply import parse_reply
+
+        reply = parse_reply(mail.text, london_date(delivery.received_at))
+        commands = tuple(reply.commands) + tuple(Unreadable(p) for p in reply.problems)
+        if not reply.has_commands and case.resident in mail.recipients:
+            return ()
+        return commands
+
+    def _resident_commands(self, case: Complaint, mail: InboundMail,
+                           delivery: Delivery) -> tuple[Command, ...]:
+        """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
+        asks = mail.subject.lower().startswith("escalate") or any(
+            w in mail.text[:5000].lower() for w in ("escalate", "stage 2", "stage two"))
+        if case.status.value == "responded" and asks:
+            return (Escalate(reason=mail.text[:2000] or mail.subject, by_resident=True,
+                             on=london_date(delivery.received_at)),)
+        return ()
 
     def _create(self, delivery: Delivery, key: str, mail: InboundMail, why: str | None) -> Outcome:
         choice, resident = self._policy_for(mail, delivery)
@@ -295,69 +335,36 @@ class Mailroom:
         case.open_stage(at, self._deadline_rule(policy))
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
                 if _NO_REPLY.match(mail.sender) else None)
-        letter = Post.record(case, "receipt", mail.sender, delivery.key,
-                             self.config.complaints_address, at, hold)
         record = self._message_record(delivery, mail)
+        first = {"summary": letters.summary_of(mail.text), "in_reply_to": mail.message_id,
+                 "attachments": [{"filename": a["filename"], "size": a["size"]}
+                                 for a in record.attachments]}
+        Post.record(case, "receipt", mail.sender, delivery.key, self.config.complaints_address,
+                    at, hold, context=first)
+        team = next((self.config.team_addresses[k] for k in (
+            *(base_address(r) for r in (*delivery.recipients, *mail.recipients)), policy.id)
+            if k in self.config.team_addresses), self.config.team_address)
+        if team:  # staff are told, with the raw message attached
+            Post.record(case, "staff_new_case", team, delivery.key,
+                        self.config.complaints_address, at, context={
+                            **first, "in_reply_to": "", "raw_key": delivery.raw_key,
+                            "flags": [{"name": ev.detail.split(":", 1)[0],
+                                       "why": ev.detail.split(":", 1)[-1].strip()}
+                                      for ev in case.timeline if ev.event == "flagged"]})
         self.store.create_case(case, key, record, received_on.year)
-        self.post.send(case, letter.id, delivery.key, self._draft(record))
+        self.casework.send(case, delivery.key)
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------
 
-    def _send_pending(self, case: Complaint, claimant: str) -> None:
-        for letter in list(case.letters.values()):
-            if letter.kind == "receipt" and letter.status in (LetterStatus.SENDING,
-                                                              LetterStatus.FAILED):
-                case = self.post.send(case, letter.id, claimant, self._draft(None))
-
-    def _draft(self, first: MessageRecord | None) -> Callable[[Complaint, Letter], Draft]:
-        """The receipt letter, from the message that opened the case (read back on a retry)."""
-        def draft(case: Complaint, letter: Letter) -> Draft:
-            record = first
-            if record is None:
-                stored = next(m for m in self.store.messages(case.reference)
-                              if m["key"] == case.source_message)
-                record = MessageRecord("in", stored["key"], datetime.fromisoformat(stored["at"]),
-                                       stored["from"], tuple(stored["to"]), stored["subject"],
-                                       stored["raw_key"], stored["message_id"], stored["verdict"],
-                                       tuple(stored["attachments"]), stored.get("text", ""))
-            return self._receipt(case, letter, record)
-        return draft
-
-    def _receipt(self, case: Complaint, letter: Letter, record: MessageRecord) -> Draft:
-        d = case.deadlines
-        assert d is not None
-        policy = self.clock.presets.get(case.policy)
-        stage = policy.stage(case.stage)
-        envelope = letters.Envelope(
-            landlord=self.config.landlord, complaints_address=self.config.complaints_address,
-            to=letter.to, to_name=case.resident_name, reference=case.reference,
-            subject=f"We have received your complaint: {case.subject or '(no subject)'}"[:200],
-            in_reply_to=record.message_id or None, message_id=letter.message_id,
-        )
-        context = {
-            "landlord": self.config.landlord, "complaints_address": self.config.complaints_address,
-            "reference": case.reference, "resident_name": case.resident_name,
-            "received_on": case.received_on, "subject": case.subject,
-            "summary": letters.summary_of(record.text), "attachments": list(record.attachments),
-            # The landlord's procedure, by the landlord's name: a preset's own title may name an
-            # Ombudsman the letter must not yet signpost (SPSO model CHP ¶108).
-            "policy_name": f"{self.config.landlord} complaints procedure", "stage_name": stage.name,
-            "acknowledge_by": d.acknowledge_by, "respond_by": d.respond_by,
-            "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,
-            "ombudsman": policy.summary()["ombudsman"],
-            "extension_text": wording.extension_text(
-                stage.extension, d.respond_by_extended,
-                hos_details=policy.ombudsman.signpost == "any-time"),
-            "escalation_text": wording.escalation_text(policy),
-            "adjustments_text": (
-                "If you need any reasonable adjustments to take part in the complaints process, "
-                "or this letter in another format (such as large print, Braille, audio or "
-                "another language), tell us: reply to this email or write to "
-                f"{self.config.complaints_address}."),
-            "support_needs": case.support_needs,
-        }
-        return Draft(envelope, "receipt", context)
+    def _attachments_for(self, case: Complaint,
+                         letter: Letter) -> tuple[tuple[str, str, bytes], ...]:
+        """The staff notice carries the complaint as received (up to 10 MB)."""
+        raw_key = letter.context.get("raw_key") if letter.kind == "staff_new_case" else None
+        if not raw_key:
+            return ()
+        raw = self.raw_mail.get(raw_key)
+        return (("complaint.eml", "message/rfc822", raw),) if len(raw) < 10_000_000 else ()
 
     def _lint(self, kind: str, message: EmailMessage, case: Complaint) -> list[str]:
         policy = self.clock.presets.get(case.policy)

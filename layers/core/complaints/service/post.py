@@ -48,22 +48,26 @@ class Draft:
 class Post:
     def __init__(self, store: Store, sender: Sender, letters_per_hour: int,
                  now: Callable[[], datetime],
-                 check: Callable[[str, EmailMessage, Complaint], list[str]] | None = None) -> None:
+                 check: Callable[[str, EmailMessage, Complaint], list[str]] | None = None,
+                 exempt: Callable[[str], bool] | None = None) -> None:
         self.store, self.sender = store, sender
+        # addresses the loop guard does not count (our own staff): it guards against robots
+        self.exempt = exempt or (lambda address: False)
         self.letters_per_hour, self.now = letters_per_hour, now
         # The letter linter: what a letter lacks for its kind and regime ([]: fit to send).
         self.check = check or (lambda kind, message, case: [])
 
     @staticmethod
     def record(case: Complaint, kind: str, to: str, claimant: str, complaints_address: str,
-               at: datetime, hold: str | None = None) -> Letter:
+               at: datetime, hold: str | None = None,
+               context: dict[str, Any] | None = None) -> Letter:
         """Put a letter on the case before anything is sent (the caller saves the case)."""
         letter_id = f"{kind}-{sum(1 for x in case.letters.values() if x.kind == kind) + 1}"
         problem = hold or letters.sendable(to)
         letter = Letter(kind, letter_id, to, letters.new_message_id(kind, complaints_address),
                         LetterStatus.HELD if hold else
                         LetterStatus.FAILED if problem else LetterStatus.SENDING,
-                        claimed_by=claimant, error=problem or "")
+                        claimed_by=claimant, error=problem or "", context=dict(context or {}))
         case.letters[letter_id] = letter
         if hold:
             case.flag(at, "letter-held", hold)
@@ -71,55 +75,86 @@ class Post:
             case.flag(at, "letter-failed", f"the {kind} letter cannot be sent: {problem}")
         return letter
 
-    def send(self, case: Complaint, letter_id: str, claimant: str,
+    def send(self, case: Complaint, letter_ids: list[str] | str, claimant: str,
              draft: Callable[[Complaint, Letter], Draft]) -> Complaint:
-        """Send one recorded letter if it is this claimant's to send; returns the saved case."""
-        letter = case.letters[letter_id]
-        if not _ours(letter, claimant):
-            return case
-        sent_before = self.store.letters_sent_this_hour(letter.to, self.now())
-        if sent_before >= self.letters_per_hour:
-            return self._settle(case, letter_id, LetterStatus.HELD, (
-                f"{sent_before} letters went to {letter.to} this hour (loop guard): send it "
-                "by hand if the address is genuine"), flag="letter-held")
+        """Send the recorded letters that are this claimant's to send, then record every one
+        that went in ONE write (with the loop-guard counts); returns the saved case."""
+        ids = [letter_ids] if isinstance(letter_ids, str) else list(letter_ids)
+        sent: list[tuple[str, str, str, str]] = []  # (letter id, Message-ID, subject, from)
+        error: LetterNotSent | None = None
+        for letter_id in ids:
+            letter = case.letters[letter_id]
+            if not _ours(letter, claimant):
+                continue
+            outcome = self._send_one(case, letter, draft)
+            if isinstance(outcome, tuple):
+                sent.append((letter_id, *outcome))
+            elif isinstance(outcome, LetterNotSent):
+                error = error or outcome
+            else:
+                case = outcome  # settled (held or failed) and saved
+        if sent:
+            case = self._record_sent(case, sent)
+        if error is not None:
+            raise error
+        return case
+
+    def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft]
+                  ) -> tuple[str, str, str] | Complaint | LetterNotSent:
+        if not self.exempt(letter.to):
+            sent_before = self.store.letters_sent_this_hour(letter.to, self.now())
+            if sent_before >= self.letters_per_hour:
+                return self._settle(case, letter.id, LetterStatus.HELD, (
+                    f"{sent_before} letters went to {letter.to} this hour (loop guard): send it "
+                    "by hand if the address is genuine"), flag="letter-held")
         try:
             made = draft(case, letter)
             message = letters.build(made.envelope, made.template, made.context, made.attachments)
         except Exception as exc:  # a letter we cannot build will not build on a retry either
-            return self._settle(case, letter_id, LetterStatus.FAILED,
+            return self._settle(case, letter.id, LetterStatus.FAILED,
                                 f"the letter could not be written: {type(exc).__name__}: {exc}",
                                 flag="letter-failed")
         lacking = self.check(made.template, message, case)
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
-            return self._settle(case, letter_id, LetterStatus.FAILED,
+            return self._settle(case, letter.id, LetterStatus.FAILED,
                                 "not sent: the letter " + "; ".join(lacking), flag="letter-failed")
         try:
             sent_id = self.sender.send(message)
         except SendError as exc:
-            saved = self._settle(case, letter_id, LetterStatus.FAILED, str(exc)[:500],
+            saved = self._settle(case, letter.id, LetterStatus.FAILED, str(exc)[:500],
                                  flag="letter-failed", attempt=True)
-            if saved.letters[letter_id].attempts < MAX_ATTEMPTS:
-                raise LetterNotSent(f"{letter_id}: {exc}") from exc
+            if saved.letters[letter.id].attempts < MAX_ATTEMPTS:
+                return LetterNotSent(f"{letter.id}: {exc}")
             return saved
+        return sent_id, str(message["Subject"]), made.envelope.complaints_address
+
+    def _record_sent(self, case: Complaint, sent: list[tuple[str, str, str, str]]) -> Complaint:
         at = self.now()
-        subject = str(message["Subject"])
 
-        def sent(fresh: Complaint) -> Change | None:
-            current = fresh.letters[letter_id]
-            if current.status == LetterStatus.SENT:
+        def apply(fresh: Complaint) -> Change | None:
+            records, counted = [], []
+            for letter_id, sent_id, subject, sender in sent:
+                current = fresh.letters[letter_id]
+                if current.status == LetterStatus.SENT:
+                    continue
+                current.status, current.sent_message_id = LetterStatus.SENT, sent_id
+                current.attempts += 1
+                current.error = ""
+                ours = "" if sent_id == current.message_id else f" (ours: {current.message_id})"
+                fresh.record(at, SYSTEM, f"{current.kind.replace('_', ' ')} letter sent",
+                             f"to {current.to} as {sent_id}{ours}")
+                records.append(MessageRecord("out", current.id, at, sender, (current.to,),
+                                             subject, "", sent_id, current.kind))
+                if not self.exempt(current.to):
+                    counted.append(current.to)
+            if not records:
                 return None
-            current.status, current.sent_message_id = LetterStatus.SENT, sent_id
-            current.attempts += 1
-            current.error = ""
-            fresh.flags.discard("letter-failed")
-            fresh.record(at, SYSTEM, f"{current.kind} letter sent",
-                         f"to {current.to} as {sent_id}"
-                         f"{'' if sent_id == current.message_id else f' (ours: {current.message_id})'}")
-            record = MessageRecord("out", current.id, at, made.envelope.complaints_address,
-                                   (current.to,), subject, "", sent_id, current.kind)
-            return Change(messages=(record,), letter_sent_to=(current.to, at))
+            if not any(x.status == LetterStatus.FAILED for x in fresh.letters.values()):
+                fresh.flags.discard("letter-failed")
+            return Change(messages=tuple(records),
+                          letter_sent_to=tuple((address, at) for address in counted))
 
-        saved, _ = change_case(self.store, case.reference, sent, case)
+        saved, _ = change_case(self.store, case.reference, apply, case)
         return saved
 
     def _settle(self, case: Complaint, letter_id: str, status: LetterStatus, why: str,

@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from complaints.adapters.store import (
     ConcurrentUpdate,
     Contention,
     MessageRecord,
-    Store,
     StoreError,
     backoff,
 )
 from complaints.domain.case import Complaint
+
+if TYPE_CHECKING:
+    from complaints.service.repository import CaseRepository
 
 ATTEMPTS = 12  # 8 concurrent writers to one case all land well inside this
 
@@ -31,11 +33,11 @@ class Change:
     messages: tuple[MessageRecord, ...] = ()
     inbound_key: str | None = None
     outcome: str = "appended"
-    letter_sent_to: tuple[str, datetime] | None = None
+    letter_sent_to: tuple[tuple[str, datetime], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # whatever apply wants to hand back
 
 
-def change_case(store: Store, reference: str, apply: Callable[[Complaint], Change | None],
+def change_case(store: CaseRepository, reference: str, apply: Callable[[Complaint], Change | None],
                 case: Complaint | None = None, rng: Any = None) -> tuple[Complaint, Change | None]:
     """Apply and save; returns the saved case and the change (None: nothing to write)."""
     for attempt in range(ATTEMPTS):

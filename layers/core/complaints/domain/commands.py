@@ -1,0 +1,129 @@
+"""What staff, residents, the web form and the scheduler ask a complaint to do: typed values.
+
+Every channel turns what it receives into these; the Complaint decides whether each is allowed
+in its status under its policy (domain/case.py) and answers with typed events
+(domain/events.py). Nothing here does anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
+
+
+@dataclass(frozen=True)
+class Command:
+    """Base: every command says who asked."""
+
+
+@dataclass(frozen=True)
+class Acknowledge(Command):
+    definition: str  # the complaint as understood, and the outcomes sought
+    on: date | None = None  # defaults to today (London)
+
+
+@dataclass(frozen=True)
+class Extend(Command):
+    working_days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordAgreement(Command):
+    """The resident agreed to an extension (#agreed)."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RecordApproval(Command):
+    """A manager approved an extension (#approved)."""
+
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Remedy:
+    text: str
+    due: date | None = None  # an outstanding action's date, if the text gives one
+
+
+@dataclass(frozen=True)
+class Respond(Command):
+    outcome: str  # one of OUTCOMES
+    text: str  # the response: the decision on each point, with reasons
+    remedies: tuple[Remedy, ...] = ()
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class Escalate(Command):
+    reason: str
+    by_resident: bool = False
+    on: date | None = None  # the day the request was received
+
+
+@dataclass(frozen=True)
+class Refuse(Command):
+    reason: str
+
+
+@dataclass(frozen=True)
+class NotAComplaint(Command):
+    reason: str  # what happens instead (the service request), said to the resident
+
+
+@dataclass(frozen=True)
+class Withdraw(Command):
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Close(Command):
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Note(Command):
+    text: str  # internal: never sent
+
+
+@dataclass(frozen=True)
+class Assign(Command):
+    address: str
+
+
+@dataclass(frozen=True)
+class SetPolicy(Command):
+    policy: str  # preset id: corrects the nation/policy and recomputes the clocks
+
+
+@dataclass(frozen=True)
+class RecordAdjustments(Command):
+    text: str  # support needs / reasonable adjustments: letters respect them
+
+
+@dataclass(frozen=True)
+class SendMessage(Command):
+    """A staff reply with no commands: sent to the resident as a message on the case."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Unreadable(Command):
+    """A # line that could not be read: refused with the reason, never guessed at."""
+
+    problem: str
+
+
+COMMAND_NAMES: Final[dict[str, str]] = {
+    "acknowledge": "Acknowledge", "extend": "Extend", "agreed": "RecordAgreement",
+    "approved": "RecordApproval", "respond": "Respond", "remedy": "Remedy",
+    "escalate": "Escalate", "refuse": "Refuse", "not-a-complaint": "NotAComplaint",
+    "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
+    "policy": "SetPolicy", "adjustments": "RecordAdjustments",
+}

@@ -1,0 +1,304 @@
+"""The complaint decides: whether a command is allowed in its status under its policy, what it
+changes, and which typed events follow. Refusals say why, in words a handler can act on.
+
+Guards from the policies and regimes: steps in order (acknowledge before responding where the
+stage has an acknowledgement); extensions within the policy's cap and with the resident's
+agreement or a manager's approval where the policy needs it; the stage 2 responder is not the
+stage 1 responder in England (HOS Code 6.13); nothing changes on a closed case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from complaints.domain import commands as c
+from complaints.domain import events as e
+from complaints.domain.calendar import WorkingCalendar
+from complaints.domain.case import CaseError, Complaint, DeadlineRule, Status
+from complaints.domain.deadlines import window_closes
+from complaints.domain.policy import Policy
+
+
+class Refusal(CaseError):
+    """The command is not allowed now; the message says why and what would be."""
+
+
+@dataclass(frozen=True)
+class Context:
+    at: datetime  # when (UTC)
+    today: date  # the London date
+    actor: str  # a staff address, "resident" or "system"
+    policy: Policy
+    rule: DeadlineRule
+    calendar: WorkingCalendar
+    # for #policy: the preset by id (raises on an unknown id) and its deadline rule
+    policy_named: Callable[[str], Policy] | None = None
+    rule_for: Callable[[Policy], DeadlineRule] | None = None
+
+
+ENDED = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
+
+
+def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    if case.status in ENDED:
+        raise Refusal(f"{case.reference} is {case.status.value}, so nothing was changed. If the "
+                      "resident raises something new, it is a new complaint.")
+    handler = _HANDLERS.get(type(command))
+    if handler is None:
+        raise Refusal(f"{type(command).__name__} is not a command this service knows")
+    events = handler(case, command, ctx)
+    for event in events:
+        if not isinstance(event, _RECORDED_BY_THE_MOVE):
+            case.record(ctx.at, ctx.actor, _label(event), event.describe())
+    return events
+
+
+# status changes the Complaint records itself (with deadlines and breaches) as it makes them
+_RECORDED_BY_THE_MOVE = (e.Acknowledged, e.Responded, e.Escalated, e.Refused, e.Closed,
+                         e.NotAComplaintDecided)
+
+
+def _label(event: e.DomainEvent) -> str:
+    return "".join(f" {ch.lower()}" if ch.isupper() else ch for ch in event.name).strip()
+
+
+def _stage(case: Complaint, ctx: Context) -> tuple[bool, int]:
+    stage = ctx.policy.stage(case.stage)
+    return stage.acknowledge is not None, len(ctx.policy.stages)
+
+
+def _ready_to_answer(case: Complaint, ctx: Context, what: str) -> None:
+    has_ack, _ = _stage(case, ctx)
+    waiting = case.status in (Status.RECEIVED, Status.ESCALATED)
+    if has_ack and waiting:
+        raise Refusal(f"stage {case.stage} of {case.reference} has not been acknowledged: "
+                      f"#acknowledge first, then {what}")
+    if case.status not in (Status.RECEIVED, Status.ESCALATED, Status.ACKNOWLEDGED,
+                           Status.EXTENDED):
+        raise Refusal(f"{case.reference} is {case.status.value} at stage {case.stage}: "
+                      f"there is nothing to {what}")
+
+
+def _independent(case: Complaint, ctx: Context, what: str) -> None:
+    earlier = case.stage_handlers.get(1)
+    if case.stage >= 2 and earlier and earlier == ctx.actor and ctx.policy.nation == "england":
+        raise Refusal(f"{ctx.actor} answered stage 1, so cannot {what} stage 2: the Housing "
+                      "Ombudsman's Code (6.13) needs someone else; #assign a colleague")
+
+
+# --- one handler per command -----------------------------------------------------------------
+
+
+def _acknowledge(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Acknowledge)
+    has_ack, _ = _stage(case, ctx)
+    if not has_ack:
+        raise Refusal(f"stage {case.stage} under {ctx.policy.id} has no written acknowledgement: "
+                      "respond within its deadline instead (#respond)")
+    if case.status not in (Status.RECEIVED, Status.ESCALATED):
+        raise Refusal(f"stage {case.stage} of {case.reference} is already acknowledged")
+    if not cmd.definition.strip():
+        raise Refusal("#acknowledge needs the complaint definition below it: the complaint as "
+                      "you understand it and the outcome the resident is looking for")
+    _independent(case, ctx, "acknowledge")
+    on = cmd.on or ctx.today
+    case.acknowledge(on, ctx.at, ctx.actor, ctx.rule, True)
+    case.definitions[case.stage] = cmd.definition.strip()
+    case.handler = case.handler or ctx.actor
+    assert case.deadlines is not None
+    return [e.Acknowledged(case.stage, on, cmd.definition.strip(), case.deadlines.respond_by)]
+
+
+def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Extend)
+    _ready_to_answer(case, ctx, "extend")
+    if not cmd.reason.strip():
+        raise Refusal("#extend needs a reason: the resident must be told why")
+    ext = ctx.policy.stage(case.stage).extension
+    d = case.deadlines
+    assert d is not None
+    used = sum(x["working_days"] for x in case.extensions if x["stage"] == case.stage)
+    total = used + cmd.working_days
+    old = case.extended_to or d.respond_by
+    new = ctx.calendar.add_working_days(d.respond_by, total)
+    if ext.cap == "beyond-deadline" and ext.working_days is not None and total > ext.working_days:
+        raise Refusal(f"{ctx.policy.id} allows at most {ext.working_days} working days of "
+                      f"extension at stage {case.stage} ({used} used): {cmd.working_days} more "
+                      "is beyond the cap")
+    if ext.cap == "total" and d.respond_by_extended is not None and new > d.respond_by_extended:
+        raise Refusal(f"{ctx.policy.id} allows no response later than {d.respond_by_extended} at "
+                      f"stage {case.stage}; {cmd.working_days} working days would make it {new}")
+    agreed = case.agreements.get(case.stage, [])
+    if ext.agreement == "resident-agreement" and "agreed" not in agreed:
+        raise Refusal(f"{ctx.policy.id} extends only with the resident's agreement: record it "
+                      "with #agreed (in the same reply, above #extend) once they have agreed")
+    if ext.agreement == "manager-approval" and "approved" not in agreed:
+        raise Refusal(f"{ctx.policy.id} extends only with a manager's approval: a manager "
+                      "records it with #approved")
+    how = {"notice": "notice given", "resident-agreement": "the resident agreed",
+           "manager-approval": "a manager approved"}[ext.agreement]
+    case.status = Status.EXTENDED
+    case.extended_to = new
+    case.extensions.append({"stage": case.stage, "working_days": cmd.working_days,
+                            "reason": cmd.reason.strip(), "new_date": new.isoformat(),
+                            "by": ctx.actor})
+    case.agreements[case.stage] = []  # each extension needs its own agreement
+    return [e.Extended(case.stage, cmd.working_days, cmd.reason.strip(), old, new, how)]
+
+
+def _agreement(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    kind = "agreed" if isinstance(cmd, c.RecordAgreement) else "approved"
+    detail = getattr(cmd, "detail", "")
+    case.agreements.setdefault(case.stage, []).append(kind)
+    return [e.AgreementRecorded(case.stage, kind, detail)]
+
+
+def _respond(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Respond)
+    _ready_to_answer(case, ctx, "respond to")
+    if cmd.outcome not in c.OUTCOMES:
+        raise Refusal(f"#respond needs one of {', '.join(c.OUTCOMES)}")
+    if not cmd.text.strip():
+        raise Refusal("#respond needs the response below it: the decision on each point, with "
+                      "reasons")
+    _independent(case, ctx, "respond to")
+    _, stages = _stage(case, ctx)
+    on = cmd.on or ctx.today
+    final = case.stage >= stages
+    case.respond(ctx.at, ctx.actor, stages, on=on, rule=ctx.rule)
+    case.stage_handlers[case.stage] = ctx.actor
+    case.outcomes[case.stage] = cmd.outcome
+    case.responded_on[case.stage] = on
+    case.remedies.extend({"stage": case.stage, "text": r.text,
+                          "due": r.due.isoformat() if r.due else None, "done": False}
+                         for r in cmd.remedies)
+    return [e.Responded(case.stage, on, cmd.outcome, cmd.text.strip(), cmd.remedies, final)]
+
+
+def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Escalate)
+    _, stages = _stage(case, ctx)
+    if case.stage >= stages:
+        raise Refusal(f"stage {case.stage} is {ctx.policy.id}'s final stage: there is no further "
+                      "stage; the Ombudsman route is in the final response")
+    on = cmd.on or ctx.today
+    direct = ctx.policy.nation == "scotland" and case.status in (
+        Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED)
+    if case.status != Status.RESPONDED and not (direct and not cmd.by_resident):
+        raise Refusal(f"stage {case.stage} of {case.reference} has not been answered yet: "
+                      "respond first" + (" (or, under the SPSO model, a complaint may go "
+                                         "straight to stage 2 when staff #escalate it)"
+                                         if ctx.policy.nation == "scotland" else ""))
+    if cmd.by_resident:
+        responded = case.responded_on.get(case.stage)
+        closes = window_closes(ctx.policy.escalation_window,
+                               {"stage-1-response": responded} if responded else {})
+        if closes is not None and on > closes:
+            return [e.EscalationOutOfTime(case.stage, on, closes, cmd.reason)]
+    case.escalate(on, ctx.at, ctx.actor, ctx.rule, stages)
+    case.extended_to = None
+    d = case.deadlines
+    assert d is not None
+    return [e.Escalated(case.stage, on, cmd.reason.strip(), cmd.by_resident, d.acknowledge_by,
+                        d.respond_by)]
+
+
+def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Refuse)
+    if case.status not in (Status.RECEIVED, Status.ESCALATED):
+        raise Refusal(f"only a complaint not yet acknowledged or answered can be refused "
+                      f"({case.reference} is {case.status.value}); #withdraw or #close instead")
+    if not cmd.reason.strip():
+        raise Refusal("#refuse needs the reason: the resident must be told why (Code 2.4)")
+    case.refuse(ctx.at, ctx.actor, cmd.reason.strip())
+    return [e.Refused(case.stage, cmd.reason.strip())]
+
+
+def _not_a_complaint(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.NotAComplaint)
+    if case.stage != 1 or case.status != Status.RECEIVED:
+        raise Refusal("only a new stage 1 complaint can be treated as a service request")
+    if not cmd.reason.strip():
+        raise Refusal("#not-a-complaint needs what happens instead (the service request)")
+    case.disposition = "not-a-complaint"
+    case._move(Status.CLOSED, ctx.at, ctx.actor, f"a service request: {cmd.reason.strip()}")
+    return [e.NotAComplaintDecided(case.stage, cmd.reason.strip())]
+
+
+def _withdraw(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Withdraw)
+    case.status = Status.WITHDRAWN
+    return [e.Withdrawn(case.stage, cmd.reason.strip())]
+
+
+def _close(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Close)
+    if case.status != Status.RESPONDED:
+        raise Refusal(f"{case.reference} has not been answered at stage {case.stage}: "
+                      "#respond first, or #withdraw / #refuse")
+    case.close(ctx.at, ctx.actor, cmd.reason.strip() or "closed")
+    return [e.Closed(case.stage, cmd.reason.strip())]
+
+
+def _note(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Note)
+    if not cmd.text.strip():
+        raise Refusal("#note needs its text")
+    return [e.Noted(case.stage, cmd.text.strip())]
+
+
+def _assign(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Assign)
+    case.handler = cmd.address.strip().lower()
+    return [e.Assigned(case.stage, case.handler)]
+
+
+def _set_policy(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.SetPolicy)
+    if ctx.policy_named is None or ctx.rule_for is None:
+        raise Refusal("the policy cannot be changed here")
+    try:
+        new = ctx.policy_named(cmd.policy)
+    except ValueError as exc:
+        raise Refusal(str(exc)) from None
+    old = case.policy
+    case.policy, case.nation = new.id, new.nation
+    rule = ctx.rule_for(new)
+    received = case.stage_received_on or case.received_on
+    acknowledged = case.acknowledged_on if new.stage(case.stage).acknowledge else None
+    case.deadlines = rule(case.stage, received, acknowledged)
+    case.extended_to = None
+    case.flags.discard("nation-to-confirm")
+    return [e.PolicyChanged(case.stage, old, new.id, case.deadlines.respond_by)]
+
+
+def _adjustments(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.RecordAdjustments)
+    if not cmd.text.strip():
+        raise Refusal("#adjustments needs the support needs or adjustments to record")
+    case.support_needs = cmd.text.strip()
+    case.flags.add("support-needs")
+    return [e.AdjustmentsRecorded(case.stage, case.support_needs)]
+
+
+def _unreadable(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Unreadable)
+    raise Refusal(cmd.problem)
+
+
+def _message(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.SendMessage)
+    if not cmd.text.strip():
+        raise Refusal("the reply had no commands and no text to send to the resident")
+    return [e.MessageSent(case.stage, cmd.text.strip())]
+
+
+_HANDLERS: dict[type, Callable[[Complaint, c.Command, Context], list[e.DomainEvent]]] = {
+    c.Acknowledge: _acknowledge, c.Extend: _extend, c.RecordAgreement: _agreement,
+    c.RecordApproval: _agreement, c.Respond: _respond, c.Escalate: _escalate,
+    c.Refuse: _refuse, c.NotAComplaint: _not_a_complaint, c.Withdraw: _withdraw,
+    c.Close: _close, c.Note: _note, c.Assign: _assign, c.SetPolicy: _set_policy,
+    c.RecordAdjustments: _adjustments, c.SendMessage: _message, c.Unreadable: _unreadable,
+}

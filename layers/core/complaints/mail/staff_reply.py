@@ -1,0 +1,499 @@
+"""A staff member's reply to a case email: the ``#`` command lines at its top, and their own text.
+
+Staff run a complaint from any mail client by replying to the case email with command lines at
+the top of the reply::
+
+    #respond partly upheld
+    #remedy £150 compensation for the delay
+    #remedy Replace the kitchen extractor fan by 12 June 2026
+
+    Dear Ms Shah, ... (the response: what the resident is sent)
+
+    On Fri, 5 Jun 2026 at 09:12, Complaints <complaints+CMP-2026-000042@landlord.example> wrote:
+    > ...
+
+``parse_reply`` turns that into typed commands (domain/commands.py), the staff member's own text
+(the body: quoted history and signatures cut off), and a list of the command lines it could not
+use, each with the reason, for the confirmation sent back to the staff member. It does no I/O
+and decides nothing about the case: whether each command is allowed is the Complaint's business.
+
+The rules:
+
+- Command lines are the ``#`` lines at the top (blank lines between them are fine). The first
+  other line starts the body; a ``#`` line below it is text, not a command (and is reported, so
+  that the sender knows it was not done). Command words are case-insensitive and may end in a
+  colon ("#note: spoke to the resident").
+- The body is the text of ``#acknowledge`` (the complaint definition) and ``#respond`` (the
+  response, with the ``#remedy`` lines as its remedies). ``#escalate``, ``#refuse``,
+  ``#not-a-complaint``, ``#note`` and ``#adjustments`` take the text on their line, or the body
+  when their line has none. A reply without command lines is one ``SendMessage`` of its body.
+- Quoted history and signatures are cut from the body where the first of these starts: a line
+  starting with ">"; Gmail's and Apple Mail's "On <date> ... wrote:" (also wrapped over up to
+  three lines); Outlook's "From:" header block (a "Sent:" or "Date:" line follows within a few
+  lines), its "______" separator line and "-----Original Message-----"; the signature separator
+  "-- "; and mobile signatures ("Sent from my iPhone", "Get Outlook for iOS").
+
+Hostile text (a reply may quote anything) costs time in proportion to its length: lines are
+looked at once with ``str`` methods and a few anchored regular expressions none of which can
+backtrack, with a bounded look-ahead; at most ``MAX_COMMAND_LINES`` command lines are read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from complaints.domain.commands import (
+    COMMAND_NAMES,
+    OUTCOMES,
+    Acknowledge,
+    Assign,
+    Close,
+    Command,
+    Escalate,
+    Extend,
+    NotAComplaint,
+    Note,
+    RecordAdjustments,
+    RecordAgreement,
+    RecordApproval,
+    Refuse,
+    Remedy,
+    Respond,
+    SendMessage,
+    SetPolicy,
+    Withdraw,
+)
+
+MAX_COMMAND_LINES: Final = 50  # command lines read from one reply; the rest are reported
+MAX_EXTENSION_DAYS: Final = 60
+MAX_REMEDY_YEARS: Final = 3  # a remedy due further ahead than this is taken to be a typo
+MAX_MISPLACED_REPORTED: Final = 5  # "#command" lines below the text reported, at most
+_SHOWN: Final = 80  # characters of an unusable line quoted back in its problem
+_HEADER_MAX: Final = 500  # a longer line is never a quoting header ("On ... wrote:", "From:")
+_HEADER_LOOKAHEAD: Final = 6  # lines after "From:" searched for Outlook's "Sent:"/"Date:"
+
+# HTML-to-text leftovers: no-break spaces are spaces; zero-width spaces, word joiners and byte
+# order marks are nothing. Unicode line separators end lines.
+_CLEAN: Final = str.maketrans({"\u00a0": " ", "\u200b": None, "\u2060": None, "\ufeff": None,
+                               "\u2028": "\n", "\u2029": "\n"})
+# stripped from the start of a line before looking for "#", ">" and headers
+_LEAD: Final = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200c\u200d\u200e\u200f"
+
+_WORD: Final = re.compile(r"[^\s:]*")  # the command word: up to a space or a colon
+_TIME: Final = re.compile(r"[0-9]:[0-5][0-9]")  # a quoting header's time of day
+# remedy text as words, numbers and single other characters: one pass, nothing to backtrack
+_TOKEN: Final = re.compile(r"[0-9]+|[^\W\d_]+|\S")
+
+_MOBILE: Final = ("sent from my ", "get outlook for ios", "get outlook for android",
+                  "sent from outlook for ios", "sent from outlook for android",
+                  "sent from mail for windows", "sent from yahoo mail", "sent with proton mail")
+
+_OUTCOME_WORDS: Final[dict[str, str]] = {
+    **{o: o for o in OUTCOMES},
+    "partly-upheld": "partly-upheld", "partially-upheld": "partly-upheld",
+    "part-upheld": "partly-upheld", "not-upheld": "not-upheld",
+}
+
+_MONTHS: Final = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
+_MONTH_WORDS: Final[dict[str, int]] = {
+    **{m.lower(): i for i, m in enumerate(_MONTHS, 1)},
+    **{m[:3].lower(): i for i, m in enumerate(_MONTHS, 1)},
+    "sept": 9,
+}
+_WEEKDAYS: Final = frozenset({
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun",
+})
+_ORDINALS: Final = frozenset({"st", "nd", "rd", "th"})
+
+_WHY_ACKNOWLEDGE: Final = ("#acknowledge needs the complaint definition and the outcomes sought, "
+                           "written below the command lines")
+_WHY_EXTEND: Final = "#extend needs a number of working days and a reason"
+_WHY_RESPOND: Final = "#respond needs an outcome: " + ", ".join(OUTCOMES[:-1]) + " or " + OUTCOMES[-1]
+
+
+@dataclass(frozen=True)
+class StaffReply:
+    commands: tuple[Command, ...]  # in the order written; typed values, not yet allowed or refused
+    body: str  # the staff member's own text below the command lines, without quotes or signature
+    problems: tuple[str, ...]  # each command line that could not be used: '"<line>": <why>'
+    has_commands: bool  # the reply had command lines (even if none was usable)
+
+
+def parse_reply(text: str, today: date) -> StaffReply:
+    """The commands, own text and problems of a staff reply. ``today`` (London) places remedy
+    dates written without a year and catches dates in the past."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN).split("\n")
+    command_lines: list[str] = []
+    at = 0
+    while at < len(lines):
+        line = lines[at].lstrip(_LEAD).rstrip()
+        if line and not line.startswith("#"):
+            break
+        if line:
+            command_lines.append(line)
+        at += 1
+    own = _own_text(lines, at)
+    body = "\n".join(x.rstrip() for x in own).strip("\n")
+    problems: list[str] = []
+    commands = _commands(command_lines, body, today, problems)
+    misplaced = 0
+    for line in own:
+        line = line.lstrip(_LEAD).rstrip()
+        if misplaced < MAX_MISPLACED_REPORTED and line.startswith("#") and (
+                _word_and_argument(line)[0] in COMMAND_NAMES):
+            misplaced += 1
+            problems.append(_problem(line, "it is below the text, so it was not read as a command: "
+                                           "commands go at the top of the reply"))
+    if not command_lines:
+        if body.strip():
+            commands = [SendMessage(text=body)]
+        else:
+            problems.append("the reply has no commands and no text of its own: nothing to send")
+    return StaffReply(commands=tuple(commands), body=body, problems=tuple(problems),
+                      has_commands=bool(command_lines))
+
+
+# --- the staff member's own text -----------------------------------------------------------------
+
+
+def _own_text(lines: list[str], start: int) -> list[str]:
+    """``lines[start:]`` up to where quoted history or a signature starts."""
+    end = start
+    while end < len(lines) and not _cut_here(lines, end):
+        end += 1
+    return lines[start:end]
+
+
+def _cut_here(lines: list[str], at: int) -> bool:
+    raw = lines[at]
+    if raw.rstrip() == "--":  # RFC 3676's "-- " (some clients drop the space)
+        return True
+    line = raw.lstrip(_LEAD).rstrip()
+    if not line:
+        return False
+    if line.startswith(">"):
+        return True
+    if len(line) > _HEADER_MAX:
+        return False
+    low = line.lower()
+    if low.startswith(_MOBILE) and len(line) <= _SHOWN:
+        return True
+    if len(line) >= 10 and not line.strip("_"):  # Outlook's "________________________________"
+        return True
+    if line.startswith("---") and low.strip("- ") == "original message":
+        return True
+    if low.startswith("on "):
+        return _wrote(lines, at, line)
+    return _header_key(low) == "from" and _outlook_header(lines, at)
+
+
+def _wrote(lines: list[str], at: int, line: str) -> bool:
+    """Gmail's "On Fri, 5 Jun 2026 at 09:12, Name <addr> wrote:", Apple Mail's "On 5 Jun 2026,
+    at 09:12, Name <addr> wrote:", either wrapped over up to three lines."""
+    if not any(c.isdigit() for c in line):  # the date starts on the first line
+        return False
+    header = line
+    for more in range(1, 4):
+        if header.lower().replace(" ", "").endswith("wrote:"):
+            return "@" in header or _TIME.search(header) is not None
+        if more == 3 or at + more >= len(lines):
+            return False
+        following = lines[at + more].lstrip(_LEAD).rstrip()
+        if not following or len(header) + len(following) > _HEADER_MAX or (
+                following.lower().startswith("on ")):  # a header would start there, not here
+            return False
+        header = f"{header} {following}"
+    return False
+
+
+def _header_key(low: str) -> str:
+    """"from" for "From: ..." and "*From:* ..." (bold, after HTML-to-text)."""
+    low = low.lstrip("*")
+    key, colon, _ = low[:12].partition(":")
+    return key.strip() if colon else ""
+
+
+def _outlook_header(lines: list[str], at: int) -> bool:
+    """Outlook's quoted header: "From: ..." then, within a few lines, "Sent: ..." or "Date: ..."."""
+    for following in lines[at + 1:at + 1 + _HEADER_LOOKAHEAD]:
+        line = following.lstrip(_LEAD).rstrip()
+        if line and len(line) <= _HEADER_MAX and _header_key(line.lower()) in ("sent", "date"):
+            return True
+    return False
+
+
+# --- command lines -------------------------------------------------------------------------------
+
+
+def _word_and_argument(line: str) -> tuple[str, str]:
+    """"#Note: spoke to her" -> ("note", "spoke to her"). ``line`` starts with "#"."""
+    rest = line[1:].lstrip()
+    match = _WORD.match(rest)
+    end = match.end() if match else 0
+    argument = rest[end:].lstrip()
+    if argument.startswith(":"):
+        argument = argument[1:]
+    return rest[:end].rstrip(".,;!").lower(), argument.strip()
+
+
+def _problem(line: str, why: str) -> str:
+    shown = line if len(line) <= _SHOWN else line[:_SHOWN - 1] + "…"
+    return f'"{shown}": {why}'
+
+
+def _commands(lines: list[str], body: str, today: date, problems: list[str]) -> list[Command]:
+    parsed = [(line, *_word_and_argument(line)) for line in lines[:MAX_COMMAND_LINES]]
+    responds = [line for line, word, _ in parsed if word == "respond"]
+    remedies: list[Remedy] = []
+    remedy_trouble = False
+    for line, word, argument in parsed:
+        if word != "remedy":
+            continue
+        remedy = _remedy(argument, today)
+        if isinstance(remedy, str):
+            problems.append(_problem(line, remedy))
+            remedy_trouble = True
+        elif not responds:
+            problems.append(_problem(line, "#remedy belongs with a #respond in the same reply"))
+        else:
+            remedies.append(remedy)
+
+    out: list[Command] = []
+    takes_body: str | None = None  # the command word that has already taken the body
+    for line, word, argument in parsed:
+        if word == "remedy":
+            continue
+        if word in ("acknowledge", "respond"):
+            if takes_body is not None:
+                problems.append(_problem(line, f"#{takes_body} already takes the text below: "
+                                               f"send #{word} in a reply of its own"))
+                continue
+            takes_body = word
+        if word == "respond" and remedy_trouble:
+            problems.append(_problem(line, "not done, because a #remedy line has a problem"))
+            continue
+        result = _command(word, argument, body, tuple(remedies), today)
+        if isinstance(result, str):
+            problems.append(_problem(line, result))
+        else:
+            out.append(result)
+    if len(lines) > MAX_COMMAND_LINES:
+        problems.append(f"more than {MAX_COMMAND_LINES} command lines: "
+                        f"the {len(lines) - MAX_COMMAND_LINES} after those were not read")
+    return out
+
+
+def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
+             today: date) -> Command | str:
+    """The command, or why the line cannot be used."""
+    text = argument or (body if body.strip() else "")  # the line's text, else the body
+    match word:
+        case "acknowledge":
+            definition = "\n\n".join(x for x in (argument, body) if x.strip())
+            return Acknowledge(definition=definition) if definition else _WHY_ACKNOWLEDGE
+        case "extend":
+            return _extend(argument)
+        case "respond":
+            outcome = _outcome(argument)
+            if outcome is None:
+                return _WHY_RESPOND
+            if not body.strip():
+                return "#respond needs the response written below the command lines"
+            return Respond(outcome=outcome, text=body, remedies=remedies)
+        case "agreed":
+            return RecordAgreement(detail=argument)
+        case "approved":
+            return RecordApproval(detail=argument)
+        case "escalate":
+            return Escalate(reason=text) if text else "#escalate needs a reason"
+        case "refuse":
+            return Refuse(reason=text) if text else "#refuse needs a reason"
+        case "not-a-complaint":
+            return NotAComplaint(reason=text) if text else (
+                "#not-a-complaint needs a reason: what happens instead")
+        case "withdraw":
+            return Withdraw(reason=argument)
+        case "close":
+            return Close(reason=argument)
+        case "note":
+            return Note(text=text) if text else "#note needs text"
+        case "adjustments":
+            return RecordAdjustments(text=text) if text else "#adjustments needs text: the support needs"
+        case "assign":
+            address = _address(argument)
+            return Assign(address=address) if address else "#assign needs one email address"
+        case "policy":
+            policy = argument.lower()
+            return SetPolicy(policy=policy) if _is_policy_id(policy) else (
+                "#policy needs one policy id, e.g. #policy hos-2024")
+        case "":
+            return "a # line needs a command, e.g. #note <text>"
+    return _unknown(word)
+
+
+def _unknown(word: str) -> str:
+    shown = word if len(word) <= 30 else word[:29] + "…"
+    close = difflib.get_close_matches(word[:40], list(COMMAND_NAMES), n=1, cutoff=0.7)
+    if close:
+        return f"#{shown} is not a command: did you mean #{close[0]}?"
+    return f"#{shown} is not a command; the commands are " + ", ".join(f"#{c}" for c in COMMAND_NAMES)
+
+
+def _extend(argument: str) -> Extend | str:
+    number, reason = [*argument.split(None, 1), "", ""][:2]
+    if not (number.isascii() and number.isdigit()):
+        return _WHY_EXTEND
+    if len(number) > 3 or not 1 <= int(number) <= MAX_EXTENSION_DAYS:
+        return f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days, not {number[:10]}"
+    reason = reason.strip()
+    for unit in ("working days", "working day", "days", "day", "wd"):  # "#extend 10 working days: ..."
+        if reason.lower() == unit or reason.lower().startswith(unit + " ") or (
+                reason.lower().startswith(unit + ":")):
+            reason = reason[len(unit):].lstrip(" :-\u2013\u2014").strip()
+            break
+    if not reason:
+        return _WHY_EXTEND
+    return Extend(working_days=int(number), reason=reason)
+
+
+def _outcome(argument: str) -> str | None:
+    words = argument.lower().replace("_", " ").replace("-", " ").rstrip(".").split()
+    return _OUTCOME_WORDS.get("-".join(words)) if words else None
+
+
+def _address(argument: str) -> str | None:
+    """One email address, lower-cased. Also takes "<a@b>", "mailto:a@b", and what Outlook's
+    HTML-to-text makes of a link, "a@b<mailto:a@b>" (the same address twice is one)."""
+    found: set[str] = set()
+    for token in argument.replace("<", " ").replace(">", " ").split():
+        token = token.lower().rstrip(".,;")
+        token = token[len("mailto:"):] if token.startswith("mailto:") else token
+        found.add(token)
+    if len(found) != 1:
+        return None
+    address = found.pop()
+    return address if _is_address(address) else None
+
+
+def _is_address(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    if not at or not local or len(address) > 254 or not address.isascii():
+        return False
+    if any(c in '<>()[],;:@"\\' or c.isspace() or not c.isprintable() for c in local):
+        return False
+    labels = domain.split(".")
+    return len(labels) >= 2 and len(labels[-1]) >= 2 and all(
+        0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+        and all(c.isalnum() or c == "-" for c in label) for label in labels)
+
+
+def _is_policy_id(policy: str) -> bool:
+    return 0 < len(policy) <= 100 and policy.isascii() and all(
+        c.isalnum() or c in "-_." for c in policy)
+
+
+# --- remedies and their dates --------------------------------------------------------------------
+
+
+def _remedy(argument: str, today: date) -> Remedy | str:
+    if not argument:
+        return "#remedy needs text: what will be done, e.g. #remedy £150 compensation"
+    tokens = _TOKEN.findall(argument)
+    for at, token in enumerate(tokens):
+        if token.lower() != "by":
+            continue
+        found = _date_at(tokens, at + 1, today)
+        if isinstance(found, date):
+            return _checked(argument, found, today)
+        if found is not None:
+            return found
+    return Remedy(text=argument)
+
+
+def _checked(text: str, due: date, today: date) -> Remedy | str:
+    shown = f"{due.day} {_MONTHS[due.month - 1]} {due.year}"
+    if due < today:
+        return f"#remedy: {shown} is in the past (an outstanding action needs a date from today on)"
+    if due.year - today.year > MAX_REMEDY_YEARS:
+        return f"#remedy: {shown} is more than {MAX_REMEDY_YEARS} years away: check the year"
+    return Remedy(text=text, due=due)
+
+
+def _date_at(tokens: list[str], at: int, today: date) -> date | str | None:
+    """The date written from ``tokens[at]`` on; a problem if it looks like a date and is not
+    one; None if it does not look like a date ("by bank transfer")."""
+
+    def tok(i: int) -> str:
+        return tokens[i].lower() if i < len(tokens) else ""
+
+    if tok(at) in _WEEKDAYS:  # "by Friday 12 June 2026", "by Fri, 12 June"
+        at += 2 if tok(at + 1) == "," else 1
+    if tok(at) == "the":  # "by the 12th of June"
+        at += 1
+    first = tok(at)
+    if not first:
+        return None
+    if first.isdigit() and len(first) == 4 and tok(at + 1) in ("-", "/") and tok(at + 3) == tok(at + 1):
+        if _short_number(tok(at + 2)) and _short_number(tok(at + 4)):  # 2026-06-12
+            written = "".join(tokens[at:at + 5])
+            return _make(int(first), int(tok(at + 2)), int(tok(at + 4)), written)
+        return None
+    if _short_number(first) and tok(at + 1) in ("/", "-", ".") and tok(at + 3) == tok(at + 1):
+        year = tok(at + 4)
+        if _short_number(tok(at + 2)) and year.isdigit() and len(year) in (2, 4):  # 12/06/2026
+            written = "".join(tokens[at:at + 5])
+            return _make(int(year) + (2000 if len(year) == 2 else 0), int(tok(at + 2)), int(first),
+                         written, hint=True)
+        return None
+    if _short_number(first):  # 12 June 2026, 12th of June
+        after = at + 1
+        if tok(after) in _ORDINALS:
+            after += 1
+        if tok(after) == "of":
+            after += 1
+        month = _MONTH_WORDS.get(tok(after))
+        if month is None:
+            return None
+        return _with_year(int(first), month, tokens, after + 1, today)
+    month = _MONTH_WORDS.get(first)
+    if month is not None and _short_number(tok(at + 1)):  # June 12, 2026
+        after = at + 2
+        if tok(after) in _ORDINALS:
+            after += 1
+        return _with_year(int(tok(at + 1)), month, tokens, after, today)
+    return None
+
+
+def _short_number(token: str) -> bool:
+    return token.isdigit() and len(token) <= 2
+
+
+def _with_year(day: int, month: int, tokens: list[str], at: int, today: date) -> date | str:
+    if at < len(tokens) and tokens[at] in (",", "."):
+        at += 1
+    if at < len(tokens) and tokens[at].isdigit() and len(tokens[at]) == 4:
+        return _make(int(tokens[at]), month, day, f"{day} {_MONTHS[month - 1]} {tokens[at]}")
+    # no year: the next such day from today on
+    year = today.year
+    try:
+        if date(year, month, day) < today:
+            year += 1
+    except ValueError:
+        pass
+    return _make(year, month, day, f"{day} {_MONTHS[month - 1]} {year}")
+
+
+def _make(year: int, month: int, day: int, written: str, hint: bool = False) -> date | str:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        why = f"#remedy: {written} is not a date"
+        if hint and day <= 12 < month <= 31:
+            why += " (dates are day first: 31/12/2026)"
+        return why

@@ -1,0 +1,258 @@
+"""Running a complaint: commands in, the Complaint decides, letters follow the events.
+
+One entry for every channel (staff mail, the CLI, the web form and the scheduler later):
+`apply` runs commands on a loaded case inside a unit of work, records each result (done, or
+refused and why) on the timeline, and records the letters that follow, so the same save that
+stores the change stores the promise to write. `send` then sends what this claimant recorded.
+The Ombudsman block in every letter comes from the case's policy, never from a template.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from complaints.domain import commands as c
+from complaints.domain import events as e
+from complaints.domain.calendar import london_date
+from complaints.domain.case import Complaint, Letter, LetterStatus
+from complaints.domain.deadlines import StageDeadlines
+from complaints.domain.lifecycle import Context, Refusal, handle
+from complaints.domain.policy import Policy
+from complaints.mail import letters, wording
+from complaints.service.clock import StatutoryClock
+from complaints.service.post import Draft, Post
+from complaints.service.unit_of_work import Change, change_case
+
+RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
+    e.Acknowledged: lambda ev: (
+        "acknowledgement" if ev.stage == 1 else "escalation_acknowledgement",
+        {"acknowledged_on": ev.on.isoformat(), "definition": ev.definition}),
+    e.Extended: lambda ev: ("extension", {
+        "old_date": ev.old_date.isoformat(), "new_date": ev.new_date.isoformat(),
+        "reason": ev.reason, "working_days": ev.working_days,
+        "agreement_text": "" if ev.agreement == "notice given" else ev.agreement}),
+    e.Responded: lambda ev: ("final_response" if ev.final else "stage1_response", {
+        "outcome": ev.outcome, "response_text": ev.text,
+        "remedies": [{"text": r.text, "due": r.due.isoformat() if r.due else None}
+                     for r in ev.remedies],
+        "responded_on": ev.on.isoformat()}),
+    e.Refused: lambda ev: ("refusal", {"reason": ev.reason}),
+    e.NotAComplaintDecided: lambda ev: ("not_a_complaint", {"reason": ev.reason}),
+    e.Closed: lambda ev: ("closure", {"reason": ev.reason or "our complaints process is complete"}),
+    e.Withdrawn: lambda ev: ("closure", {"reason": ev.reason or "you asked us to withdraw it"}),
+    e.MessageSent: lambda ev: ("resident_message", {"message": ev.text}),
+}
+STAFF_KINDS = frozenset({"staff_new_case", "command_result", "reminder", "overdue_alert"})
+OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we uphold your "
+                 "complaint in part", "not-upheld": "we do not uphold your complaint",
+                 "resolved": "your complaint is resolved"}
+CHEAT_SHEET = (
+    "#acknowledge  (the complaint definition below) - sends the acknowledgement",
+    "#extend N <reason>  - extends by N working days (#agreed / #approved first where needed)",
+    "#respond upheld|partly-upheld|not-upheld|resolved  + #remedy <text> lines; the response below",
+    "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
+    "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
+    "No # lines: your text goes to the resident as a message on the case.",
+)
+
+
+@dataclass
+class Result:
+    command: str
+    done: bool
+    detail: str
+    events: list[e.DomainEvent] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"command": self.command, "done": self.done, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class LetterConfig:
+    landlord: str
+    complaints_address: str
+    team_address: str
+    signature: str = ""
+
+
+class Casework:
+    def __init__(self, post: Post, clock: StatutoryClock, config: LetterConfig,
+                 attachments_for: Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]
+                 | None = None) -> None:
+        self.post, self.clock, self.config = post, clock, config
+        self.attachments_for = attachments_for or (lambda case, letter: ())
+
+    # --- deciding --------------------------------------------------------------------------
+
+    def context(self, case: Complaint, at: datetime, actor: str) -> Context:
+        policy = self.clock.presets.get(case.policy)
+        return Context(at=at, today=london_date(at), actor=actor, policy=policy,
+                       rule=self.rule_for(policy), calendar=self.clock.calendar_for(policy),
+                       policy_named=self.clock.presets.get, rule_for=self.rule_for)
+
+    def rule_for(self, policy: Policy) -> Callable[..., StageDeadlines]:
+        def rule(stage: int, received: date, acknowledged: date | None,
+                 responded: date | None = None) -> StageDeadlines:
+            return self.clock.deadlines(policy.id, stage, received, acknowledged, responded)
+        return rule
+
+    def apply(self, case: Complaint, commands: tuple[c.Command, ...], actor: str, claimant: str,
+              at: datetime, staff: bool) -> list[Result]:
+        """Run the commands in order on ``case`` (inside the caller's unit of work)."""
+        results = []
+        for command in commands:
+            name = _name(command)
+            try:
+                events = handle(case, command, self.context(case, at, actor))
+            except Refusal as refusal:
+                case.record(at, actor, "command refused", f"{name}: {refusal}")
+                results.append(Result(name, False, str(refusal)))
+                continue
+            results.append(Result(name, True, "; ".join(ev.describe() for ev in events), events))
+            for event in events:
+                self._letters_for(case, event, actor, claimant, at)
+        if staff and results:
+            self.post.record(case, "command_result", actor, claimant,
+                             self.config.complaints_address, at,
+                             context={"results": [r.to_json() for r in results]})
+        return results
+
+    def _letters_for(self, case: Complaint, event: e.DomainEvent, actor: str, claimant: str,
+                     at: datetime) -> None:
+        if isinstance(event, e.EscalationOutOfTime):  # put to staff, never silently refused
+            self.post.record(case, "command_result", case.handler or self.config.team_address,
+                             claimant, self.config.complaints_address, at, context={"results": [
+                                 {"command": "resident asked for stage 2", "done": False,
+                                  "detail": event.describe()}]})
+            return
+        if isinstance(event, e.Escalated) and event.by_resident:  # staff must acknowledge it
+            self.post.record(case, "command_result", case.handler or self.config.team_address,
+                             claimant, self.config.complaints_address, at, context={"results": [
+                                 {"command": "resident asked for stage 2", "done": True,
+                                  "detail": event.describe()}]})
+        make = RESIDENT_LETTERS.get(type(event))
+        if make is None:
+            return
+        kind, context = make(event)
+        self.post.record(case, kind, case.resident, claimant, self.config.complaints_address, at,
+                         context={**context, "stage": event.stage})
+
+    def run(self, reference: str, commands: tuple[c.Command, ...], actor: str, claimant: str,
+            at: datetime, staff: bool = True) -> tuple[Complaint, list[Result]]:
+        """Commands from a channel with no message of its own (the CLI, later the scheduler):
+        one unit of work, then the letters that follow."""
+        results: list[Result] = []
+
+        def apply(case: Complaint) -> Change:
+            results[:] = self.apply(case, commands, actor, claimant, at, staff)
+            return Change()
+
+        saved, _ = change_case(self.post.store, reference, apply)
+        return self.send(saved, claimant), results
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def send(self, case: Complaint, claimant: str) -> Complaint:
+        """Send every letter this claimant recorded and has not sent (safe to call again)."""
+        # residents' letters first, so the note to staff can say which of them did not go
+        mine = sorted((x for x in case.letters.values() if x.claimed_by == claimant
+                       and x.status in (LetterStatus.SENDING, LetterStatus.FAILED)),
+                      key=lambda x: (x.kind in STAFF_KINDS, x.id))
+        residents = [x.id for x in mine if x.kind not in STAFF_KINDS]
+        if residents:
+            case = self.post.send(case, residents, claimant, self.draft)
+        staff = [x.id for x in mine if x.kind in STAFF_KINDS]
+        if staff:
+            case = self.post.send(case, staff, claimant, self.draft)
+        return case
+
+    def draft(self, case: Complaint, letter: Letter) -> Draft:
+        policy = self.clock.presets.get(case.policy)
+        ctx = {**self.common(case, policy, letter.context.get("stage", case.stage)),
+               **letter.context}
+        if letter.kind == "command_result":  # and what did not go out, and why
+            ctx["results"] = list(ctx.get("results", [])) + [
+                {"command": f"{x.kind.replace('_', ' ')} letter to {x.to}", "done": False,
+                 "detail": f"NOT SENT: {x.error}"}
+                for x in case.letters.values()
+                if x.claimed_by == letter.claimed_by and x.kind not in STAFF_KINDS
+                and x.status in (LetterStatus.FAILED, LetterStatus.HELD)]
+        if "outcome" in ctx:
+            ctx["outcome_text"] = OUTCOME_WORDS.get(ctx["outcome"], ctx["outcome"])
+            ctx["outstanding"] = [r for r in ctx.get("remedies", []) if r.get("due")]
+        staff = letter.kind in STAFF_KINDS
+        subject = _SUBJECTS.get(letter.kind, "About your complaint")
+        envelope = letters.Envelope(
+            landlord=self.config.landlord, complaints_address=self.config.complaints_address,
+            to=letter.to, to_name="" if staff else case.resident_name, reference=case.reference,
+            subject=f"{subject}: {case.subject or '(no subject)'}"[:200],
+            in_reply_to=ctx.get("in_reply_to") or None, message_id=letter.message_id)
+        return Draft(envelope, letter.kind, ctx, self.attachments_for(case, letter))
+
+    def common(self, case: Complaint, policy: Policy, stage_number: int) -> dict[str, Any]:
+        stage = policy.stage(stage_number)
+        d = case.deadlines
+        assert d is not None
+        plus = letters.plus_address(self.config.complaints_address, case.reference)
+        return {
+            "landlord": self.config.landlord, "complaints_address": self.config.complaints_address,
+            "reference": case.reference, "resident_name": case.resident_name,
+            "resident": case.resident, "subject": case.subject, "stage": stage_number,
+            "stage_name": stage.name, "final_stage": stage_number >= len(policy.stages),
+            # the Ombudsman route is restated on closing only once the final response has gone
+            "final_response_given": len(policy.stages) in case.outcomes,
+            # the landlord's procedure by the landlord's name: a preset's title may name an
+            # Ombudsman a letter must not yet signpost (SPSO model CHP ¶108)
+            "policy_name": f"{self.config.landlord} complaints procedure",
+            "policy_id": policy.id, "nation": policy.nation,
+            "ombudsman": policy.summary()["ombudsman"], "ombudsman_time_limit": "12 months",
+            "adjustments_text": (
+                "If you need any reasonable adjustments to take part in the complaints process, "
+                "or our letters in another format (such as large print, Braille, audio or "
+                "another language), tell us: reply to this email or write to "
+                f"{self.config.complaints_address}."),
+            "support_needs": case.support_needs,
+            "signature": self.config.signature or f"{self.config.landlord} complaints team",
+            "handler": case.handler, "escalation_text": wording.escalation_text(policy),
+            "escalate_mailto": "mailto:" + plus + "?subject=" + urllib.parse.quote(
+                f"Escalate {case.reference}"),
+            "received_on": case.received_on, "escalation_received_on": case.stage_received_on,
+            "acknowledge_by": d.acknowledge_by, "respond_by": case.extended_to or d.respond_by,
+            "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,
+            "extension_text": wording.extension_text(
+                stage.extension, d.respond_by_extended,
+                hos_details=policy.ombudsman.signpost == "any-time"),
+            "update_every": stage.extension.update_every_working_days,
+            "definition": case.definitions.get(stage_number, ""),
+            "status": case.status.value, "cheat_sheet": list(CHEAT_SHEET),
+            "flags": [], "summary": "", "attachments": [],
+        }
+
+
+_SUBJECTS = {
+    "receipt": "We have received your complaint", "staff_new_case": "New complaint",
+    "acknowledgement": "We have acknowledged your complaint",
+    "escalation_acknowledgement": "Your complaint at stage 2",
+    "extension": "We need more time for your complaint",
+    "stage1_response": "Our response to your complaint",
+    "final_response": "Our final response to your complaint",
+    "refusal": "Your complaint", "not_a_complaint": "Your request",
+    "closure": "Your complaint is closed", "resident_message": "About your complaint",
+    "command_result": "Done / refused", "reminder": "Reminder", "overdue_alert": "OVERDUE",
+}
+
+
+def _name(command: c.Command) -> str:
+    if isinstance(command, c.Unreadable):
+        return "an unreadable # line"
+    if isinstance(command, c.Escalate) and command.by_resident:
+        return "the resident's request for stage 2"
+    word = {v: k for k, v in c.COMMAND_NAMES.items()}.get(type(command).__name__)
+    return f"#{word}" if word else "message to the resident"
+
+
+__all__ = ["Casework", "LetterConfig", "Result"]

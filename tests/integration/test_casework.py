@@ -1,0 +1,169 @@
+"""Staff run a case from their mailbox (issue 9), on DynamoDB Local and a real SMTP outbox.
+
+Given a case and its staff notice, when staff (or someone pretending to be staff) reply with
+#-commands, then only authenticated staff move the case, every result is confirmed to the
+sender and on the timeline, and concurrent or copied-in replies land once each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import email
+import email.policy
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from complaints.adapters.raw_mail import DirectoryRawMail
+from complaints.adapters.sender import SmtpSender
+from complaints.adapters.store import Store
+from complaints.service.clock import StatutoryClock
+from complaints.service.mailroom import Delivery, Mailroom
+from tests import mailfactory as mf
+from tests.conftest import MAIL_CONFIG, Outbox
+
+TEAM = "complaints-team@landlord.example"
+SAM = "Sam Officer <sam@landlord.example>"
+
+
+@pytest.fixture()
+def room(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+         clock: StatutoryClock) -> Mailroom:
+    config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
+    return Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+
+
+@pytest.fixture()
+def send(room: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Any]:
+    def go(raw: bytes) -> Any:
+        key = f"ses-{uuid.uuid4().hex[:12]}"
+        raw_mail.put(raw_mail.key_for(key), raw)
+        return room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC)))
+    return go
+
+
+def kinds(outbox: Outbox) -> list[tuple[str, str]]:
+    out = []
+    for raw in outbox.letters():
+        m = email.message_from_bytes(raw, policy=email.policy.default)
+        out.append((str(m["X-Complaints-Letter"]), m["To"].addresses[0].addr_spec))
+    return out
+
+
+def letter_of(outbox: Outbox, kind: str) -> bytes:
+    [raw] = [r for r in outbox.letters() if f"X-Complaints-Letter: {kind}".encode() in r]
+    return raw
+
+
+def text(raw: bytes) -> str:
+    m = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(m, EmailMessage)
+    body = m.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_a_new_case_tells_the_team_with_the_complaint_attached(
+        send: Callable[..., Any], outbox: Outbox) -> None:
+    created = send(mf.message(body="Mould at 4 Elm Row, Newcastle NE1 4ST."))
+    assert sorted(kinds(outbox)) == [("receipt", "jane@example.org"), ("staff_new_case", TEAM)]
+    notice = email.message_from_bytes(letter_of(outbox, "staff_new_case"), policy=email.policy.default)
+    assert notice["Reply-To"] == f"complaints+{created.reference}@landlord.example"
+    assert isinstance(notice, EmailMessage)
+    assert [p.get_filename() for p in notice.iter_attachments()] == ["complaint.eml"]
+    body = text(letter_of(outbox, "staff_new_case"))
+    assert "#acknowledge" in body and "nation-to-confirm" in body
+
+
+def test_staff_commands_run_and_each_result_is_confirmed(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    outcome = send(mf.reply(notice, sender=SAM, body="#note called Jane\n#respond upheld\n"
+                            "We agree the repair was late."))
+    assert outcome.outcome == "appended"
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "received"
+    events = [(e.event, e.detail) for e in case.timeline]
+    assert ("noted", "internal note: called Jane") in events
+    # out of order: respond before acknowledging is refused, and says why
+    assert any(ev == "command refused" and "#acknowledge first" in d for ev, d in events)
+    confirmation = text(letter_of(outbox, "command_result"))
+    assert "#note" in confirmation and "refused" in confirmation.lower()
+    assert ("stage1_response", "jane@example.org") not in kinds(outbox)
+
+
+def test_a_staff_command_failing_dmarc_is_not_executed(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    forged = mf.reply(notice, sender=SAM, body="#withdraw\n#close")
+    forged = forged.replace(b"dmarc=pass header.from=landlord.example",
+                            b"dmarc=fail header.from=landlord.example")
+    outcome = send(forged)
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "received"
+    assert outcome.outcome == "created"  # not a party, not staff: a new case of its own
+    assert not any(e.event in ("withdrawn", "closed") for e in case.timeline)
+
+
+def test_a_staff_reply_all_that_copies_the_resident_is_one_record(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    before = len(outbox.letters())
+    reply_all = mf.reply(notice, sender=SAM, body="Jane, we will visit on Tuesday.")
+    reply_all = reply_all.replace(b"\nSubject:", b"\nCc: Jane <jane@example.org>\nSubject:", 1)
+    assert b"Cc: Jane" in reply_all
+    send(reply_all)
+    case = store.load(created.reference)
+    assert case is not None
+    assert [e.event for e in case.timeline].count("message added") == 1
+    assert len(outbox.letters()) == before  # Jane has it already: no second copy
+    # without the copy, the words go to Jane as a message on the case
+    send(mf.reply(notice, sender=SAM, body="Jane, the plumber comes on Friday."))
+    assert "plumber comes on Friday" in text(letter_of(outbox, "resident_message"))
+
+
+def test_concurrent_note_and_extend_on_one_case_both_land(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    send(mf.reply(notice, sender=SAM, body="#acknowledge\nDamp; wants the repair."))
+    replies = [mf.reply(notice, sender=SAM, body="#note rang the contractor"),
+               mf.reply(notice, sender=SAM, body="#extend 5 waiting for a damp survey")]
+    barrier = threading.Barrier(2)
+    outcomes: list[Any] = []
+
+    def go(raw: bytes) -> None:
+        barrier.wait()
+        outcomes.append(send(raw))
+
+    threads = [threading.Thread(target=go, args=(r,)) for r in replies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.outcome for o in outcomes) == ["appended", "appended"]
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "extended"
+    events = [e.event for e in case.timeline]
+    assert "noted" in events and "extended" in events
+    assert ("extension", "jane@example.org") in kinds(outbox)
+
+
+def test_a_closed_case_refuses_politely(send: Callable[..., Any], store: Store,
+                                        outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    send(mf.reply(notice, sender=SAM, body="#withdraw Jane says it is sorted"))
+    send(mf.reply(notice, sender=SAM, body="#note one more thing"))
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "withdrawn"
+    refusals = [e.detail for e in case.timeline if e.event == "command refused"]
+    assert refusals and "withdrawn, so nothing was changed" in refusals[0]
