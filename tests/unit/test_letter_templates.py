@@ -47,6 +47,8 @@ def common(policy: Policy, stage: int) -> dict[str, Any]:
         "resident_name": "Jo Bloggs", "subject": "Damp in the back bedroom", "stage": stage,
         "stage_name": s.name, "final_stage": stage == len(policy.stages),
         "final_response_given": stage == len(policy.stages),
+        "landlord_address": ["1 High Street", "Newtown NE1 1AA"],
+        "logo_url": "https://landlord.example/logo.png",
         "policy_name": "Example Homes complaints procedure",
         "ombudsman": policy.summary()["ombudsman"], "ombudsman_time_limit": "12 months",
         "adjustments_text": (
@@ -288,3 +290,14 @@ def test_the_sparse_branches_render_too(kind: str, policy_id: str) -> None:
     assert not re.search(r"\b2026-\d\d-\d\d\b", text + html)
     if kind not in STAFF:
         assert "Dear resident," in text
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k not in STAFF])
+def test_the_letterhead_comes_from_configuration(kind: str) -> None:
+    policy = PresetLibrary().get("hos-2024")
+    text, html = parts(letter(kind, context(kind, policy, 1)))
+    assert "1 High Street" in text and "Newtown NE1 1AA" in text
+    assert '<img src="https://landlord.example/logo.png"' in html
+    bare = {**context(kind, policy, 1), "landlord_address": [], "logo_url": ""}
+    text, html = parts(letter(kind, bare))
+    assert "1 High Street" not in text and "<img" not in html

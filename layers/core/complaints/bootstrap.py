@@ -70,6 +70,6 @@ def mailroom() -> Mailroom:
         staff_domains=s.staff_domains, default_policy=s.default_policy,
         scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
         letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
-        team_addresses=s.team_addresses,
+        team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
     )
     return Mailroom(store(), raw, sender, clock(), config)

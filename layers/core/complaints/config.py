@@ -35,6 +35,10 @@ class Settings:
     # COMPLAINTS_TEAM_ADDRESSES="spso-mchp=scotland-team@...,scotland@landlord.example=...":
     # the team told of a new case, per policy id or mailbox (else COMPLAINTS_TEAM_ADDRESS)
     team_addresses: dict[str, str] = field(default_factory=dict)
+    # COMPLAINTS_LANDLORD_ADDRESS ("line 1|line 2|...") and COMPLAINTS_LOGO_URL (https://):
+    # the letters' letterhead
+    landlord_address: tuple[str, ...] = ()
+    logo_url: str = ""
     signature: str = ""  # COMPLAINTS_SIGNATURE: letters' sign-off (default "<landlord> complaints team")
     # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
     # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
@@ -85,6 +89,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]
         ).lower(),
         signature=(environ.get("COMPLAINTS_SIGNATURE") or "").replace("\\n", "\n"),
+        landlord_address=tuple(x.strip() for x in
+                               environ.get("COMPLAINTS_LANDLORD_ADDRESS", "").split("|") if x.strip()),
+        logo_url=(environ.get("COMPLAINTS_LOGO_URL") or "")
+        if (environ.get("COMPLAINTS_LOGO_URL") or "").startswith("https://") else "",
         team_addresses=dict(
             (k.strip().lower(), v.strip().lower()) for k, _, v in
             (item.partition("=") for item in environ.get("COMPLAINTS_TEAM_ADDRESSES", "").split(","))

@@ -77,6 +77,8 @@ class LetterConfig:
     complaints_address: str
     team_address: str
     signature: str = ""
+    landlord_address: tuple[str, ...] = ()
+    logo_url: str = ""
 
 
 class Casework:
@@ -217,6 +219,8 @@ class Casework:
                 f"{self.config.complaints_address}."),
             "support_needs": case.support_needs,
             "signature": self.config.signature or f"{self.config.landlord} complaints team",
+            "landlord_address": list(self.config.landlord_address),
+            "logo_url": self.config.logo_url,
             "handler": case.handler, "escalation_text": wording.escalation_text(policy),
             "escalate_mailto": "mailto:" + plus + "?subject=" + urllib.parse.quote(
                 f"Escalate {case.reference}"),

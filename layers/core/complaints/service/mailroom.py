@@ -59,6 +59,8 @@ class MailConfig:
     letters_per_hour: int = 5  # to one address, before letters are held (loop guard)
     team_address: str = ""  # told of every new case, and of quarantined mail for review
     signature: str = ""  # the letters' sign-off (default: "<landlord> complaints team")
+    landlord_address: tuple[str, ...] = ()  # the letterhead: address lines and logo
+    logo_url: str = ""
     # a team per policy id or mailbox address, where it is not the one team_address
     team_addresses: dict[str, str] = field(default_factory=dict)
 
@@ -110,8 +112,8 @@ class Mailroom:
         self.post = Post(store, sender, config.letters_per_hour, now, self._lint,
                          exempt=lambda address: self.staff.covers(address))
         self.casework = Casework(self.post, clock, LetterConfig(
-            config.landlord, config.complaints_address, config.team_address, config.signature),
-            self._attachments_for)
+            config.landlord, config.complaints_address, config.team_address, config.signature,
+            config.landlord_address, config.logo_url), self._attachments_for)
 
     # --- entry ------------------------------------------------------------------------------
 
