@@ -19,11 +19,8 @@ import json
 import os
 import random
 import re
-import signal
 import smtplib
-import subprocess
 import sys
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -35,8 +32,8 @@ from typing import Any
 
 import pytest
 
-from complaints.local.stack import free_port
 from tests import mailfactory as mf
+from tests.e2e.test_local_stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -54,29 +51,10 @@ LOG_LINE = re.compile(r"^\S+ inbound ([0-9a-f]{32}): (.*)$")
 QUEUED = re.compile(rb"queued as ([0-9a-f]{32})")
 
 
-class Stack:
-    """`complaints local up` in a subprocess (the pattern of tests/e2e/test_local_stack.py), its
-    stdout drained so that a thousand log lines never fill the pipe."""
+class LoadStack(Stack):
+    """The e2e stack, with deliveries that report the SES id the stack gave them."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
-        self.data_dir, self.env = data_dir, env
-        self.smtp_port, self.http_port, self.db_port = free_port(), free_port(), free_port()
-        self.process = subprocess.Popen(
-            [str(BIN), "local", "up", "--data-dir", str(data_dir), "--smtp-port", str(self.smtp_port),
-             "--http-port", str(self.http_port), "--db-port", str(self.db_port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-        assert self.process.stdout is not None
-        self.ready = self.process.stdout.readline().strip()
-        self.output: list[str] = []
-        self._drain = threading.Thread(target=self._read, daemon=True)
-        self._drain.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-
-    def send(self, raw: bytes, sender: str) -> str:
+    def deliver(self, raw: bytes, sender: str) -> str:
         """One SMTP delivery; returns the SES id the stack gave it."""
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=120) as smtp:
             smtp.ehlo_or_helo_if_needed()
@@ -90,32 +68,23 @@ class Stack:
         assert found, response
         return found.group(1).decode()
 
-    def cli(self, *args: str) -> Any:
-        out = subprocess.run([str(BIN), *args, "--data-dir", str(self.data_dir)],
-                             capture_output=True, text=True, env=self.env, timeout=120)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
-
     def log(self) -> list[str]:
         return (self.data_dir / "stack.log").read_text(encoding="utf-8").splitlines()
 
-    def letters(self) -> list[bytes]:
-        return [p.read_bytes() for p in sorted((self.data_dir / "outbox").glob("*.eml"))]
+    def letters(self, kind: str = "") -> list[bytes]:
+        return super().letters(kind)
 
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(timeout=60)
-        self._drain.join(timeout=10)
-        return code
+    def stop(self) -> int:  # type: ignore[override]
+        return super().stop()[0]
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadStack]:
     data_dir = tmp_path_factory.mktemp("load")
     env = dict(os.environ, COMPLAINTS_CACHE_DIR=str(data_dir / "cache"),
                COMPLAINTS_LETTERS_PER_HOUR="100000", POWERTOOLS_LOG_LEVEL="WARNING")
     env.pop("COMPLAINTS_LOCAL_FAULT", None)
-    running = Stack(data_dir, env)
+    running = LoadStack(data_dir, env)
     assert running.ready.startswith("ready smtp="), running.ready
     yield running
     if running.process.poll() is None:
@@ -205,7 +174,7 @@ def bounce(n: int, letter: Letter | None) -> Mail:
                 "appended" if letter else "quarantined", case_of=n if letter else None)
 
 
-def receipt_letters(stack: Stack) -> dict[str, list[Letter]]:
+def receipt_letters(stack: LoadStack) -> dict[str, list[Letter]]:
     """Receipt letters in the outbox, by the reference they are for."""
     found: dict[str, list[Letter]] = defaultdict(list)
     for raw in stack.letters():
@@ -221,16 +190,16 @@ def receipt_letters(stack: Stack) -> dict[str, list[Letter]]:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def send_all(stack: Stack, batch: list[Mail]) -> None:
+def send_all(stack: LoadStack, batch: list[Mail]) -> None:
     """Send in order through THREADS workers: consecutive mails run at the same time."""
     def one(mail: Mail) -> None:
-        mail.ses_ids.append(stack.send(mail.raw, mail.envelope))
+        mail.ses_ids.append(stack.deliver(mail.raw, mail.envelope))
 
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(one, batch))
 
 
-def outcomes_by_ses_id(stack: Stack) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+def outcomes_by_ses_id(stack: LoadStack) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
     outcomes: dict[str, list[dict[str, Any]]] = defaultdict(list)
     failures = []
     for line in stack.log():
@@ -245,7 +214,7 @@ def outcomes_by_ses_id(stack: Stack) -> tuple[dict[str, list[dict[str, Any]]], l
     return outcomes, failures
 
 
-def test_a_thousand_messages_from_fifty_senders_are_all_accounted_for(stack: Stack) -> None:
+def test_a_thousand_messages_from_fifty_senders_are_all_accounted_for(stack: LoadStack) -> None:
     rng = random.Random(20260522)
     started = time.monotonic()
 

@@ -14,6 +14,7 @@ import signal
 import smtplib
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,9 @@ BIN = Path(sys.executable).parent / "complaints"
 
 
 class Stack:
+    """`complaints local up` in a subprocess, its stdout drained so that log lines never fill
+    the pipe and stall the stack."""
+
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir, self.env = data_dir, env
         self.smtp_port, self.http_port, self.db_port = free_port(), free_port(), free_port()
@@ -37,6 +41,14 @@ class Stack:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         assert self.process.stdout is not None
         self.ready = self.process.stdout.readline().strip()
+        self.output: list[str] = []
+        self._drain = threading.Thread(target=self._read, daemon=True)
+        self._drain.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.output.append(line)
 
     def send(self, raw: bytes, sender: str = "jane@example.org",
              to: str = "complaints@landlord.example") -> None:
@@ -61,8 +73,9 @@ class Stack:
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
-        rest, _ = self.process.communicate(timeout=60)
-        return self.process.returncode, rest
+        code = self.process.wait(timeout=60)
+        self._drain.join(timeout=10)
+        return code, "".join(self.output)
 
 
 @pytest.fixture(scope="module")
