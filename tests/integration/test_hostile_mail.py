@@ -860,3 +860,43 @@ def test_defect_12_deep_mime_nesting_is_quarantined_with_its_headers_kept(
     assert all_cases(store) == []
     assert outbox.letters() == []
 
+
+
+# --- found by the outside review (after issue 7 landed) -------------------------------------------
+
+
+def test_non_ascii_text_near_the_bounds_is_stored_not_lost(
+        deliver: Callable[..., Outcome], store: Store) -> None:
+    """420 KB of accented text (the reviewer's 'é' x 210,000): stored as UTF-8, cut to the
+    case's bounds, never refused by DynamoDB's 400 KB item limit and so never lost."""
+    created = deliver(mf.message(body="\n".join(["é" * 300] * 700)))
+    assert created.outcome == "created" and created.reference is not None, created
+    [message] = [m for m in store.messages(created.reference) if m["direction"] == "in"]
+    assert 0 < len(message["text"].encode("utf-8")) <= 300_000
+    reply = deliver(mf.message(subject=f"Re: [{created.reference}] more",
+                               body="\n".join(["😡" * 300] * 150)))
+    assert (reply.outcome, reply.reference) == ("appended", created.reference)
+
+
+class RefusingStore(Store):
+    """A store that refuses every new case for good (as DynamoDB does an oversized item)."""
+
+    def create_case(self, *args: Any, **kwargs: Any) -> Complaint:
+        from complaints.adapters.store import StoreError
+
+        raise StoreError("creating a case failed: ValidationException: Item size has exceeded")
+
+
+def test_a_message_the_store_refuses_is_quarantined_for_a_person_not_lost(
+        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    refusing = RefusingStore(store.table, store.region, store.host)
+    config = replace(MAIL_CONFIG, team_address="complaints-team@landlord.example")
+    room = Mailroom(refusing, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    raw = mf.message()
+    raw_mail.put(raw_mail.key_for("ses-big"), raw)
+    outcome = room.receive(Delivery("ses-big", raw_mail.key_for("ses-big"), datetime.now(UTC)))
+    assert outcome.outcome == "quarantined" and "could not be stored" in outcome.reason
+    [entry] = store.quarantined()
+    assert entry["review"] and raw_mail.get(entry["raw_key"]) == raw
+    [notice] = outbox.letters()
+    assert b"Quarantined: please check" in notice

@@ -8,6 +8,8 @@ imported, then the policy chosen, its flag and reason, the letters and the exit 
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -239,3 +241,18 @@ def test_deadlines_say_when_an_acknowledgement_and_a_response_were_late(
     table = run(cli_env, "deadlines", "--policy", "hos-2024", "--stage", "1", "--received",
                 "2026-05-22", "--acknowledged", "2026-06-03").stdout
     assert "LATE: the acknowledgement on Wed 03 Jun 2026 was 2 working days after its date" in table
+
+
+def test_a_postcode_in_a_forwarded_message_is_not_the_residents(
+        receive: Callable[..., Any]) -> None:
+    from email.message import EmailMessage
+
+    old = EmailMessage()
+    old["From"], old["Subject"] = "Repairs <repairs@landlord.example>", "Your repair"
+    old.set_content("The flat at G72 8PG is booked for a visit.")
+    raw = mf.message(body="See the attached old thread: still no repair.")
+    outer = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(outer, EmailMessage)
+    outer.add_attachment(old)  # a message/rfc822 part, as "forward as attachment" makes
+    case = receive(outer.as_bytes())
+    assert case.policy == "hos-2024" and "no property postcode" in policy_reason(case)

@@ -94,3 +94,14 @@ def test_hostile_bytes_never_raise_and_always_explain(name: str) -> None:
     assert mail.verdict in {"complaint", "reply", "auto_reply", "bounce", "rejected"}
     assert mail.reason
     assert len(mail.subject) <= 998
+
+
+def test_a_mail_server_address_is_a_bounce_whatever_its_subject() -> None:
+    for subject in ("failure", "Re: [CMP-2026-000001] hello", ""):
+        raw = mf.message(sender="MAILER-DAEMON@evil.example", subject=subject)
+        assert parse(raw).verdict == "bounce", subject
+
+
+def test_parse_says_when_the_service_would_quarantine() -> None:
+    no_from = b"To: complaints@landlord.example\r\nSubject: who\r\n\r\nhello"
+    assert "quarantines" in parse(no_from).reason and "no usable sender" in parse(no_from).reason

@@ -41,6 +41,13 @@ from complaints.domain.case import Breach, Complaint, Event, Letter, Status, iso
 from complaints.domain.deadlines import StageDeadlines
 
 _EVENT_WIDTH = 6
+
+
+def _dumps(value: Any) -> str:
+    """JSON as UTF-8 text: DynamoDB counts an item's size in UTF-8 bytes, and ``\\u00e9``
+    escapes would store non-ASCII text six times over."""
+    return json.dumps(value, ensure_ascii=False)
+
 # DynamoDB refuses a transaction of more than 100 items; every write here stays well inside.
 MAX_TRANSACTION_ITEMS = 100
 # Whole-request failures that another try may get past (DynamoDB's own words).
@@ -133,7 +140,7 @@ class Store:
                     tx.save(counter, condition=condition)
                     self._put_case(tx, complaint, new=True)
                     tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
-                                      data=json.dumps({"reference": complaint.reference,
+                                      data=_dumps({"reference": complaint.reference,
                                                        "outcome": "created"})),
                             condition=self.Item.PK.does_not_exist())
                     self._put_message(tx, complaint.reference, message)
@@ -180,7 +187,7 @@ class Store:
                 self._put_letter_ids(tx, complaint)
                 if inbound_key is not None:
                     tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
-                                      data=json.dumps({"reference": complaint.reference,
+                                      data=_dumps({"reference": complaint.reference,
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
                 counts: dict[str, tuple[int, datetime]] = {}  # one update per item per transaction
@@ -206,7 +213,7 @@ class Store:
         complaint.indexed_message_ids = complaint.sent_message_ids()
 
     def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> None:
-        item = self.Case(f"CASE#{complaint.reference}", "CASE", data=json.dumps(_case_data(complaint)))
+        item = self.Case(f"CASE#{complaint.reference}", "CASE", data=_dumps(_case_data(complaint)))
         if not new:
             item.version = complaint.version
         due = _next_due(complaint)
@@ -219,7 +226,7 @@ class Store:
         for index in range(complaint.saved_events, len(complaint.timeline)):
             event = complaint.timeline[index]
             tx.save(self.Item(f"CASE#{complaint.reference}", f"EVENT#{index:0{_EVENT_WIDTH}d}",
-                              data=json.dumps(event.to_json())),
+                              data=_dumps(event.to_json())),
                     condition=self.Item.PK.does_not_exist())
 
     def _put_message(self, tx: TransactWrite, reference: str, message: MessageRecord) -> None:
@@ -234,14 +241,14 @@ class Store:
                             for a in message.attachments],
         }
         sk = f"MSG#{utc_text(message.at)}#{message.key}"
-        tx.save(self.Item(f"CASE#{reference}", sk, data=json.dumps(data)))
+        tx.save(self.Item(f"CASE#{reference}", sk, data=_dumps(data)))
 
     def _put_letter_ids(self, tx: TransactWrite, complaint: Complaint) -> None:
         """MSGID items for letter Message-IDs not yet indexed: replies and bounces find the
         case by them. Written once per id (the case remembers which it has indexed)."""
         for message_id in sorted(complaint.sent_message_ids() - complaint.indexed_message_ids):
             tx.save(self.Item(f"MSGID#{message_id.strip()}", "MSGID",
-                              data=json.dumps({"reference": complaint.reference})))
+                              data=_dumps({"reference": complaint.reference})))
 
     # --- reading ------------------------------------------------------------------------
 
@@ -300,7 +307,7 @@ class Store:
         """Load or update register rows (keyed on email); the caller validated every row."""
         with self.Item.batch_write() as batch:
             for row in residents:
-                batch.save(self.Item(f"RESIDENT#{row['email']}", "RESIDENT", data=json.dumps(row)))
+                batch.save(self.Item(f"RESIDENT#{row['email']}", "RESIDENT", data=_dumps(row)))
         return len(residents)
 
     def resident(self, email: str) -> dict[str, Any] | None:
@@ -316,14 +323,14 @@ class Store:
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(self.Item("QUARANTINE", f"{utc_text(entry.at)}#{entry.key}",
-                                  data=json.dumps({"key": entry.key, "at": utc_text(entry.at),
+                                  data=_dumps({"key": entry.key, "at": utc_text(entry.at),
                                                    "reason": entry.reason,
                                                    "raw_key": entry.raw_key,
                                                    "from": entry.sender,
                                                    "subject": entry.subject,
                                                    "review": entry.review})))
                 tx.save(self.Item(f"INBOUND#{entry.key}", "INBOUND",
-                                  data=json.dumps({"reference": None, "outcome": "quarantined",
+                                  data=_dumps({"reference": None, "outcome": "quarantined",
                                                    "reason": entry.reason})),
                         condition=self.Item.PK.does_not_exist())
         except TransactWriteError as exc:

@@ -20,6 +20,10 @@ from complaints.domain.case import CaseError, Complaint, DeadlineRule, Status
 from complaints.domain.deadlines import window_closes
 from complaints.domain.policy import Policy
 
+# Staff texts carried into letters live on the case item (DynamoDB: 400 KB an item): a
+# response longer than this belongs in an attachment, not in the letter's body.
+MAX_STAFF_TEXT = 30_000
+
 
 class Refusal(CaseError):
     """The command is not allowed now; the message says why and what would be."""
@@ -48,6 +52,11 @@ def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEv
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise Refusal(f"{type(command).__name__} is not a command this service knows")
+    for name in ("definition", "text", "reason"):
+        value = getattr(command, name, "")
+        if isinstance(value, str) and len(value) > MAX_STAFF_TEXT:
+            raise Refusal(f"the {name} is {len(value):,} characters; letters carry at most "
+                          f"{MAX_STAFF_TEXT:,}: shorten it and send a longer report separately")
     events = handler(case, command, ctx)
     for event in events:
         if not isinstance(event, _RECORDED_BY_THE_MOVE):

@@ -70,13 +70,13 @@ def postcodes_in(text: str, limit: int = 50) -> list[Postcode]:
 
 def residents_words(text: str) -> str:
     """What the resident wrote themselves: quoted history ("> ..." lines, "On ... wrote:" and
-    Outlook's "From: ... Sent:" blocks onward) is someone else's."""
+    Outlook's "From: ... Sent:" blocks onward) and forwarded messages are someone else's."""
     kept = []
     for line in text.splitlines():
         stripped = line.strip()
-        if re.match(r"^(on .{0,200} wrote:|-----\s*original message\s*-----|from:\s.+)$",
-                    stripped, re.IGNORECASE):
-            break
+        if re.match(r"^(on .{0,200} wrote:|-----\s*original message\s*-----|from:\s.+|"
+                    r"-{4,}\s*forwarded message.*)$", stripped, re.IGNORECASE):
+            break  # quoted history, or a forwarded message (the parser labels those too)
         if stripped.startswith(">"):
             continue
         kept.append(line)

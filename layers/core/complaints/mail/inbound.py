@@ -62,9 +62,6 @@ _AUTO_SUBJECT: Final = re.compile(
     r"risposta automatica|resposta autom[áa]tica|odpowied[źz] automatyczna)\s*:",
     re.IGNORECASE)
 _BOUNCE_SENDER: Final = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
-_BOUNCE_SUBJECT: Final = re.compile(
-    r"(undeliver|delivery status notification|returned mail|failure notice|"
-    r"mail delivery (failed|subsystem)|delivery has failed)", re.IGNORECASE)
 _MESSAGE_ID: Final = re.compile(r"<[^<>\s]{1,900}>")
 _QUOTED_SCAN: Final = 1_000_000  # characters of a bounce searched for the Message-ID it quotes
 
@@ -173,6 +170,10 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
     if receipt:
         auth = auth_from_ses_event(receipt, sender.domain, auth)
     verdict, reason = _classify(headers, sender.address, subject, reference, auth)
+    if too_deep:
+        reason += f"; MIME nested more than {MAX_DEPTH} levels: the service quarantines it"
+    elif not sender.address and verdict not in ("bounce", "rejected"):
+        reason += f"; no usable sender ({sender.problem}): the service quarantines it"
     if not raw.strip():
         notes.append("the message is empty")
     quoted: tuple[str, ...] = ()
@@ -533,7 +534,7 @@ def _classify(headers: _Headers, sender: str, subject: str, reference: str | Non
     content_type = headers.first("Content-Type").lower()
     if "multipart/report" in content_type and "delivery-status" in content_type:
         return "bounce", "delivery status notification (multipart/report)"
-    if _BOUNCE_SENDER.match(sender) and (_BOUNCE_SUBJECT.search(subject) or not subject):
+    if _BOUNCE_SENDER.match(sender):  # mail servers' own addresses send nothing but reports
         return "bounce", f"bounce from {sender}"
     if "multipart/report" in content_type and "disposition-notification" in content_type:
         return "auto_reply", "read receipt (multipart/report; disposition-notification)"

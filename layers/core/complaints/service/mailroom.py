@@ -25,10 +25,13 @@ from typing import Any
 from complaints.adapters.raw_mail import RawMail, attachment_key
 from complaints.adapters.sender import Sender
 from complaints.adapters.store import (
+    ConcurrentUpdate,
+    Contention,
     DuplicateDelivery,
     MessageRecord,
     Quarantined,
     Store,
+    StoreError,
 )
 from complaints.domain.calendar import london_date, receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
@@ -124,6 +127,12 @@ class Mailroom:
             return self._route(delivery, key, mail)
         except DuplicateDelivery as dup:  # handled before, or a concurrent delivery won
             return self._redelivered(dup.outcome, delivery)
+        except (ConcurrentUpdate, Contention):
+            raise  # another try may get past it: Lambda retries the delivery
+        except StoreError as exc:  # the store refused it for good: never lose it silently
+            return self._quarantine(delivery, key, mail, (
+                f"the message could not be stored on a case ({str(exc)[:300]}); the raw "
+                "message is kept"), review=True)
 
     def _redelivered(self, earlier: dict[str, Any], delivery: Delivery) -> Outcome:
         reference = earlier.get("reference")
