@@ -900,3 +900,21 @@ def test_a_message_the_store_refuses_is_quarantined_for_a_person_not_lost(
     assert entry["review"] and raw_mail.get(entry["raw_key"]) == raw
     [notice] = outbox.letters()
     assert b"Quarantined: please check" in notice
+
+
+def test_a_flood_of_quarantined_mail_does_not_flood_the_team(
+        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    from complaints.service.mailroom import QUARANTINE_NOTICES_PER_HOUR
+
+    config = replace(MAIL_CONFIG, team_address="complaints-team@landlord.example")
+    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    outcomes = []
+    for n in range(QUARANTINE_NOTICES_PER_HOUR + 3):  # no usable sender: held for review
+        raw = f"To: complaints@landlord.example\r\nSubject: flood {n}\r\n\r\nx".encode()
+        key = f"ses-flood-{n}"
+        raw_mail.put(raw_mail.key_for(key), raw)
+        outcomes.append(room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC))))
+    assert all(o.outcome == "quarantined" for o in outcomes)
+    assert len(store.quarantined()) == QUARANTINE_NOTICES_PER_HOUR + 3  # every one listed
+    assert len(outbox.letters()) == QUARANTINE_NOTICES_PER_HOUR  # the team's mailbox capped
+    assert "staff not emailed" in outcomes[-1].reason

@@ -256,3 +256,15 @@ def test_a_postcode_in_a_forwarded_message_is_not_the_residents(
     outer.add_attachment(old)  # a message/rfc822 part, as "forward as attachment" makes
     case = receive(outer.as_bytes())
     assert case.policy == "hos-2024" and "no property postcode" in policy_reason(case)
+
+
+@pytest.mark.parametrize("signpost", [b"You may go to the S.P.S.O. afterwards.",
+                                      b"You can complain to the Ombudsman."])
+def test_an_spso_signpost_in_other_words_fails_too(
+        signpost: bytes, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        clock: StatutoryClock, cli_env: dict[str, str], tmp_path: Path) -> None:
+    _, letter = receipt_for("spso-mchp", store, raw_mail, outbox, clock)
+    path = tmp_path / "bad.eml"
+    path.write_bytes(letter.replace(b"Example Homes complaints team", signpost))
+    out = run(cli_env, "check-letter", "receipt", str(path), "--policy", "spso-mchp", "--json")
+    assert out.returncode == 1 and "no-spso-signpost" in out.stdout

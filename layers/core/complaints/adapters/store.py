@@ -342,6 +342,11 @@ class Store:
     def quarantined(self) -> list[dict[str, Any]]:
         return [json.loads(item.data) for item in self.Item.query("QUARANTINE")]
 
+    def count_letter(self, address: str, at: datetime) -> None:
+        """Count a letter sent outside any case's save (a quarantine notice to the team)."""
+        self.Item(_rate_key(address, at), "RATE").update(
+            actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
+
     def letters_sent_this_hour(self, address: str, at: datetime) -> int:
         """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
         try:

@@ -230,6 +230,9 @@ def compute(policy: Policy, stage_number: int, cal: WorkingCalendar, received: d
     if acknowledged is not None and acknowledged < received:
         raise DeadlineError(
             f"acknowledged {acknowledged.isoformat()} is before received {received.isoformat()}")
+    if responded is not None and acknowledged is not None and responded < acknowledged:
+        raise DeadlineError(f"responded {responded.isoformat()} is before acknowledged "
+                            f"{acknowledged.isoformat()}")
     if responded is not None and responded < received:
         raise DeadlineError(
             f"responded {responded.isoformat()} is before received {received.isoformat()}")

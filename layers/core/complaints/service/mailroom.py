@@ -49,6 +49,7 @@ from complaints.service.unit_of_work import Change, change_case
 
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
 _THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
+QUARANTINE_NOTICES_PER_HOUR = 20  # to the team, before the rest wait in the quarantine list
 
 
 @dataclass(frozen=True)
@@ -244,8 +245,15 @@ class Mailroom:
         if not self.store.quarantine(entry):
             return self._redelivered(self.store.inbound(key) or {}, delivery)
         if review and self.config.team_address:
+            # a flood of hostile mail must not become a flood in the team's mailbox: past the
+            # hourly cap the quarantine list (complaints quarantine) still has every message
+            cap = QUARANTINE_NOTICES_PER_HOUR
+            if self.store.letters_sent_this_hour(self.config.team_address, self.now()) >= cap:
+                return Outcome("quarantined", None, f"{reason} (staff not emailed: {cap} "
+                               "quarantine notices this hour already)")
             try:
                 self._tell_staff(entry, mail, delivery)
+                self.store.count_letter(self.config.team_address, self.now())
             except Exception as exc:  # the quarantine entry stands; say the notice failed
                 return Outcome("quarantined", None, f"{reason} (telling staff failed: {exc})")
         return Outcome("quarantined", None, reason)

@@ -67,8 +67,18 @@ class RegisterError(ValueError):
 
 def parse_register(text: str) -> list[Resident]:
     """Every row, or RegisterError listing each bad row by line number (nothing is loaded)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "\x00" in text:
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise RegisterError([{"line": line, "error": "a NUL byte: this is not a text export"}])
+    csv.field_size_limit(MAX_FIELD * 2)
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise RegisterError([{"line": 1, "error": f"the header cannot be read: {exc}"}]) from None
+    doubled = sorted({h for h in header if header.count(h) > 1})
+    if doubled:
+        raise RegisterError([{"line": 1, "error": f"column(s) {', '.join(doubled)} given twice"}])
     errors: list[dict[str, Any]] = []
     unknown = sorted(set(header) - set(COLUMNS))
     missing = [c for c in REQUIRED if c not in header]
@@ -79,8 +89,18 @@ def parse_register(text: str) -> list[Resident]:
             f"missing column(s) {', '.join(missing)}") + f" (columns: {', '.join(COLUMNS)})"}])
     reader.fieldnames = header
     residents: dict[str, Resident] = {}
-    for row in reader:
-        line = reader.line_num
+    rows, read = iter(reader), reader.line_num
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # an unterminated quote, a field past the limit: the row
+            # that starts after the last one read
+            errors.append({"line": read + 1, "error": f"the row cannot be read: {exc}"})
+            break
+        line = read + 1  # where this row starts (a quoted field may span lines)
+        read = reader.line_num
         try:
             resident = _row(row)
         except ValueError as exc:
@@ -115,8 +135,18 @@ def _row(row: dict[str, Any]) -> Resident:
     nation = values["nation"].lower().replace(" ", "-")
     if nation and nation not in NATIONS:
         raise ValueError(f"nation {values['nation']!r} is not one of {', '.join(NATIONS)}")
-    if not nation:
-        nation = _council_nation(values["local_authority"]) or codes[0].nation or ""
+    council = _council_nation(values["local_authority"])
+    by_postcode = codes[0].nation
+    # The register settles a case's nation without asking anyone, so it must agree with itself.
+    for said, what in ((nation, "the nation column"), (council, "the local authority")):
+        if said and by_postcode and said != by_postcode:
+            raise ValueError(f"postcode {codes[0].text} is in {by_postcode} but {what} says {said}")
+    if nation and council and nation != council:
+        raise ValueError(f"the nation column says {nation} but the local authority says {council}")
+    if values["local_authority"] and council is None and not nation and by_postcode != "england":
+        raise ValueError(f"local authority {values['local_authority']!r} is not one this service "
+                         "knows: give the nation")
+    nation = nation or council or by_postcode or ""
     if not nation:
         raise ValueError(f"postcode {codes[0].text} is on a border: give its nation or local "
                          "authority")
@@ -125,9 +155,11 @@ def _row(row: dict[str, Any]) -> Resident:
 
 
 def _council_nation(council: str) -> str | None:
+    """The nation of a Scottish, Welsh or Northern Irish council; None for any other name (an
+    English council, or one this list does not know: the postcode must then agree)."""
     name = council.strip().lower().removesuffix(" council")
     for nation, names in (("scotland", _SCOTTISH_COUNCILS), ("wales", _WELSH_COUNCILS),
                           ("northern-ireland", _NI_COUNCILS)):
         if name in names:
             return nation
-    return "england" if name else None
+    return None
