@@ -167,3 +167,20 @@ def test_a_closed_case_refuses_politely(send: Callable[..., Any], store: Store,
     assert case is not None and case.status.value == "withdrawn"
     refusals = [e.detail for e in case.timeline if e.event == "command refused"]
     assert refusals and "withdrawn, so nothing was changed" in refusals[0]
+
+
+def test_the_staff_sender_is_told_when_a_letter_could_not_go(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    # a raw UTF-8 (RFC 6532) address: a case, but SES cannot send to it
+    created = send(mf.ses_headers("example.es") + "From: José <josé@example.es>\r\n"
+                   "To: complaints@landlord.example\r\nSubject: Damp\r\n"
+                   "Message-ID: <utf8-1@example.es>\r\n\r\nThe damp is back.\r\n".encode())
+    assert created.outcome == "created", created
+    notice = letter_of(outbox, "staff_new_case")
+    send(mf.reply(notice, sender=SAM, body="#acknowledge\nDamp; wants the repair."))
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "acknowledged"
+    [ack] = [x for x in case.letters.values() if x.kind == "acknowledgement"]
+    assert ack.status.value == "failed" and "non-ASCII" in ack.error
+    told = text(letter_of(outbox, "command_result"))
+    assert "acknowledgement letter" in told and "NOT SENT" in told and "non-ASCII" in told

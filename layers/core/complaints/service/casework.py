@@ -160,16 +160,13 @@ class Casework:
 
     def send(self, case: Complaint, claimant: str) -> Complaint:
         """Send every letter this claimant recorded and has not sent (safe to call again)."""
-        # residents' letters first, so the note to staff can say which of them did not go
+        # residents' letters first, so the note to staff can say which of them did not go;
+        # one batch, so every letter that went is recorded in ONE write
         mine = sorted((x for x in case.letters.values() if x.claimed_by == claimant
                        and x.status in (LetterStatus.SENDING, LetterStatus.FAILED)),
                       key=lambda x: (x.kind in STAFF_KINDS, x.id))
-        residents = [x.id for x in mine if x.kind not in STAFF_KINDS]
-        if residents:
-            case = self.post.send(case, residents, claimant, self.draft)
-        staff = [x.id for x in mine if x.kind in STAFF_KINDS]
-        if staff:
-            case = self.post.send(case, staff, claimant, self.draft)
+        if mine:
+            case = self.post.send(case, [x.id for x in mine], claimant, self.draft)
         return case
 
     def draft(self, case: Complaint, letter: Letter) -> Draft:
