@@ -184,3 +184,66 @@ def test_the_staff_sender_is_told_when_a_letter_could_not_go(
     assert ack.status.value == "failed" and "non-ASCII" in ack.error
     told = text(letter_of(outbox, "command_result"))
     assert "acknowledgement letter" in told and "NOT SENT" in told and "non-ASCII" in told
+
+
+# --- found by the outside review of the lifecycle ------------------------------------------------
+
+
+def test_quoted_history_in_an_html_only_reply_never_runs_as_commands(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    created = send(mf.message(body="#withdraw\nThe fence is broken."))
+    notice = letter_of(outbox, "staff_new_case")
+    html = ('<div>#note rang Jane</div><div style="display:none">#close</div><br>'
+            '<div class="gmail_quote"><blockquote class="gmail_quote">#withdraw<br>#close<br>'
+            'The fence is broken.</blockquote></div>')
+    reply = mf.reply(notice, sender=SAM, body="x")
+    head = reply.split(b"\n\n", 1)[0].replace(b'Content-Type: text/plain; charset="utf-8"',
+                                              b'Content-Type: text/html; charset="utf-8"')
+    send(head + b"\n\n" + html.encode())
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "received"
+    assert [e.event for e in case.timeline].count("noted") == 1
+    assert not any(e.event in ("withdrawn", "closed") for e in case.timeline)
+
+
+def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: Store,
+                                          outbox: Outbox) -> None:
+    created = send(mf.message())
+    notice = letter_of(outbox, "staff_new_case")
+    send(mf.reply(notice, sender=SAM, body="#assign bob@evil.example"))
+    case = store.load(created.reference)
+    assert case is not None and case.handler == ""
+    assert any(e.event == "command refused" and "not a staff address" in e.detail
+               for e in case.timeline)
+
+
+def test_the_loop_guard_never_holds_a_letter_staff_asked_for(
+        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1)
+    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+
+    def go(raw: bytes) -> Any:
+        key = f"ses-{uuid.uuid4().hex[:12]}"
+        raw_mail.put(raw_mail.key_for(key), raw)
+        return room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC)))
+
+    created = go(mf.message())  # the receipt: 1 of 1 this hour
+    notice = letter_of(outbox, "staff_new_case")
+    go(mf.reply(notice, sender=SAM, body="#acknowledge\nDamp; wants it fixed."))
+    go(mf.reply(notice, sender=SAM, body="#extend 2 waiting for a survey"))
+    case = store.load(created.reference)
+    assert case is not None
+    assert {x.kind: x.status.value for x in case.letters.values()
+            if x.to == "jane@example.org"} == {"receipt": "sent", "acknowledgement": "sent",
+                                                "extension": "sent"}
+    second = go(mf.message(subject="Another thing"))  # a second receipt is still held
+    held = store.load(second.reference)
+    assert held is not None and "letter-held" in held.flags
+
+
+def test_mail_forged_from_a_staff_address_is_held_for_review_not_answered(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    forged = mf.message(sender=SAM, ses=mf.ses_headers("landlord.example", dmarc="fail"))
+    outcome = send(forged)
+    assert outcome.outcome == "quarantined" and "possibly forged" in outcome.reason
+    assert kinds(outbox) == [("quarantine_notice", TEAM)]  # the team reads it; Sam gets nothing

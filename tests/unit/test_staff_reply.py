@@ -401,22 +401,20 @@ def test_commands_below_the_text_are_text() -> None:
     text = "#note first\nSome text\n#close\n  #extend 5 reason\n#hashtag\n"
     # when
     reply = parse_reply(text, TODAY)
-    # then only the top line is a command; the others are text, and reported as not done
+    # then only the top line is a command; command lines below are neither run nor sent to
+    # the resident (a #note there is still internal), and are reported as not done
     assert reply.commands == (Note(text="first"),)
-    assert reply.body == "Some text\n#close\n  #extend 5 reason\n#hashtag"
-    assert reply.problems == (
-        '"#close": it is below the text, so it was not read as a command: '
-        'commands go at the top of the reply',
-        '"#extend 5 reason": it is below the text, so it was not read as a command: '
-        'commands go at the top of the reply',
-    )
+    assert reply.body == "Some text\n#hashtag"
+    why = ("it is below the text, so it was not read as a command (commands go at the top of "
+           "the reply), and it was left out of the text the resident sees")
+    assert reply.problems == (f'"#close": {why}', f'"#extend 5 reason": {why}')
 
 
 def test_a_message_with_a_command_below_its_text_is_still_a_message() -> None:
     # when
     reply = parse_reply("Hello Ms Shah\n#close\n", TODAY)
     # then
-    assert reply.commands == (SendMessage(text="Hello Ms Shah\n#close"),)
+    assert reply.commands == (SendMessage(text="Hello Ms Shah"),)
     assert not reply.has_commands
     assert len(reply.problems) == 1
 

@@ -40,6 +40,8 @@ class Context:
     # for #policy: the preset by id (raises on an unknown id) and its deadline rule
     policy_named: Callable[[str], Policy] | None = None
     rule_for: Callable[[Policy], DeadlineRule] | None = None
+    # who may be assigned a case: staff only (a typo must not send a case outside)
+    is_staff: Callable[[str], bool] | None = None
 
 
 ENDED = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
@@ -141,8 +143,9 @@ def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
                       f"stage {case.stage}; {cmd.working_days} working days would make it {new}")
     agreed = case.agreements.get(case.stage, [])
     if ext.agreement == "resident-agreement" and "agreed" not in agreed:
-        raise Refusal(f"{ctx.policy.id} extends only with the resident's agreement: record it "
-                      "with #agreed (in the same reply, above #extend) once they have agreed")
+        raise Refusal(f"{ctx.policy.id} extends only with the resident's agreement: once they "
+                      "have agreed, record it with #agreed (earlier, or above #extend in the "
+                      "same reply)")
     if ext.agreement == "manager-approval" and "approved" not in agreed:
         raise Refusal(f"{ctx.policy.id} extends only with a manager's approval: a manager "
                       "records it with #approved")
@@ -260,7 +263,11 @@ def _note(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
 
 def _assign(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Assign)
-    case.handler = cmd.address.strip().lower()
+    address = cmd.address.strip().lower()
+    if ctx.is_staff is not None and not ctx.is_staff(address):
+        raise Refusal(f"{address} is not a staff address: a case is assigned only to staff "
+                      "(COMPLAINTS_STAFF_DOMAINS)")
+    case.handler = address
     return [e.Assigned(case.stage, case.handler)]
 
 

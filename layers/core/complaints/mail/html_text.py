@@ -20,11 +20,14 @@ _SKIPPED: Final = frozenset({"script", "style", "head", "template", "noscript"})
 _BREAKS: Final = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
                             "blockquote", "pre", "table", "ul", "ol", "hr", "section", "article"})
 _CELLS: Final = frozenset({"td", "th", "img", "input"})
+_HIDDEN: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|\shidden[\s>=/]",
+                            re.IGNORECASE)
 _SPACES: Final = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES: Final = re.compile(r"\n[ ]*(?:\n[ ]*)+")
 
 
 def html_to_text(markup: str) -> str:
+    markup = markup.replace("\x01", "").replace("\x02", "")  # the quote marks used below
     out: list[str] = []
     pos, n = 0, len(markup)
     while pos < n:
@@ -48,13 +51,31 @@ def html_to_text(markup: str) -> str:
             continue
         name = tag.group(2).lower()
         pos = tag.end()
-        if not tag.group(1) and name in _SKIPPED:
+        hidden = not tag.group(1) and _HIDDEN.search(tag.group(0)) is not None
+        if not tag.group(1) and (name in _SKIPPED or hidden):
+            # hidden text is not what the reader saw: it must not become the case's text (or
+            # a staff command nobody could see)
             closing = re.compile(rf"</{name}\s*+>", re.IGNORECASE).search(markup, pos)
             pos = n if closing is None else closing.end()
+        elif name == "blockquote":  # quoted history: marked as plain text marks it, with ">"
+            out.append("\n\x02" if tag.group(1) else "\n\x01")
         elif name in _BREAKS:
             out.append("\n")
         elif name in _CELLS:
             out.append(" ")
-    text = html.unescape("".join(out))
+    text = html.unescape("".join(out).replace("\x00", ""))
     text = _SPACES.sub(" ", text)
+    if "\x01" in text:
+        text = _quote_blocks(text)
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _quote_blocks(text: str) -> str:
+    """Lines inside <blockquote> get "> ", as a plain-text client quotes them."""
+    lines, depth = [], 0
+    for line in text.split("\n"):
+        depth += line.count("\x01") - line.count("\x02")
+        line = line.replace("\x01", "").replace("\x02", "")
+        depth = max(depth, 0)
+        lines.append(("> " * depth + line) if depth and line.strip() else line)
+    return "\n".join(lines)

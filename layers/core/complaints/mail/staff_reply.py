@@ -139,17 +139,22 @@ def parse_reply(text: str, today: date) -> StaffReply:
             command_lines.append(line)
         at += 1
     own = _own_text(lines, at)
-    body = "\n".join(x.rstrip() for x in own).strip("\n")
+    # A command line below the text is not run, and never goes to the resident either: a
+    # "#note" under a definition is still an internal note.
+    kept, misplaced = [], []
+    for raw in own:
+        line = raw.lstrip(_LEAD).rstrip()
+        if line.startswith("#") and _word_and_argument(line)[0] in COMMAND_NAMES:
+            misplaced.append(line)
+        else:
+            kept.append(raw)
+    body = "\n".join(x.rstrip() for x in kept).strip("\n")
     problems: list[str] = []
     commands = _commands(command_lines, body, today, problems)
-    misplaced = 0
-    for line in own:
-        line = line.lstrip(_LEAD).rstrip()
-        if misplaced < MAX_MISPLACED_REPORTED and line.startswith("#") and (
-                _word_and_argument(line)[0] in COMMAND_NAMES):
-            misplaced += 1
-            problems.append(_problem(line, "it is below the text, so it was not read as a command: "
-                                           "commands go at the top of the reply"))
+    for line in misplaced[:MAX_MISPLACED_REPORTED]:
+        problems.append(_problem(line, "it is below the text, so it was not read as a command "
+                                       "(commands go at the top of the reply), and it was left "
+                                       "out of the text the resident sees"))
     if not command_lines:
         if body.strip():
             commands = [SendMessage(text=body)]

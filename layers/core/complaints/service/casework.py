@@ -84,9 +84,10 @@ class LetterConfig:
 class Casework:
     def __init__(self, post: Post, clock: StatutoryClock, config: LetterConfig,
                  attachments_for: Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]
-                 | None = None) -> None:
+                 | None = None, is_staff: Callable[[str], bool] | None = None) -> None:
         self.post, self.clock, self.config = post, clock, config
         self.attachments_for = attachments_for or (lambda case, letter: ())
+        self.is_staff = is_staff
 
     # --- deciding --------------------------------------------------------------------------
 
@@ -94,7 +95,8 @@ class Casework:
         policy = self.clock.presets.get(case.policy)
         return Context(at=at, today=london_date(at), actor=actor, policy=policy,
                        rule=self.rule_for(policy), calendar=self.clock.calendar_for(policy),
-                       policy_named=self.clock.presets.get, rule_for=self.rule_for)
+                       policy_named=self.clock.presets.get, rule_for=self.rule_for,
+                       is_staff=self.is_staff)
 
     def rule_for(self, policy: Policy) -> Callable[..., StageDeadlines]:
         def rule(stage: int, received: date, acknowledged: date | None,
@@ -114,7 +116,9 @@ class Casework:
                 case.record(at, actor, "command refused", f"{name}: {refusal}")
                 results.append(Result(name, False, str(refusal)))
                 continue
-            results.append(Result(name, True, "; ".join(ev.describe() for ev in events), events))
+            # a request put to staff (a late escalation) is recorded, not done
+            done = not any(isinstance(ev, e.EscalationOutOfTime) for ev in events)
+            results.append(Result(name, done, "; ".join(ev.describe() for ev in events), events))
             for event in events:
                 self._letters_for(case, event, actor, claimant, at)
         if staff and results:

@@ -117,7 +117,8 @@ class Mailroom:
                          exempt=lambda address: self.staff.covers(address))
         self.casework = Casework(self.post, clock, LetterConfig(
             config.landlord, config.complaints_address, config.team_address, config.signature,
-            config.landlord_address, config.logo_url), self._attachments_for)
+            config.landlord_address, config.logo_url), self._attachments_for,
+            is_staff=self.staff.covers)
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -179,6 +180,13 @@ class Mailroom:
             return self._create(delivery, key, mail, f"the message quotes {case.reference} "
                                 f"({how}) but {why}, so it was not added to that case: "
                                 "opened as a new complaint")
+        if self.staff.covers(mail.sender) and not staff_verdict(mail.sender_from, mail.auth,
+                                                                 self.staff)[0]:
+            # our own staff's address, not vouched for by its domain: forged or broken, and a
+            # case opened for it would mail the real member of staff
+            return self._quarantine(delivery, key, mail, (
+                f"{mail.sender} is a staff address but DMARC did not pass for it: possibly "
+                "forged, not opened as a complaint"), review=True)
         if mail.verdict == "auto_reply":
             if mail.auto_generated:
                 return self._quarantine(delivery, key, mail, (

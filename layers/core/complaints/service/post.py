@@ -101,7 +101,7 @@ class Post:
 
     def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft]
                   ) -> tuple[str, str, str] | Complaint | LetterNotSent:
-        if not self.exempt(letter.to):
+        if _guarded(letter) and not self.exempt(letter.to):
             sent_before = self.store.letters_sent_this_hour(letter.to, self.now())
             if sent_before >= self.letters_per_hour:
                 return self._settle(case, letter.id, LetterStatus.HELD, (
@@ -145,7 +145,7 @@ class Post:
                              f"to {current.to} as {sent_id}{ours}")
                 records.append(MessageRecord("out", current.id, at, sender, (current.to,),
                                              subject, "", sent_id, current.kind))
-                if not self.exempt(current.to):
+                if _guarded(current) and not self.exempt(current.to):
                     counted.append(current.to)
             if not records:
                 return None
@@ -174,6 +174,12 @@ class Post:
 
         saved, _ = change_case(self.store, case.reference, apply, case)
         return saved
+
+
+def _guarded(letter: Letter) -> bool:
+    """The loop guard is against robots answering robots: it counts the letters sent
+    automatically in answer to mail (the receipt), not the ones staff asked for."""
+    return letter.kind == "receipt"
 
 
 def _ours(letter: Letter, claimant: str) -> bool:
