@@ -17,7 +17,7 @@ from complaints.adapters.preset_files import BUILTIN_DIR, REGIMES_DIR, PresetLib
 from complaints.domain.policy import Clock, Policy, parse_policy
 from complaints.domain.regime import Regime, apply_floor, parse_regime
 from tests.conftest import DESIGN_PRESET_IDS, seeds_dir
-from tests.unit.test_presets import normalise, sources
+from tests.unit.test_presets import assert_quoted_verbatim, sources
 
 LIBRARY = PresetLibrary()
 _RANK = {"receipt": 0, "escalation-request": 0, "acknowledgement": 1}
@@ -112,13 +112,7 @@ def test_every_regime_rule_cites_its_source_verbatim(path: Path) -> None:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     found = list(sources(data))
     assert len(found) >= 10
-    for where, source in found:
-        seed = seeds / source["seed"] if source["seed"] != "regulation.md" \
-            else seeds.parent / "regulation.md"
-        assert seed.is_file(), f"{path.name}: {where}: no {source['seed']}"
-        text = normalise(seed.read_text(encoding="utf-8"))
-        for fragment in source["quote"].split(" … "):
-            assert normalise(fragment) in text, f"{path.name}: {where}: {fragment!r}"
+    assert_quoted_verbatim(path, found, seeds)
 
 
 def _looser_preset(**changes: Any) -> dict[str, Any]:
