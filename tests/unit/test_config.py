@@ -32,3 +32,24 @@ def test_environment_overrides() -> None:
 def test_lambda_caches_in_tmp() -> None:
     s = load_settings({"AWS_LAMBDA_FUNCTION_NAME": "inbound"})
     assert s.cache_dir == Path("/tmp/complaints-cache")
+
+
+def test_team_letterhead_and_staff_settings() -> None:
+    empty = load_settings({"COMPLAINTS_ADDRESS": "Complaints@Acme.example", "COMPLAINTS_TEAM_ADDRESS": "",
+                           "COMPLAINTS_LOGO_URL": "http://insecure.example/logo.png"})
+    assert empty.team_address == "complaints-team@acme.example"  # as template.yaml's empty default
+    assert empty.logo_url == "" and empty.landlord_address == () and empty.signature == ""
+    s = load_settings({
+        "COMPLAINTS_TEAM_ADDRESS": "Team@Acme.example",
+        "COMPLAINTS_TEAM_ADDRESSES": "spso-mchp=scot@acme.example, wales@acme.example=cymru@acme.example",
+        "COMPLAINTS_SIGNATURE": "Jo Bloggs\\nComplaints manager",
+        "COMPLAINTS_LANDLORD_ADDRESS": "1 High St | Newtown NE1 1AA",
+        "COMPLAINTS_LOGO_URL": "https://acme.example/logo.png",
+        "COMPLAINTS_STAFF_DOMAINS": "acme.example, Officer@Partner.example",
+    })
+    assert s.team_address == "team@acme.example"
+    assert s.team_addresses == {"spso-mchp": "scot@acme.example", "wales@acme.example": "cymru@acme.example"}
+    assert s.signature == "Jo Bloggs\nComplaints manager"
+    assert s.landlord_address == ("1 High St", "Newtown NE1 1AA")
+    assert s.logo_url == "https://acme.example/logo.png"
+    assert s.staff_domains == frozenset({"acme.example", "officer@partner.example"})
