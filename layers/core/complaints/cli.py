@@ -387,7 +387,6 @@ def _act(args: argparse.Namespace) -> int:
 
     from complaints.bootstrap import mailroom
     from complaints.domain.calendar import london_date
-    from complaints.domain.commands import Unreadable
     from complaints.mail.identity import usable_address
     from complaints.mail.staff_reply import parse_reply
 
@@ -400,8 +399,7 @@ def _act(args: argparse.Namespace) -> int:
         raise CliError(f"no complaint {args.reference}")
     at = datetime.now(UTC)
     reply = parse_reply(args.text if args.text is not None else sys.stdin.read(), london_date(at))
-    commands = (*reply.commands, *(Unreadable(p) for p in reply.problems))
-    case, results = room.casework.run(args.reference, tuple(commands), actor,
+    case, results = room.casework.run(args.reference, reply.to_run, actor,
                                       f"cli-{uuid.uuid4().hex[:16]}", at)
     if args.json:
         print(json.dumps({"reference": case.reference, "status": case.status.value,

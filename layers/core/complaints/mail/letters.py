@@ -13,6 +13,8 @@ from typing import Any
 
 import jinja2
 
+from complaints.mail.wording import longdate
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Headers are not folded below RFC 5322's 998 characters: Python 3.11's folder drops the space
 # between adjacent encoded words when it folds ("baño: ¿cuándo" arrived as "baño:¿cuándo",
@@ -62,7 +64,7 @@ def _longdate(d: object) -> object:
             d = date.fromisoformat(d)
         except ValueError:
             return d
-    return f"{d:%A} {d.day} {d:%B %Y}" if isinstance(d, date) else d
+    return longdate(d) if isinstance(d, date) else d
 
 
 def _filesize(size: int) -> str:

@@ -65,6 +65,7 @@ from complaints.domain.commands import (
     Respond,
     SendMessage,
     SetPolicy,
+    Unreadable,
     Withdraw,
 )
 
@@ -123,6 +124,12 @@ class StaffReply:
     body: str  # the staff member's own text below the command lines, without quotes or signature
     problems: tuple[str, ...]  # each command line that could not be used: '"<line>": <why>'
     has_commands: bool  # the reply had command lines (even if none was usable)
+
+    @property
+    def to_run(self) -> tuple[Command, ...]:
+        """What the service runs: the commands, and each unusable line as one refused with
+        its reason (so the sender is told, never left guessing)."""
+        return (*self.commands, *(Unreadable(problem) for problem in self.problems))
 
 
 def parse_reply(text: str, today: date) -> StaffReply:

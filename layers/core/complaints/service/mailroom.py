@@ -18,7 +18,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
@@ -35,10 +35,8 @@ from complaints.adapters.store import (
 )
 from complaints.domain.calendar import london_date, receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
-from complaints.domain.commands import Command, Escalate, Unreadable
-from complaints.domain.deadlines import StageDeadlines
+from complaints.domain.commands import Command, Escalate
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
-from complaints.domain.policy import Policy
 from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import InboundMail, parse
@@ -313,7 +311,7 @@ class Mailroom:
         from complaints.mail.staff_reply import parse_reply
 
         reply = parse_reply(mail.text, london_date(delivery.received_at))
-        commands = tuple(reply.commands) + tuple(Unreadable(p) for p in reply.problems)
+        commands = reply.to_run
         if not reply.has_commands and case.resident in mail.recipients:
             return ()
         return commands
@@ -359,7 +357,7 @@ class Mailroom:
                 case.support_needs = resident["support_needs"]
                 case.flag(at, "support-needs", f"from the register: {resident['support_needs']}")
         _parsing_notes(case, at, mail)
-        case.open_stage(at, self._deadline_rule(policy))
+        case.open_stage(at, self.casework.rule_for(policy))
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
                 if _NO_REPLY.match(mail.sender) else None)
         record = self._message_record(delivery, mail)
@@ -416,12 +414,6 @@ class Mailroom:
         words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
         return choose(mailbox, resident["nation"] if resident else None, postcodes_in(words),
                       by_nation, default.id, default.nation), resident
-
-    def _deadline_rule(self, policy: Policy) -> Callable[[int, date, date | None], StageDeadlines]:
-        def rule(stage: int, received: date, acknowledged: date | None,
-                 responded: date | None = None) -> StageDeadlines:
-            return self.clock.deadlines(policy.id, stage, received, acknowledged, responded)
-        return rule
 
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
         """Attachments are stored beside the raw message (create-only, idempotent), listed in
