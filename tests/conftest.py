@@ -17,9 +17,11 @@ from complaints.adapters.preset_files import BUILTIN_DIR, PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
+from complaints.domain.agenda import AgendaRules
 from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import MailConfig, Mailroom
+from complaints.service.sweep import waker
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
@@ -86,8 +88,10 @@ def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture()
-def store(dynamodb_local: str) -> Store:
-    s = Store(f"complaints-{uuid.uuid4().hex[:12]}", "eu-west-2", dynamodb_local)
+def store(dynamodb_local: str, clock: StatutoryClock) -> Store:
+    # indexed for the deadline sweep as the bootstrap does it
+    s = Store(f"complaints-{uuid.uuid4().hex[:12]}", "eu-west-2", dynamodb_local,
+              wake=waker(clock, AgendaRules()))
     s.create_table()
     return s
 

@@ -26,7 +26,7 @@ REFERENCE = "CMP-2026-000042"
 COMPLAINTS = "complaints@landlord.example"
 RESIDENT = "jo.bloggs@example.com"
 HANDLER = "sam.patel@landlord.example"
-STAFF = ("staff_new_case", "command_result", "reminder", "overdue_alert")
+STAFF = ("staff_new_case", "command_result", "reminder", "overdue_alert", "staff_notice")
 RESIDENT_KINDS = ("acknowledgement", "escalation_acknowledgement", "extension", "stage1_response",
                   "final_response", "refusal", "not_a_complaint", "closure", "resident_message")
 KINDS = RESIDENT_KINDS + STAFF
@@ -135,6 +135,11 @@ def per_kind(kind: str, policy: Policy, stage: int) -> dict[str, Any]:
         "overdue_alert": {"step": "the stage 1 response", "due": date(2026, 6, 17),
                           "working_days_late": 1, "handler": HANDLER, "resident": RESIDENT,
                           "rule": "10 working days from acknowledgement (000 §9.5)"},
+        "staff_notice": {"headline": "A letter was not sent",
+                         "details": ["acknowledgement letter to jo.bloggs@example.com was not sent "
+                                     "after 6 attempts: 550 mailbox unavailable"],
+                         "rule": "", "status": "acknowledged", "cheat_sheet": CHEAT_SHEET,
+                         "handler": HANDLER, "resident": RESIDENT},
     }[kind]
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from complaints.adapters.store import Store
     from complaints.service.clock import StatutoryClock
     from complaints.service.mailroom import Mailroom
+    from complaints.service.sweep import Sweep
 
 
 @functools.cache
@@ -31,10 +32,25 @@ def clock() -> StatutoryClock:
 @functools.cache
 def store() -> Store:
     from complaints.adapters.store import Store
+    from complaints.domain.agenda import AgendaRules
+    from complaints.service.sweep import waker
 
     s = settings()
     stack = s.stack()
-    return Store(stack.get("table", s.table), s.region, s.dynamodb_endpoint or stack.get("dynamodb"))
+    return Store(stack.get("table", s.table), s.region, s.dynamodb_endpoint or stack.get("dynamodb"),
+                 wake=waker(clock(), AgendaRules(reminder_days=s.reminder_days)))
+
+
+@functools.cache
+def sweep() -> Sweep:
+    from complaints.domain.agenda import AgendaRules
+    from complaints.service.sweep import Sweep, SweepConfig
+
+    s = settings()
+    room = mailroom()
+    return Sweep(room.casework, SweepConfig(
+        landlord=s.landlord, team_address=s.team_address, manager_address=s.manager_address,
+        team_addresses=s.team_addresses, rules=AgendaRules(reminder_days=s.reminder_days)))
 
 
 @functools.cache

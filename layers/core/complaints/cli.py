@@ -53,6 +53,12 @@ def _instant(text: str) -> datetime:
     return value
 
 
+def _morning(text: str) -> datetime:
+    """An instant; a bare date is that day's 08:00 in London (the working-day morning run)."""
+    value = _instant(text)
+    return value.replace(hour=8) if "T" not in text and " " not in text.strip() else value
+
+
 def _statuses() -> list[Any]:
     from complaints.domain.case import Status
 
@@ -114,6 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("reference")
     p.add_argument("--as", dest="actor", required=True, metavar="STAFF-ADDRESS")
     p.add_argument("--text", help="the reply (default: stdin)")
+    p.add_argument("--at", type=_instant, metavar="ISO",
+                   help="back-date the action (taken on another channel, e.g. by phone); "
+                   "recorded on the timeline as such")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
+    p = sub.add_parser("sweep", help="run the deadline sweep once",
+                       description="Reminders before each due date, overdue alerts and breaches, "
+                       "the policies' automatic steps and letters to retry, for the cases due "
+                       "by --now (default: now). Safe to run at any time, and twice.")
+    p.add_argument("--now", type=_morning, metavar="ISO",
+                   help="the instant to sweep as (a bare date is 08:00 London)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
@@ -160,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
                 "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
-                "act": _act,
+                "act": _act, "sweep": _sweep,
                 "local": _local}
     try:
         return commands[args.command](args)
@@ -388,6 +406,7 @@ def _act(args: argparse.Namespace) -> int:
     from complaints.bootstrap import mailroom
     from complaints.domain.calendar import london_date
     from complaints.mail.identity import usable_address
+    from complaints.domain.commands import Note
     from complaints.mail.staff_reply import parse_reply
 
     local, _, domain = args.actor.rpartition("@")
@@ -397,7 +416,12 @@ def _act(args: argparse.Namespace) -> int:
         raise CliError(f"{args.actor} is not a staff address (COMPLAINTS_STAFF_DOMAINS)")
     if room.store.load(args.reference) is None:
         raise CliError(f"no complaint {args.reference}")
-    at = datetime.now(UTC)
+    at = args.at or datetime.now(UTC)
+    if args.at is not None:
+        room.casework.run(args.reference, (Note(text=f"back-dated: recorded on "
+                                                   f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z as "
+                                                   f"taken at {at.isoformat()}"),),
+                          actor, f"cli-{uuid.uuid4().hex[:16]}", at, staff=False)
     reply = parse_reply(args.text if args.text is not None else sys.stdin.read(), london_date(at))
     case, results = room.casework.run(args.reference, reply.to_run, actor,
                                       f"cli-{uuid.uuid4().hex[:16]}", at)
@@ -408,6 +432,25 @@ def _act(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.command}: {'done' if r.done else 'REFUSED'}: {r.detail}")
     return 0 if all(r.done for r in results) else 1
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from complaints.bootstrap import sweep
+
+    now = args.now
+    report = sweep().run((now or datetime.now(UTC)).astimezone(UTC)).to_json()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"swept {report['cases_read']} case(s) as of {report['now']}: "
+              f"{len(report['actions'])} action(s), {report['letters_sent']} letter(s) sent")
+        for a in report["actions"]:
+            print(f"  {a['reference']}  {a['task']:<8} {a['detail']}")
+        for e in report["errors"]:
+            print(f"  {e['reference']}  ERROR {e['error']}")
+    return 1 if report["errors"] else 0
 
 
 def _check_letter(args: argparse.Namespace) -> int:

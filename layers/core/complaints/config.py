@@ -40,6 +40,13 @@ class Settings:
     landlord_address: tuple[str, ...] = ()
     logo_url: str = ""
     signature: str = ""  # COMPLAINTS_SIGNATURE: letters' sign-off (default "<landlord> complaints team")
+    # The deadline sweep: overdue alerts go to the complaints manager (COMPLAINTS_MANAGER_ADDRESS,
+    # default the team address); reminders N working days before each due date
+    # (COMPLAINTS_REMINDER_DAYS, default "2,0"); the local stack's tick in seconds
+    # (COMPLAINTS_SWEEP_EVERY, default 60; 0: no tick).
+    manager_address: str = ""
+    reminder_days: tuple[int, ...] = (2, 0)
+    sweep_every: int = 60
     # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
     # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
     region: str = "eu-west-2"  # AWS_REGION
@@ -58,6 +65,31 @@ class Settings:
             return {}
 
 
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the variable."""
+
+
+def _reminder_days(text: str | None) -> tuple[int, ...]:
+    if not text:
+        return Settings.reminder_days
+    try:
+        days = tuple(sorted({int(x) for x in text.split(",") if x.strip()}, reverse=True))
+    except ValueError:
+        raise SettingsError(f"COMPLAINTS_REMINDER_DAYS={text!r}: expected working days before "
+                            "the due date, e.g. 2,0") from None
+    if not days or any(not 0 <= d <= 20 for d in days):
+        raise SettingsError(f"COMPLAINTS_REMINDER_DAYS={text!r}: each must be 0 to 20")
+    return days
+
+
+def _seconds(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    if not text.strip().isdigit():
+        raise SettingsError(f"{name}={text!r}: expected whole seconds")
+    return int(text)
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     dirs = tuple(Path(p) for p in environ.get("COMPLAINTS_POLICY_DIRS", "").split(os.pathsep) if p)
     cache_text = environ.get("COMPLAINTS_CACHE_DIR")
@@ -69,6 +101,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
         cache_dir = Path(base) / "complaints"
     data_dir = Path(environ.get("COMPLAINTS_DATA_DIR") or ".local")
+    team = (environ.get("COMPLAINTS_TEAM_ADDRESS") or "complaints-team@" + (
+        environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]).lower()
     return Settings(
         policy_dirs=dirs,
         cache_dir=cache_dir,
@@ -85,9 +119,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             (item.partition("=") for item in environ.get("COMPLAINTS_MAILBOX_POLICIES", "").split(","))
             if k.strip() and v.strip()),
         letters_per_hour=int(environ.get("COMPLAINTS_LETTERS_PER_HOUR") or 5),
-        team_address=(environ.get("COMPLAINTS_TEAM_ADDRESS") or "complaints-team@" + (
-            environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]
-        ).lower(),
+        team_address=team,
+        manager_address=(environ.get("COMPLAINTS_MANAGER_ADDRESS") or team).strip().lower(),
+        reminder_days=_reminder_days(environ.get("COMPLAINTS_REMINDER_DAYS")),
+        sweep_every=_seconds("COMPLAINTS_SWEEP_EVERY", environ.get("COMPLAINTS_SWEEP_EVERY"), 60),
         signature=(environ.get("COMPLAINTS_SIGNATURE") or "").replace("\\n", "\n"),
         landlord_address=tuple(x.strip() for x in
                                environ.get("COMPLAINTS_LANDLORD_ADDRESS", "").split("|") if x.strip()),

@@ -13,6 +13,8 @@ Items (PK / SK):
                                     counted in the transaction that records a letter as sent
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
 GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
+GSI3 "sweep":  SWEEP#landlord / <first day the sweep has work>#ref, keys only, only while
+               there is work (sparse): the deadline sweep reads just the cases due today.
 The Powertools idempotency records share the table under PK "IDEMPOTENCY".
 """
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -33,7 +35,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -97,8 +99,12 @@ class Quarantined:
 class Store:
     """The store port, on DynamoDB (or DynamoDB Local when ``host`` is set)."""
 
-    def __init__(self, table: str, region: str, host: str | None = None) -> None:
+    def __init__(self, table: str, region: str, host: str | None = None,
+                 wake: Callable[[Complaint], date | None] | None = None) -> None:
         self.table, self.region, self.host = table, region, host
+        # The first day the deadline sweep has work on a case (domain/agenda.py, bound to the
+        # presets and calendars by the bootstrap); None leaves the sweep index empty.
+        self.wake = wake
         if host:  # DynamoDB Local accepts any credentials but wants some
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -116,6 +122,34 @@ class Store:
             # the TTLAttribute makes PynamoDB enable TTL on `expiration` too: idempotency
             # records and rate counters expire on their own
             self.Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+        elif "sweep" not in {i["IndexName"] for i in self._describe().get(
+                "GlobalSecondaryIndexes", [])}:
+            self._add_sweep_index()
+
+    def _describe(self) -> dict[str, Any]:
+        return dict(self._connection.describe_table(self.table))
+
+    def _add_sweep_index(self) -> None:
+        """A table made before the sweep existed (a local data dir): add its index and put
+        every case on it. In AWS, template.yaml creates the index with the table."""
+        import time
+
+        client = self._connection.client  # botocore, already configured
+        client.update_table(
+            TableName=self.table,
+            AttributeDefinitions=[{"AttributeName": "GSI3PK", "AttributeType": "S"},
+                                  {"AttributeName": "GSI3SK", "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "sweep", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                "KeySchema": [{"AttributeName": "GSI3PK", "KeyType": "HASH"},
+                              {"AttributeName": "GSI3SK", "KeyType": "RANGE"}]}}])
+        while any(i.get("IndexStatus") != "ACTIVE"
+                  for i in self._describe().get("GlobalSecondaryIndexes", [])):
+            time.sleep(0.2)
+        for reference in list(self.all_references()):
+            case = self.load(reference)
+            if case is not None:
+                self.save(case)
 
     # --- references and new cases --------------------------------------------------------
 
@@ -222,6 +256,10 @@ class Store:
             item.GSI1SK = f"{due.isoformat()}#{complaint.reference}"
         item.GSI2PK = f"SENDER#{complaint.resident}"
         item.GSI2SK = f"{utc_text(complaint.received_at)}#{complaint.reference}"
+        wake = self.wake(complaint) if self.wake is not None else None
+        if wake is not None:
+            item.GSI3PK = f"SWEEP#{complaint.landlord}"
+            item.GSI3SK = f"{wake.isoformat()}#{complaint.reference}"
         tx.save(item)
         for index in range(complaint.saved_events, len(complaint.timeline)):
             event = complaint.timeline[index]
@@ -295,6 +333,12 @@ class Store:
         """Open cases whose next deadline is before ``before``: a Query, never a Scan."""
         return [item.PK.removeprefix("CASE#") for item in self.Case.by_due.query(
             f"DUE#{landlord}", before.isoformat() > self.Case.GSI1SK)]
+
+    def due_for_sweep(self, landlord: str, today: date) -> Iterator[str]:
+        """Cases with sweep work on or before ``today``: a Query of a keys-only index."""
+        before = (today + timedelta(days=1)).isoformat()
+        for item in self.Item.by_sweep.query(f"SWEEP#{landlord}", self.Item.GSI3SK < before):
+            yield item.PK.removeprefix("CASE#")
 
     def all_references(self) -> Iterator[str]:
         """Every case (a Scan: for `complaints list` without --due-before, not for the sweep)."""
@@ -413,6 +457,14 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI2PK = UnicodeAttribute(hash_key=True)
         GSI2SK = UnicodeAttribute(range_key=True)
 
+    class BySweep(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+        class Meta:
+            index_name = "sweep"
+            projection = KeysOnlyProjection()
+
+        GSI3PK = UnicodeAttribute(hash_key=True)
+        GSI3SK = UnicodeAttribute(range_key=True)
+
     meta = {"table_name": table, "region": region, "host": host,
             "billing_mode": "PAY_PER_REQUEST"}
 
@@ -428,8 +480,11 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI1SK = UnicodeAttribute(null=True)
         GSI2PK = UnicodeAttribute(null=True)
         GSI2SK = UnicodeAttribute(null=True)
+        GSI3PK = UnicodeAttribute(null=True)
+        GSI3SK = UnicodeAttribute(null=True)
         by_due = ByDue()
         by_sender = BySender()
+        by_sweep = BySweep()
 
     class CaseItem(Item):
         # Only the complaint is versioned: other items have their own conditions.
@@ -464,7 +519,7 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "remedies": c.remedies, "extensions": c.extensions,
         "agreements": {str(k): v for k, v in c.agreements.items()},
         "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
-        "indexed_message_ids": sorted(c.sent_message_ids()),
+        "indexed_message_ids": sorted(c.sent_message_ids()), "sweep_done": sorted(c.sweep_done),
     }
 
 
@@ -499,6 +554,7 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         remedies=list(d.get("remedies", [])), extensions=list(d.get("extensions", [])),
         agreements={int(k): list(v) for k, v in d.get("agreements", {}).items()},
         extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
+        sweep_done=set(d.get("sweep_done", [])),
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )

@@ -71,24 +71,40 @@ class Event:
                 "detail": self.detail}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Breach:
-    """A step taken after its statutory date: what reporting counts as not within timescale."""
+    """A step not taken by its statutory date: what reporting counts as not within timescale.
+
+    Recorded when the step is taken late, or by the sweep on the first working day after the
+    date passed with the step not taken (``done`` None until it is; ``working_days_late`` then
+    says how late it was when last seen). ``due`` is the statutory date before any extension;
+    where an extension was in place, ``extended_to`` and ``late_after_extension`` say how the
+    step stood against it too (whether an allowed extension counts as on time is the report's
+    choice: both are kept).
+    """
 
     stage: int
-    step: str  # "acknowledgement" or "response"
+    step: str  # "acknowledgement", "response" or "progress update"
     due: date
-    done: date
+    done: date | None
     working_days_late: int
+    extended_to: date | None = None
+    late_after_extension: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"stage": self.stage, "step": self.step, "due": self.due.isoformat(),
-                "done": self.done.isoformat(), "working_days_late": self.working_days_late}
+                "done": iso_day(self.done), "working_days_late": self.working_days_late,
+                "extended_to": iso_day(self.extended_to),
+                "late_after_extension": self.late_after_extension}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Breach:
+        late_ext = d.get("late_after_extension")
         return cls(int(d["stage"]), d["step"], date.fromisoformat(d["due"]),
-                   date.fromisoformat(d["done"]), int(d["working_days_late"]))
+                   date.fromisoformat(d["done"]) if d.get("done") else None,
+                   int(d["working_days_late"]),
+                   date.fromisoformat(d["extended_to"]) if d.get("extended_to") else None,
+                   None if late_ext is None else int(late_ext))
 
 
 class LetterStatus(StrEnum):
@@ -119,18 +135,23 @@ class Letter:
     # What this letter says beyond the case itself (the response text, the extension's reason
     # and dates), JSON-able, so a retry writes exactly the same letter.
     context: dict[str, Any] = field(default_factory=dict)
+    claimed_at: str = ""  # UTC ISO instant of the claim: a stale claim may be taken over
+    attempted_at: str = ""  # UTC ISO instant of the last attempt (for a sent letter: sent)
+    retry: bool = False  # failed for a reason another try may get past (the sweep retries)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "id": self.id, "to": self.to, "message_id": self.message_id,
                 "status": self.status.value, "claimed_by": self.claimed_by,
                 "attempts": self.attempts, "sent_message_id": self.sent_message_id,
-                "error": self.error, "context": self.context}
+                "error": self.error, "context": self.context, "claimed_at": self.claimed_at,
+                "attempted_at": self.attempted_at, "retry": self.retry}
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Letter:
         return cls(d["kind"], d["id"], d["to"], d["message_id"], LetterStatus(d["status"]),
                    d.get("claimed_by", ""), int(d.get("attempts", 0)),
-                   d.get("sent_message_id", ""), d.get("error", ""), dict(d.get("context", {})))
+                   d.get("sent_message_id", ""), d.get("error", ""), dict(d.get("context", {})),
+                   d.get("claimed_at", ""), d.get("attempted_at", ""), bool(d.get("retry")))
 
     @property
     def message_ids(self) -> tuple[str, ...]:
@@ -171,6 +192,9 @@ class Complaint:
     agreements: dict[int, list[str]] = field(default_factory=dict)  # "agreed" / "approved"
     extended_to: date | None = None  # the current stage's extended response date
     disposition: str = ""  # "not-a-complaint" for a service request
+    # what the deadline sweep has done or passed over (service/sweep.py), by task key, so each
+    # reminder and alert goes once per case, step, date and offset
+    sweep_done: set[str] = field(default_factory=set)
     timeline: list[Event] = field(default_factory=list)
     version: int = 0  # the store's optimistic lock
     saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
@@ -234,11 +258,12 @@ class Complaint:
                     f"acknowledgement on {on}")
 
     def respond(self, at: datetime, actor: str, final_stage: int, on: date | None = None,
-                rule: DeadlineRule | None = None) -> None:
+                rule: DeadlineRule | None = None, late_after_extension: int | None = None) -> None:
         self._move(Status.RESPONDED, at, actor, f"stage {self.stage} response sent")
         if on is not None and rule is not None:
             received = self.stage_received_on or self.received_on
-            self._record_breaches(at, rule(self.stage, received, self.acknowledged_on, on))
+            self._record_breaches(at, rule(self.stage, received, self.acknowledged_on, on),
+                                  late_after_extension)
         if self.stage >= final_stage:
             self.record(at, SYSTEM, "final response", "the landlord's process is complete")
 
@@ -261,14 +286,34 @@ class Complaint:
     def withdraw(self, at: datetime, actor: str, why: str) -> None:
         self._move(Status.WITHDRAWN, at, actor, why)
 
-    def _record_breaches(self, at: datetime, deadlines: StageDeadlines) -> None:
-        known = {(b.stage, b.step) for b in self.breaches}
+    def _record_breaches(self, at: datetime, deadlines: StageDeadlines,
+                         late_after_extension: int | None = None) -> None:
         for step, due, done, late in deadlines.breaches:
-            if (self.stage, step) in known:
-                continue
-            self.breaches.append(Breach(self.stage, step, due, done, late))
-            self.record(at, SYSTEM, "breach", f"stage {self.stage} {step} on {done} was {late} "
-                        f"working day{'s' if late != 1 else ''} after its date, {due}")
+            self.record_breach(at, step, due, done, late, self.extended_to if step == "response"
+                               else None, late_after_extension if step == "response" else None)
+
+    def record_breach(self, at: datetime, step: str, due: date, done: date | None, late: int,
+                      extended_to: date | None = None,
+                      late_after_extension: int | None = None) -> Breach:
+        """Record (or complete) the breach of ``step`` at this stage: one per stage and step."""
+        for breach in self.breaches:
+            if (breach.stage, breach.step) == (self.stage, step):
+                if breach.done is None:
+                    breach.done, breach.working_days_late = done, late
+                    breach.extended_to = extended_to or breach.extended_to
+                    breach.late_after_extension = late_after_extension
+                    if done is not None:
+                        self.record(at, SYSTEM, "breach completed",
+                                    f"stage {self.stage} {step} done on {done}: {late} working "
+                                    f"day{'s' if late != 1 else ''} after its date, {due}")
+                return breach
+        breach = Breach(self.stage, step, due, done, late, extended_to, late_after_extension)
+        self.breaches.append(breach)
+        when = f"on {done} was" if done else "not done:"
+        self.record(at, SYSTEM, "breach", f"stage {self.stage} {step} {when} {late} working "
+                    f"day{'s' if late != 1 else ''} after its date, {due}"
+                    + (f" (extended to {extended_to})" if extended_to else ""))
+        return breach
 
     # --- views --------------------------------------------------------------------------
 
@@ -298,6 +343,7 @@ class Complaint:
             "remedies": list(self.remedies),
             "extensions": list(self.extensions),
             "disposition": self.disposition,
+            "sweep_done": sorted(self.sweep_done),
         }
         if with_timeline:
             out["timeline"] = [e.to_json() for e in self.timeline]

@@ -84,6 +84,7 @@ class Withdraw(Command):
 @dataclass(frozen=True)
 class Close(Command):
     reason: str = ""
+    notify: bool = True  # False: no closure letter (a lapsed escalation window, where the policy sends none)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ class Withdrawn(DomainEvent):
 @dataclass(frozen=True)
 class Closed(DomainEvent):
     reason: str
+    notify: bool = True  # whether the resident is written to
 
     def describe(self) -> str:
         return f"closed{': ' + self.reason if self.reason else ''}"

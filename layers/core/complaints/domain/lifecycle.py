@@ -17,7 +17,7 @@ from complaints.domain import commands as c
 from complaints.domain import events as e
 from complaints.domain.calendar import WorkingCalendar
 from complaints.domain.case import CaseError, Complaint, DeadlineRule, Status
-from complaints.domain.deadlines import window_closes
+from complaints.domain.deadlines import window_closes, working_days_late
 from complaints.domain.policy import Policy
 
 # Staff texts carried into letters live on the case item (DynamoDB: 400 KB an item): a
@@ -179,7 +179,9 @@ def _respond(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEven
     _, stages = _stage(case, ctx)
     on = cmd.on or ctx.today
     final = case.stage >= stages
-    case.respond(ctx.at, ctx.actor, stages, on=on, rule=ctx.rule)
+    late_ext = (working_days_late(ctx.calendar, case.extended_to, on)
+                if case.extended_to else None)
+    case.respond(ctx.at, ctx.actor, stages, on=on, rule=ctx.rule, late_after_extension=late_ext)
     case.stage_handlers[case.stage] = ctx.actor
     case.outcomes[case.stage] = cmd.outcome
     case.responded_on[case.stage] = on
@@ -251,7 +253,7 @@ def _close(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]
         raise Refusal(f"{case.reference} has not been answered at stage {case.stage}: "
                       "#respond first, or #withdraw / #refuse")
     case.close(ctx.at, ctx.actor, cmd.reason.strip() or "closed")
-    return [e.Closed(case.stage, cmd.reason.strip())]
+    return [e.Closed(case.stage, cmd.reason.strip(), cmd.notify)]
 
 
 def _note(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:

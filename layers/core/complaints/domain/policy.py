@@ -73,6 +73,15 @@ class Extension:
 
 
 @dataclass(frozen=True)
+class OnLimit:
+    """What happens when a stage is not answered by its latest date (respond_by_extended):
+    "escalate" moves it to the next stage (SPSO model CHP ¶106)."""
+
+    action: str
+    source: Source
+
+
+@dataclass(frozen=True)
 class Stage:
     number: int
     name: str
@@ -80,6 +89,7 @@ class Stage:
     acknowledge: Clock | None
     respond: Clock
     extension: Extension
+    on_limit: OnLimit | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,10 @@ class Window:
 
     limits: tuple[Limit, ...]
     source: Source
+    # An escalation window's end: "close" closes a stage 1 answered and not escalated in time
+    # (the deadline sweep does it), with a closure letter only where the policy sends one.
+    on_lapse: str = "none"
+    closure_letter: bool = False
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,7 @@ def _stage_json(stage: Stage) -> dict[str, Any]:
             "hard_cap": ext.hard_cap,
             "update_every_working_days": ext.update_every_working_days,
         },
+        "on_limit": stage.on_limit.action if stage.on_limit else None,
     }
 
 
@@ -343,12 +358,27 @@ def _stage(r: _Reader, expected_number: int) -> Stage:
         raise r.fail("respond.from", "counts from an acknowledgement the stage does not have")
     ext_table = r.table("extension")
     assert ext_table is not None
-    stage = Stage(number, r.text("name"), day_one, acknowledge, respond, _extension(ext_table, respond))
+    extension = _extension(ext_table, respond)
+    limit_table = r.table("on_limit", required=False)
+    on_limit = None
+    if limit_table is not None:
+        on_limit = OnLimit(limit_table.choice("action", ("escalate",)), _source(limit_table))
+        if extension.cap != "total":
+            raise limit_table.fail("action", "a stage's limit is its total extension cap "
+                                   "(extension.cap = \"total\")")
+        limit_table.done()
+    stage = Stage(number, r.text("name"), day_one, acknowledge, respond, extension, on_limit)
     r.done()
     return stage
 
 
-def _window(r: _Reader) -> Window:
+def _window(r: _Reader, lapse: bool = False) -> Window:
+    """``lapse``: the table may say what happens when the window ends (escalation only)."""
+    on_lapse, closure_letter = "none", False
+    if lapse:
+        if "on_lapse" in r.data:
+            on_lapse = r.choice("on_lapse", ("none", "close"))
+        closure_letter = bool(r.opt("closure_letter", bool))
     limits = []
     for item in r.tables("limits"):
         units = [u for u in ("days", "months") if u in item.data]
@@ -358,7 +388,9 @@ def _window(r: _Reader) -> Window:
         assert amount is not None
         limits.append(Limit(amount, units[0], item.choice("from", WINDOW_FROM)))
         item.done()
-    window = Window(tuple(limits), _source(r))
+    if on_lapse != "none" and not limits:
+        raise r.fail("on_lapse", "a window with no limits never ends")
+    window = Window(tuple(limits), _source(r), on_lapse, closure_letter)
     r.done()
     return window
 
@@ -451,7 +483,7 @@ def parse_policy(data: Mapping[str, Any], file: str, presets: Mapping[str, Polic
         regulator=r.text("regulator"),
         source=_source(r),
         stages=stages,
-        escalation_window=_window(escalation),
+        escalation_window=_window(escalation, lapse=True),
         complaint_time_limit=_window(time_limit),
         anonymous=anon,
         ombudsman=_ombudsman(ombudsman, presets, policy_id),

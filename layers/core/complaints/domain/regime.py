@@ -292,6 +292,6 @@ def _window_floor(field: str, mine: Window, floor: Window | None, note: Any,
     if not missing:
         return mine
     kept = [m for m in mine.limits if not any(_covers(f, m) for f in floor.limits)]
-    merged = Window((*kept, *missing), mine.source)
+    merged = replace(mine, limits=(*kept, *missing))
     note(field, _limits_text(mine), mine.source, _limits_text(merged), floor.source)
     return merged

@@ -339,6 +339,8 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
                     "letters_in_outbox": len(list((data_dir / "outbox").glob("*.eml")))}
 
         http = status_server(http_port, status)
+        if s.sweep_every > 0:
+            threading.Thread(target=tick, args=(stop, s.sweep_every, log), daemon=True).start()
         out(f"ready smtp=127.0.0.1:{smtp_port} http=http://127.0.0.1:{http_port}")
         sys.stdout.flush()
         stop.wait()
@@ -355,6 +357,22 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
         (data_dir / "stack.json").unlink(missing_ok=True)
     out("stopped")
     return 0
+
+
+def tick(stop: threading.Event, every: int, log: Callable[[str], None]) -> None:
+    """The local stand-in for EventBridge Scheduler: the sweep handler with a scheduled-event
+    payload every ``every`` seconds (COMPLAINTS_SWEEP_EVERY)."""
+    from complaints.handlers.deadline_sweep import handler
+
+    while not stop.wait(every):
+        at = datetime.now(UTC)
+        try:
+            report = handler({"schedule": "local-tick", "scheduled_time": at.isoformat(),
+                              "execution_id": f"local-{at:%Y%m%dT%H%M%S}"}, LocalContext())
+            log(f"sweep read {report['cases_read']} case(s): {len(report['actions'])} "
+                f"action(s), {report['letters_sent']} letter(s) sent")
+        except Exception as exc:  # the next tick tries again, as Scheduler's retry would
+            log(f"sweep failed: {type(exc).__name__}: {exc}")
 
 
 def free_port() -> int:

@@ -24,10 +24,11 @@ from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
 from complaints.mail import letters, wording
 from complaints.service.clock import StatutoryClock
-from complaints.service.post import Draft, Post
+from complaints.service.post import MAX_ATTEMPTS, Draft, Post
 from complaints.service.unit_of_work import Change, change_case
 
-RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
+# event -> (letter kind, its context); None: this event writes no letter
+RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
     e.Acknowledged: lambda ev: (
         "acknowledgement" if ev.stage == 1 else "escalation_acknowledgement",
         {"acknowledged_on": ev.on.isoformat(), "definition": ev.definition}),
@@ -42,11 +43,13 @@ RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]]]] = {
         "responded_on": ev.on.isoformat()}),
     e.Refused: lambda ev: ("refusal", {"reason": ev.reason}),
     e.NotAComplaintDecided: lambda ev: ("not_a_complaint", {"reason": ev.reason}),
-    e.Closed: lambda ev: ("closure", {"reason": ev.reason or "our complaints process is complete"}),
+    e.Closed: lambda ev: ("closure", {"reason": ev.reason or "our complaints process is complete"})
+    if ev.notify else None,
     e.Withdrawn: lambda ev: ("closure", {"reason": ev.reason or "you asked us to withdraw it"}),
     e.MessageSent: lambda ev: ("resident_message", {"message": ev.text}),
 }
-STAFF_KINDS = frozenset({"staff_new_case", "command_result", "reminder", "overdue_alert"})
+STAFF_KINDS = frozenset({"staff_new_case", "command_result", "reminder", "overdue_alert",
+                         "staff_notice"})
 OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we uphold your "
                  "complaint in part", "not-upheld": "we do not uphold your complaint",
                  "resolved": "your complaint is resolved"}
@@ -141,9 +144,10 @@ class Casework:
                                  {"command": "resident asked for stage 2", "done": True,
                                   "detail": event.describe()}]})
         make = RESIDENT_LETTERS.get(type(event))
-        if make is None:
+        letter = make(event) if make is not None else None
+        if letter is None:
             return
-        kind, context = make(event)
+        kind, context = letter
         self.post.record(case, kind, case.resident, claimant, self.config.complaints_address, at,
                          context={**context, "stage": event.stage})
 
@@ -158,11 +162,12 @@ class Casework:
             return Change()
 
         saved, _ = change_case(self.post.store, reference, apply)
-        return self.send(saved, claimant), results
+        return self.send(saved, claimant, at), results
 
     # --- writing ---------------------------------------------------------------------------
 
-    def send(self, case: Complaint, claimant: str) -> Complaint:
+    def send(self, case: Complaint, claimant: str, at: datetime | None = None,
+             attempts: int = MAX_ATTEMPTS) -> Complaint:
         """Send every letter this claimant recorded and has not sent (safe to call again)."""
         # residents' letters first, so the note to staff can say which of them did not go;
         # one batch, so every letter that went is recorded in ONE write
@@ -170,7 +175,7 @@ class Casework:
                        and x.status in (LetterStatus.SENDING, LetterStatus.FAILED)),
                       key=lambda x: (x.kind in STAFF_KINDS, x.id))
         if mine:
-            case = self.post.send(case, [x.id for x in mine], claimant, self.draft)
+            case = self.post.send(case, [x.id for x in mine], claimant, self.draft, at, attempts)
         return case
 
     def draft(self, case: Complaint, letter: Letter) -> Draft:
@@ -248,6 +253,7 @@ _SUBJECTS = {
     "refusal": "Your complaint", "not_a_complaint": "Your request",
     "closure": "Your complaint is closed", "resident_message": "About your complaint",
     "command_result": "Done / refused", "reminder": "Reminder", "overdue_alert": "OVERDUE",
+    "staff_notice": "For your attention",
 }
 
 

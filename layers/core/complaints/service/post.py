@@ -24,11 +24,12 @@ from typing import Any
 
 from complaints.adapters.sender import Sender, SendError
 from complaints.adapters.store import MessageRecord, Store
-from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus
+from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus, utc_text
 from complaints.mail import letters
 from complaints.service.unit_of_work import Change, change_case
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
+ALL_ATTEMPTS = 6  # tries in all, the deadline sweep's with backoff included, before staff decide
 
 
 class LetterNotSent(RuntimeError):
@@ -67,7 +68,8 @@ class Post:
         letter = Letter(kind, letter_id, to, letters.new_message_id(kind, complaints_address),
                         LetterStatus.HELD if hold else
                         LetterStatus.FAILED if problem else LetterStatus.SENDING,
-                        claimed_by=claimant, error=problem or "", context=dict(context or {}))
+                        claimed_by=claimant, error=problem or "", context=dict(context or {}),
+                        claimed_at=utc_text(at))
         case.letters[letter_id] = letter
         if hold:
             case.flag(at, "letter-held", hold)
@@ -76,17 +78,21 @@ class Post:
         return letter
 
     def send(self, case: Complaint, letter_ids: list[str] | str, claimant: str,
-             draft: Callable[[Complaint, Letter], Draft]) -> Complaint:
+             draft: Callable[[Complaint, Letter], Draft], at: datetime | None = None,
+             attempts: int = MAX_ATTEMPTS) -> Complaint:
         """Send the recorded letters that are this claimant's to send, then record every one
-        that went in ONE write (with the loop-guard counts); returns the saved case."""
+        that went in ONE write (with the loop-guard counts); returns the saved case. ``at``:
+        the caller's now (the sweep's), else the clock's. A failed letter is tried again while
+        it has had fewer than ``attempts`` tries (the sweep allows ALL_ATTEMPTS)."""
+        at = at or self.now()
         ids = [letter_ids] if isinstance(letter_ids, str) else list(letter_ids)
         sent: list[tuple[str, str, str, str]] = []  # (letter id, Message-ID, subject, from)
         error: LetterNotSent | None = None
         for letter_id in ids:
             letter = case.letters[letter_id]
-            if not _ours(letter, claimant):
+            if not _ours(letter, claimant, attempts):
                 continue
-            outcome = self._send_one(case, letter, draft)
+            outcome = self._send_one(case, letter, draft, at)
             if isinstance(outcome, tuple):
                 sent.append((letter_id, *outcome))
             elif isinstance(outcome, LetterNotSent):
@@ -94,43 +100,42 @@ class Post:
             else:
                 case = outcome  # settled (held or failed) and saved
         if sent:
-            case = self._record_sent(case, sent)
+            case = self._record_sent(case, sent, at)
         if error is not None:
             raise error
         return case
 
-    def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft]
-                  ) -> tuple[str, str, str] | Complaint | LetterNotSent:
+    def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft],
+                  at: datetime) -> tuple[str, str, str] | Complaint | LetterNotSent:
         if _guarded(letter) and not self.exempt(letter.to):
-            sent_before = self.store.letters_sent_this_hour(letter.to, self.now())
+            sent_before = self.store.letters_sent_this_hour(letter.to, at)
             if sent_before >= self.letters_per_hour:
                 return self._settle(case, letter.id, LetterStatus.HELD, (
                     f"{sent_before} letters went to {letter.to} this hour (loop guard): send it "
-                    "by hand if the address is genuine"), flag="letter-held")
+                    "by hand if the address is genuine"), "letter-held", at)
         try:
             made = draft(case, letter)
             message = letters.build(made.envelope, made.template, made.context, made.attachments)
         except Exception as exc:  # a letter we cannot build will not build on a retry either
             return self._settle(case, letter.id, LetterStatus.FAILED,
                                 f"the letter could not be written: {type(exc).__name__}: {exc}",
-                                flag="letter-failed")
+                                "letter-failed", at)
         lacking = self.check(made.template, message, case)
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
             return self._settle(case, letter.id, LetterStatus.FAILED,
-                                "not sent: the letter " + "; ".join(lacking), flag="letter-failed")
+                                "not sent: the letter " + "; ".join(lacking), "letter-failed", at)
         try:
             sent_id = self.sender.send(message)
         except SendError as exc:
             saved = self._settle(case, letter.id, LetterStatus.FAILED, str(exc)[:500],
-                                 flag="letter-failed", attempt=True)
+                                 "letter-failed", at, attempt=True, retry=True)
             if saved.letters[letter.id].attempts < MAX_ATTEMPTS:
                 return LetterNotSent(f"{letter.id}: {exc}")
             return saved
         return sent_id, str(message["Subject"]), made.envelope.complaints_address
 
-    def _record_sent(self, case: Complaint, sent: list[tuple[str, str, str, str]]) -> Complaint:
-        at = self.now()
-
+    def _record_sent(self, case: Complaint, sent: list[tuple[str, str, str, str]],
+                     at: datetime) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
             records, counted = [], []
             for letter_id, sent_id, subject, sender in sent:
@@ -139,7 +144,7 @@ class Post:
                     continue
                 current.status, current.sent_message_id = LetterStatus.SENT, sent_id
                 current.attempts += 1
-                current.error = ""
+                current.error, current.retry, current.attempted_at = "", False, utc_text(at)
                 ours = "" if sent_id == current.message_id else f" (ours: {current.message_id})"
                 fresh.record(at, SYSTEM, f"{current.kind.replace('_', ' ')} letter sent",
                              f"to {current.to} as {sent_id}{ours}")
@@ -158,15 +163,14 @@ class Post:
         return saved
 
     def _settle(self, case: Complaint, letter_id: str, status: LetterStatus, why: str,
-                flag: str, attempt: bool = False) -> Complaint:
-        at = self.now()
-
+                flag: str, at: datetime, attempt: bool = False, retry: bool = False) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
             letter = fresh.letters[letter_id]
             if letter.status == LetterStatus.SENT:
                 return None
-            letter.status, letter.error = status, why
+            letter.status, letter.error, letter.retry = status, why, retry
             letter.attempts += 1 if attempt else 0
+            letter.attempted_at = utc_text(at)
             fresh.flags.discard(flag)  # flag again so the timeline says why, this time
             fresh.flag(at, flag, f"{letter.kind} letter to {letter.to}: {why}"
                        f"{f' (attempt {letter.attempts})' if attempt else ''}")
@@ -182,11 +186,11 @@ def _guarded(letter: Letter) -> bool:
     return letter.kind == "receipt"
 
 
-def _ours(letter: Letter, claimant: str) -> bool:
+def _ours(letter: Letter, claimant: str, attempts: int) -> bool:
     """Whether this claimant should (re)send the letter now."""
     if letter.status == LetterStatus.SENDING:
         return letter.claimed_by == claimant
     if letter.status == LetterStatus.FAILED:
-        return letter.claimed_by == claimant and 0 < letter.attempts < MAX_ATTEMPTS
+        return letter.claimed_by == claimant and letter.retry and letter.attempts < attempts
     return False
 
