@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from complaints.config import load_settings
+import pytest
+
+from complaints.config import SettingsError, load_settings
 
 
 def test_defaults_match_the_local_stack_in_design() -> None:
@@ -53,3 +55,19 @@ def test_team_letterhead_and_staff_settings() -> None:
     assert s.landlord_address == ("1 High St", "Newtown NE1 1AA")
     assert s.logo_url == "https://acme.example/logo.png"
     assert s.staff_domains == frozenset({"acme.example", "officer@partner.example"})
+
+
+def test_sweep_settings() -> None:
+    # template.yaml's defaults: ManagerAddress "" (the team address), ReminderDays "2,0"
+    empty = load_settings({"COMPLAINTS_ADDRESS": "complaints@acme.example", "COMPLAINTS_MANAGER_ADDRESS": "",
+                           "COMPLAINTS_REMINDER_DAYS": "2,0"})
+    assert empty.manager_address == "complaints-team@acme.example"
+    assert empty.reminder_days == (2, 0)
+    s = load_settings({"COMPLAINTS_TEAM_ADDRESS": "team@acme.example",
+                       "COMPLAINTS_MANAGER_ADDRESS": "Manager@Acme.example",
+                       "COMPLAINTS_REMINDER_DAYS": "0,5,2"})
+    assert s.manager_address == "manager@acme.example"
+    assert s.reminder_days == (5, 2, 0)
+    for bad in ("2,x", "21", "-1"):
+        with pytest.raises(SettingsError, match="COMPLAINTS_REMINDER_DAYS"):
+            load_settings({"COMPLAINTS_REMINDER_DAYS": bad})

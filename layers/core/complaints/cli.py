@@ -405,8 +405,8 @@ def _act(args: argparse.Namespace) -> int:
 
     from complaints.bootstrap import mailroom
     from complaints.domain.calendar import london_date
-    from complaints.mail.identity import usable_address
     from complaints.domain.commands import Note
+    from complaints.mail.identity import usable_address
     from complaints.mail.staff_reply import parse_reply
 
     local, _, domain = args.actor.rpartition("@")

@@ -337,7 +337,7 @@ class Store:
     def due_for_sweep(self, landlord: str, today: date) -> Iterator[str]:
         """Cases with sweep work on or before ``today``: a Query of a keys-only index."""
         before = (today + timedelta(days=1)).isoformat()
-        for item in self.Item.by_sweep.query(f"SWEEP#{landlord}", self.Item.GSI3SK < before):
+        for item in self.Item.by_sweep.query(f"SWEEP#{landlord}", before > self.Item.GSI3SK):
             yield item.PK.removeprefix("CASE#")
 
     def all_references(self) -> Iterator[str]:

@@ -268,10 +268,11 @@ class Complaint:
             self.record(at, SYSTEM, "final response", "the landlord's process is complete")
 
     def escalate(self, on: date, at: datetime, actor: str, rule: DeadlineRule,
-                 final_stage: int) -> None:
+                 final_stage: int, reason: str = "") -> None:
         if self.stage >= final_stage:
             raise CaseError(f"{self.reference}: stage {self.stage} is the final stage")
-        self._move(Status.ESCALATED, at, actor, f"escalation to stage {self.stage + 1} requested")
+        self._move(Status.ESCALATED, at, actor, f"escalation to stage {self.stage + 1} requested"
+                   + (f": {reason}" if reason else ""))
         self.stage += 1
         self.stage_received_on = on
         self.acknowledged_on = None

@@ -211,7 +211,7 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
                                {"stage-1-response": responded} if responded else {})
         if closes is not None and on > closes:
             return [e.EscalationOutOfTime(case.stage, on, closes, cmd.reason)]
-    case.escalate(on, ctx.at, ctx.actor, ctx.rule, stages)
+    case.escalate(on, ctx.at, ctx.actor, ctx.rule, stages, cmd.reason.strip())
     case.extended_to = None
     d = case.deadlines
     assert d is not None

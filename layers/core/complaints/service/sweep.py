@@ -40,7 +40,7 @@ class SweepConfig:
     team_address: str  # reminders go to the handler, else the team
     manager_address: str  # overdue alerts go to the complaints manager
     team_addresses: dict[str, str] = field(default_factory=dict)  # per policy id
-    rules: AgendaRules = AgendaRules()
+    rules: AgendaRules = field(default_factory=AgendaRules)
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Sweep:
         claimant = f"sweep:{run_id or uuid.uuid4().hex[:16]}"
         report = SweepReport(now, claimant)
         today = london_date(now)
-        for reference in list(self.store.due_for_sweep(self.config.landlord, today)):  # type: ignore[attr-defined]
+        for reference in list(self.store.due_for_sweep(self.config.landlord, today)):
             report.cases_read += 1
             try:
                 self.sweep_case(reference, now, claimant, report)
