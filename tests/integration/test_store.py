@@ -80,3 +80,46 @@ def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
         store.save(case, letter_sent_to=(("A@example.org", at),))
     assert store.letters_sent_this_hour("a@example.org", at) == 3
     assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0
+
+
+def test_the_sweep_index_holds_each_case_on_its_first_day_of_work(
+        store: Store, clock: StatutoryClock) -> None:
+    """Received Fri 22 May 2026: acknowledge by Mon 1 Jun (Spring bank holiday 25 May), so the
+    first reminder is Thu 28 May; a withdrawn case has no work and leaves the index."""
+    reference = create(store, 1, clock)
+    assert list(store.due_for_sweep("Example Homes", date(2026, 5, 27))) == []
+    assert list(store.due_for_sweep("Example Homes", date(2026, 5, 28))) == [reference]
+    case = store.load(reference)
+    assert case is not None
+    case.withdraw(datetime.now(UTC), "resident", "resolved")
+    store.save(case)
+    assert list(store.due_for_sweep("Example Homes", date(2030, 1, 1))) == []
+
+
+def test_a_table_from_before_the_sweep_gets_its_index_and_its_cases(
+        dynamodb_local: str, clock: StatutoryClock) -> None:
+    """A local data dir made before issue 10: create_table adds the index and indexes the cases."""
+    import uuid
+
+    from complaints.domain.agenda import AgendaRules
+    from complaints.service.sweep import waker
+
+    table = f"old-{uuid.uuid4().hex[:8]}"
+    old = Store(table, "eu-west-2", dynamodb_local)  # no wake: as the old code stored cases
+    client = old._connection.client
+    client.create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in (
+            "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": name, "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": f"{key}PK", "KeyType": "HASH"},
+                          {"AttributeName": f"{key}SK", "KeyType": "RANGE"}]}
+            for name, key in (("due", "GSI1"), ("sender", "GSI2"))])
+    reference = create(old, 1, clock)
+    new = Store(table, "eu-west-2", dynamodb_local, wake=waker(clock, AgendaRules()))
+    new.create_table()
+    assert list(new.due_for_sweep("Example Homes", date(2026, 5, 28))) == [reference]
+    new.create_table()  # and again: nothing to do
