@@ -331,6 +331,33 @@ def test_stage_1_closes_the_day_after_its_escalation_window(desk: Desk) -> None:
     assert ref not in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2030, 1, 1)))
 
 
+def test_a_late_request_for_stage_2_after_the_close_goes_to_staff(desk: Desk) -> None:
+    """Closed by the sweep when the window lapsed; the resident then asks for stage 2 by
+    replying to the response. The request is put to the handler, not refused unseen, and staff
+    may still take it to stage 2."""
+    ref = desk.complaint(morning("2027-03-01", 9))
+    desk.act(ref, morning("2027-03-01", 10), c.SetPolicy(policy="housing-solutions"))
+    desk.act(ref, morning("2027-03-02", 10), c.Acknowledge(definition="Mould."))
+    desk.act(ref, morning("2027-03-05", 10), c.Respond(outcome="upheld", text="We agree."))
+    desk.run(morning("2027-03-27"))
+    [response] = [r for r in desk.outbox.letters() if b"X-Complaints-Letter: stage1_response" in r]
+    resident = desk.load(ref).resident
+    key = f"ses-{uuid.uuid4().hex[:12]}"
+    desk.raw_mail.put(desk.raw_mail.key_for(key), mf.reply(
+        response, sender=f"Jo <{resident}>", body="I want to escalate this to stage 2."))
+    outcome = desk.room.receive(Delivery(key, desk.raw_mail.key_for(key), morning("2027-04-01")))
+    assert outcome.outcome == "appended"
+    case = desk.load(ref)
+    assert case.status.value == "closed"
+    [told] = [x for x in case.letters.values() if x.kind == "command_result" and
+              x.context["results"][0]["command"] == "resident asked for stage 2"]
+    assert (told.to, told.status) == (SAM, LetterStatus.SENT)  # the handler
+    assert told.context["results"][0]["done"] is False
+    assert "2027-03-26" in told.context["results"][0]["detail"]
+    case = desk.act(ref, morning("2027-04-01", 11), c.Escalate(reason="staff discretion"))
+    assert (case.status.value, case.stage) == ("escalated", 2)
+
+
 def test_a_policy_with_no_window_never_closes_by_itself(desk: Desk) -> None:
     ref = desk.complaint(morning("2027-03-01", 9))
     desk.act(ref, morning("2027-03-02", 10), c.Acknowledge(definition="Mould."))

@@ -123,6 +123,9 @@ def expected(clock: StatutoryClock, case: Complaint, command: str) -> bool:
     only where the policy needs neither)."""
     policy, status, stage = case.policy, case.status, case.stage
     scotland = clock.presets.get(policy).nation == "scotland"
+    final = stage >= len(clock.presets.get(policy).stages)
+    if status == Status.CLOSED and command == "escalate":  # answered, then closed: may go on
+        return not final and stage in case.responded_on and not case.disposition
     if status in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED):
         return False  # a closed case is refused politely, whatever the command
     waiting = status in (Status.RECEIVED, Status.ESCALATED)
@@ -135,7 +138,6 @@ def expected(clock: StatutoryClock, case: Complaint, command: str) -> bool:
     if command == "respond":
         return ready and (stage == 1 or scotland)
     if command == "escalate":
-        final = stage >= len(clock.presets.get(policy).stages)
         return not final and (status == Status.RESPONDED or (
             scotland and status in (Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED)))
     if command == "refuse":

@@ -45,7 +45,9 @@ _NEXT: dict[Status, frozenset[Status]] = {
     Status.RESPONDED: frozenset({Status.ESCALATED, Status.CLOSED}),
     Status.ESCALATED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
                                  Status.WITHDRAWN, Status.EXTENDED}),
-    Status.CLOSED: frozenset(),
+    # a stage answered and closed may still go on to the next stage: the resident asked within
+    # the escalation window, or staff used their discretion on a late request
+    Status.CLOSED: frozenset({Status.ESCALATED}),
     Status.REFUSED: frozenset(),
     Status.WITHDRAWN: frozenset(),
 }

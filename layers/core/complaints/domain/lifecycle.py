@@ -48,7 +48,7 @@ ENDED = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
 
 
 def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEvent]:
-    if case.status in ENDED:
+    if case.status in ENDED and not _reopens(case, command):
         raise Refusal(f"{case.reference} is {case.status.value}, so nothing was changed. If the "
                       "resident raises something new, it is a new complaint.")
     handler = _HANDLERS.get(type(command))
@@ -64,6 +64,13 @@ def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEv
         if not isinstance(event, _RECORDED_BY_THE_MOVE):
             case.record(ctx.at, ctx.actor, _label(event), event.describe())
     return events
+
+
+def _reopens(case: Complaint, command: c.Command) -> bool:
+    """A request for the next stage on a case closed after its stage was answered (by staff,
+    or by the sweep when the escalation window lapsed) is decided, not refused unseen."""
+    return (isinstance(command, c.Escalate) and case.status == Status.CLOSED
+            and case.stage in case.responded_on and not case.disposition)
 
 
 # status changes the Complaint records itself (with deadlines and breaches) as it makes them
@@ -200,7 +207,8 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
     on = cmd.on or ctx.today
     direct = ctx.policy.nation == "scotland" and case.status in (
         Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED)
-    if case.status != Status.RESPONDED and not (direct and not cmd.by_resident):
+    answered = case.status in (Status.RESPONDED, Status.CLOSED)
+    if not answered and not (direct and not cmd.by_resident):
         raise Refusal(f"stage {case.stage} of {case.reference} has not been answered yet: "
                       "respond first" + (" (or, under the SPSO model, a complaint may go "
                                          "straight to stage 2 when staff #escalate it)"

@@ -321,7 +321,9 @@ class Mailroom:
         """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
         asks = mail.subject.lower().startswith("escalate") or any(
             w in mail.text[:5000].lower() for w in ("escalate", "stage 2", "stage two"))
-        if case.status.value == "responded" and asks:
+        # closed too: the sweep closes a stage 1 whose window lapsed, and a late request is
+        # put to staff (their discretion), never refused unseen
+        if case.status.value in ("responded", "closed") and asks:
             return (Escalate(reason=mail.text[:2000] or mail.subject, by_resident=True,
                              on=london_date(delivery.received_at)),)
         return ()
