@@ -478,3 +478,18 @@ def test_the_sweep_reads_only_cases_with_work_today(desk: Desk) -> None:
     report = desk.run(morning("2026-12-23"))
     assert report["cases_read"] == 1 and {a["reference"] for a in report["actions"]} == {due}
     assert later not in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2026, 12, 23)))
+
+
+def test_a_case_the_sweep_cannot_read_is_reported_and_the_rest_go_on(desk: Desk) -> None:
+    """A case whose preset has since been removed: it stays on the index (from day one), the
+    sweep names it in its errors, and every other case is swept."""
+    broken = desk.complaint(morning("2026-12-18", 10))
+    fine = desk.complaint(morning("2026-12-18", 11))
+    case = desk.load(broken)
+    case.policy = "a-preset-since-removed"
+    desk.store.save(case)
+    assert broken in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2026, 1, 1)))
+    report = desk.run(morning("2026-12-23"))
+    assert [e["reference"] for e in report["errors"]] == [broken]
+    assert "a-preset-since-removed" in report["errors"][0]["error"]
+    assert actions(report, fine) == [("reminder", "acknowledgement", "2026-12-29", 2)]
