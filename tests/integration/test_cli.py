@@ -69,6 +69,14 @@ def test_deadlines_human_table(cli_env: dict[str, str]) -> None:
     (["deadlines", "--policy", "hos-2024", "--stage", "1", "--received", "2150-01-01"],
      "outside the years bank holidays are known for"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["sweep", "--now", "2099-01-01"], "is in the future"),  # before any store is touched
+    (["sweep", "--now", "9999-12-31T23:59-05:00"], "the year must be 1900 to 2100"),
+    (["sweep", "--now", "0001-01-01T00:00+05:00"], "the year must be 1900 to 2100"),
+    (["sweep", "--now", "yesterday"], "is not an ISO date"),
+    (["act", "CMP-2026-000001", "--as", "sam@landlord.example", "--at", "2099-01-01T10:00",
+      "--text", "#note x"], "is in the future"),
+    (["act", "CMP-2026-000001", "--as", "sam@landlord.example", "--at", "9999-12-31T23:00",
+      "--text", "#note x"], "the year must be 1900 to 2100"),
 ])
 def test_bad_input_exits_2_with_one_line(cli_env: dict[str, str], args: list[str],
                                          message: str) -> None:
@@ -235,3 +243,17 @@ def test_parse_exits_2_when_a_file_cannot_be_opened(cli_env: dict[str, str], tmp
     assert out.returncode == 2
     assert "missing.eml" in out.stderr and "Traceback" not in out.stderr
     assert json.loads(out.stdout)["file"] == str(good)  # the rest still parsed
+
+
+def test_a_store_that_does_not_answer_is_one_line_and_exit_3(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    """No local stack in the data dir and the endpoint closed: not a traceback."""
+    from complaints.local.stack import free_port
+
+    env = dict(cli_env, COMPLAINTS_DYNAMODB_ENDPOINT=f"http://127.0.0.1:{free_port()}",
+               AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+    for args in (["sweep"], ["list"], ["show", "CMP-2026-000001"]):
+        out = run(env, *args, "--data-dir", str(tmp_path))
+        assert out.returncode == 3, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+        assert "the store did not answer" in out.stderr and "complaints local up" in out.stderr

@@ -493,3 +493,45 @@ def test_a_case_the_sweep_cannot_read_is_reported_and_the_rest_go_on(desk: Desk)
     assert [e["reference"] for e in report["errors"]] == [broken]
     assert "a-preset-since-removed" in report["errors"][0]["error"]
     assert actions(report, fine) == [("reminder", "acknowledgement", "2026-12-29", 2)]
+
+
+def test_a_step_back_dated_into_time_withdraws_the_breach(desk: Desk) -> None:
+    """The sweep recorded the acknowledgement missed; staff then record that they acknowledged
+    by phone on the due day. The breach no longer stands, and the timeline says why."""
+    ref = desk.complaint(morning("2026-12-18", 10))
+    desk.run(morning("2026-12-30"))
+    assert [b.step for b in desk.load(ref).breaches] == ["acknowledgement"]
+    case = desk.act(ref, morning("2026-12-31", 10),
+                    c.Acknowledge(definition="Mould.", on=date(2026, 12, 29)))
+    assert case.breaches == []
+    assert any(e.event == "breach withdrawn" and "2026-12-29, in time" in e.detail
+               for e in case.timeline)
+
+
+def test_a_case_never_acknowledged_is_still_reminded_of_its_response(desk: Desk) -> None:
+    """Received Fri 18 Dec 2026, never acknowledged: after the acknowledgement's alert the
+    response, due 10 working days after the acknowledgement's date (provisional: Wed 13 Jan),
+    is reminded and alerted too."""
+    ref = desk.complaint(morning("2026-12-18", 10))
+    desk.run(morning("2026-12-30"))  # the acknowledgement's alert
+    assert actions(desk.run(morning("2027-01-11")), ref) == [
+        ("reminder", "response", "2027-01-13", 2)]
+    assert actions(desk.run(morning("2027-01-14")), ref) == [
+        ("overdue", "response", "2027-01-13", 0)]
+    assert [b.step for b in desk.load(ref).breaches] == ["acknowledgement", "response"]
+
+
+def test_the_spso_move_keeps_its_date_when_the_sweep_runs_late(desk: Desk) -> None:
+    """Day ten is Thu 14 Jan 2027; a sweep that first runs on Mon 1 Feb still moves the case on
+    Fri 15 Jan, so stage 2 counts from then (acknowledge by Tue 19 Jan: already late)."""
+    ref = desk.complaint(morning("2026-12-30", 10), body="Mould at 4 Elm Row, Glasgow G1 1AA.")
+    desk.run(morning("2027-02-01"))
+    case = desk.load(ref)
+    assert (case.stage, case.stage_received_on) == (2, date(2027, 1, 15))
+    assert case.deadlines is not None and case.deadlines.acknowledge_by == date(2027, 1, 19)
+    [moved] = [e for e in case.timeline if e.event == "escalated"]
+    assert "moves on 2027-01-15" in moved.detail
+    # and the same run alerted stage 2's late acknowledgement, with its breach
+    assert [(b.stage, b.step, b.due, b.done) for b in case.breaches] == [
+        (1, "response", date(2027, 1, 7), None),
+        (2, "acknowledgement", date(2027, 1, 19), None)]

@@ -68,6 +68,10 @@ def test_sweep_settings() -> None:
                        "COMPLAINTS_REMINDER_DAYS": "0,5,2"})
     assert s.manager_address == "manager@acme.example"
     assert s.reminder_days == (5, 2, 0)
-    for bad in ("2,x", "21", "-1"):
+    for bad in ("2,x", "21", "-1", " ", ",", "²", "2;0"):
         with pytest.raises(SettingsError, match="COMPLAINTS_REMINDER_DAYS"):
             load_settings({"COMPLAINTS_REMINDER_DAYS": bad})
+    assert load_settings({"COMPLAINTS_SWEEP_EVERY": "0"}).sweep_every == 0
+    for bad in ("abc", "-5", "1.5", "²", "99999999999999999999"):
+        with pytest.raises(SettingsError, match="COMPLAINTS_SWEEP_EVERY"):
+            load_settings({"COMPLAINTS_SWEEP_EVERY": bad})

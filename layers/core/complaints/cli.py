@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -25,6 +25,10 @@ from complaints.domain.calendar import (
 from complaints.domain.policy import PolicyError
 
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3  # the store did not answer: try again once it is up
+
+
+_LEEWAY = timedelta(minutes=5)  # clocks differ a little; an hour ahead is a mistake
 
 
 class CliError(Exception):
@@ -48,6 +52,8 @@ def _instant(text: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date or date-time") from None
+    if not 1900 <= value.year <= 2100:  # the working calendars' range, and no overflow in UTC
+        raise argparse.ArgumentTypeError(f"{text!r}: the year must be 1900 to 2100")
     if value.tzinfo is None:  # a bare date or local time: London's
         value = value.replace(tzinfo=LONDON)
     return value
@@ -56,7 +62,7 @@ def _instant(text: str) -> datetime:
 def _morning(text: str) -> datetime:
     """An instant; a bare date is that day's 08:00 in London (the working-day morning run)."""
     value = _instant(text)
-    return value.replace(hour=8) if "T" not in text and " " not in text.strip() else value
+    return value.replace(hour=8) if len(text.strip()) == 10 else value
 
 
 def _statuses() -> list[Any]:
@@ -131,7 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "the policies' automatic steps and letters to retry, for the cases due "
                        "by --now (default: now). Safe to run at any time, and twice.")
     p.add_argument("--now", type=_morning, metavar="ISO",
-                   help="the instant to sweep as (a bare date is 08:00 London)")
+                   help="the instant to sweep as (a bare date is 08:00 London); not later "
+                   "than now")
+    p.add_argument("--allow-future", action="store_true",
+                   help="allow --now in the future (test data only: what it does is permanent)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
@@ -187,6 +196,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # `complaints ... | head` is fine
         return 0
+    except Exception as exc:  # the store unreachable or refusing: one line, not a traceback
+        if type(exc).__module__.split(".")[0] not in ("pynamodb", "botocore") and \
+                type(exc).__name__ not in ("StoreError", "Contention", "ConcurrentUpdate"):
+            raise
+        print(f"complaints: error: the store did not answer ({type(exc).__name__}: "
+              f"{str(exc)[:200]}). Is the local stack running for this --data-dir "
+              "(`complaints local up`), or are COMPLAINTS_TABLE and AWS credentials set?",
+              file=sys.stderr)
+        return EXIT_UNAVAILABLE
 
 
 def _policies(args: argparse.Namespace) -> int:
@@ -409,6 +427,11 @@ def _act(args: argparse.Namespace) -> int:
     from complaints.mail.identity import usable_address
     from complaints.mail.staff_reply import parse_reply
 
+    real = datetime.now(UTC)
+    at = args.at or real
+    if at > real + _LEEWAY:
+        raise CliError(f"--at {at.isoformat()} is in the future: an action is recorded when it "
+                       "was taken, never ahead")
     local, _, domain = args.actor.rpartition("@")
     actor = usable_address(local, domain)
     room = mailroom()
@@ -416,15 +439,14 @@ def _act(args: argparse.Namespace) -> int:
         raise CliError(f"{args.actor} is not a staff address (COMPLAINTS_STAFF_DOMAINS)")
     if room.store.load(args.reference) is None:
         raise CliError(f"no complaint {args.reference}")
-    at = args.at or datetime.now(UTC)
-    if args.at is not None:
-        room.casework.run(args.reference, (Note(text=f"back-dated: recorded on "
-                                                   f"{datetime.now(UTC):%Y-%m-%d %H:%M}Z as "
-                                                   f"taken at {at.isoformat()}"),),
-                          actor, f"cli-{uuid.uuid4().hex[:16]}", at, staff=False)
     reply = parse_reply(args.text if args.text is not None else sys.stdin.read(), london_date(at))
     case, results = room.casework.run(args.reference, reply.to_run, actor,
                                       f"cli-{uuid.uuid4().hex[:16]}", at)
+    if args.at is not None and any(r.done for r in results):  # the record says when it was made
+        case, _ = room.casework.run(args.reference, (Note(
+            text=f"back-dated: the commands above were recorded on {real:%Y-%m-%d %H:%M}Z as "
+                 f"taken at {at.isoformat()}"),), actor, f"cli-{uuid.uuid4().hex[:16]}", real,
+            staff=False)
     if args.json:
         print(json.dumps({"reference": case.reference, "status": case.status.value,
                           "results": [r.to_json() for r in results]}))
@@ -439,8 +461,13 @@ def _sweep(args: argparse.Namespace) -> int:
 
     from complaints.bootstrap import sweep
 
-    now = args.now
-    report = sweep().run((now or datetime.now(UTC)).astimezone(UTC)).to_json()
+    real = datetime.now(UTC)
+    now = (args.now or real).astimezone(UTC)
+    if now > real + _LEEWAY and not args.allow_future:
+        raise CliError(f"--now {now.isoformat()} is in the future: a sweep then would send "
+                       "reminders and alerts early, record breaches that have not happened and "
+                       "close cases, for good. --allow-future is for test data only")
+    report = sweep().run(now).to_json()
     if args.json:
         print(json.dumps(report, indent=2))
     else:

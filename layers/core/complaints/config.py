@@ -72,12 +72,12 @@ class SettingsError(ValueError):
 def _reminder_days(text: str | None) -> tuple[int, ...]:
     if not text:
         return Settings.reminder_days
-    try:
-        days = tuple(sorted({int(x) for x in text.split(",") if x.strip()}, reverse=True))
-    except ValueError:
+    parts = [x.strip() for x in text.split(",") if x.strip()]
+    if not parts or not all(x.isascii() and x.isdigit() for x in parts):
         raise SettingsError(f"COMPLAINTS_REMINDER_DAYS={text!r}: expected working days before "
-                            "the due date, e.g. 2,0") from None
-    if not days or any(not 0 <= d <= 20 for d in days):
+                            "the due date, e.g. 2,0")
+    days = tuple(sorted({int(x) for x in parts}, reverse=True))
+    if any(d > 20 for d in days):
         raise SettingsError(f"COMPLAINTS_REMINDER_DAYS={text!r}: each must be 0 to 20")
     return days
 
@@ -85,9 +85,10 @@ def _reminder_days(text: str | None) -> tuple[int, ...]:
 def _seconds(name: str, text: str | None, default: int) -> int:
     if not text:
         return default
-    if not text.strip().isdigit():
-        raise SettingsError(f"{name}={text!r}: expected whole seconds")
-    return int(text)
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > 86_400:
+        raise SettingsError(f"{name}={text!r}: expected whole seconds, 0 to 86400")
+    return int(value)
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

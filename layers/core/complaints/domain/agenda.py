@@ -73,23 +73,26 @@ def steps(case: Complaint, policy: Policy, cal: WorkingCalendar) -> list[Task]:
                         d.acknowledge_by, rule=rule_text(
                             policy, f"acknowledge within {stage.acknowledge.working_days} "
                             "working days", stage.acknowledge.source)))
-    # A response date counted from an acknowledgement not yet sent is provisional: the
-    # acknowledgement's own reminders and alert cover that time.
-    if not d.provisional:
-        due = case.extended_to or d.respond_by
-        what = f"respond within {stage.respond.working_days} working days"
-        source = stage.respond.source
-        if case.extended_to:
-            what += f", extended to {case.extended_to.isoformat()}"
-        out.append(Task("", "step", due, case.stage, "response", due, rule=rule_text(
-            policy, what, source), extended_to=case.extended_to))
-        every = stage.extension.update_every_working_days
-        if every and case.status in (Status.ACKNOWLEDGED, Status.EXTENDED):
-            update = cal.add_working_days(last_update(case), every)
-            if update < due:
-                out.append(Task("", "step", update, case.stage, "progress update", update,
-                                rule=rule_text(policy, f"update the resident at least every "
-                                               f"{every} working days", stage.extension.source)))
+    # A response date counted from an acknowledgement not yet sent is provisional (counted
+    # from the acknowledgement's due date): still reminded and alerted, so a case never
+    # acknowledged is not forgotten; a miss it records is withdrawn if the real date, once
+    # the acknowledgement is sent, is met.
+    due = case.extended_to or d.respond_by
+    what = f"respond within {stage.respond.working_days} working days"
+    if d.provisional:
+        what += (" of the acknowledgement (not sent yet: this date counts from its due date, "
+                 "and moves if it is late)")
+    if case.extended_to:
+        what += f", extended to {case.extended_to.isoformat()}"
+    out.append(Task("", "step", due, case.stage, "response", due, rule=rule_text(
+        policy, what, stage.respond.source), extended_to=case.extended_to))
+    every = stage.extension.update_every_working_days
+    if every and case.status in (Status.ACKNOWLEDGED, Status.EXTENDED):
+        update = cal.add_working_days(last_update(case), every)
+        if update < due:
+            out.append(Task("", "step", update, case.stage, "progress update", update,
+                            rule=rule_text(policy, f"update the resident at least every "
+                                           f"{every} working days", stage.extension.source)))
     return out
 
 

@@ -294,6 +294,19 @@ class Complaint:
         for step, due, done, late in deadlines.breaches:
             self.record_breach(at, step, due, done, late, self.extended_to if step == "response"
                                else None, late_after_extension if step == "response" else None)
+        # A miss the sweep recorded for a step now shown to have been taken in time (recorded
+        # late, back-dated to a phone call; or a response date that moved with a late
+        # acknowledgement): the breach is withdrawn, and the timeline says why.
+        taken = {"acknowledgement": deadlines.acknowledged, "response": deadlines.responded}
+        late_steps = {step for step, *_ in deadlines.breaches}
+        for breach in list(self.breaches):
+            on = taken.get(breach.step)
+            if breach.stage == self.stage and breach.done is None and on is not None \
+                    and breach.step not in late_steps:
+                self.breaches.remove(breach)
+                self.record(at, SYSTEM, "breach withdrawn",
+                            f"stage {self.stage} {breach.step} was done on {on}, in time; "
+                            f"the miss recorded for {breach.due} no longer stands")
 
     def record_breach(self, at: datetime, step: str, due: date, done: date | None, late: int,
                       extended_to: date | None = None,

@@ -79,8 +79,10 @@ class Escalated(DomainEvent):
     acknowledge_by: date | None
     respond_by: date
 
+    by_system: bool = False  # the sweep, as the policy says (SPSO model ¶106)
+
     def describe(self) -> str:
-        who = "the resident" if self.by_resident else "staff"
+        who = "the resident" if self.by_resident else "the sweep" if self.by_system else "staff"
         return (f"escalated to stage {self.stage} by {who} on {self.on}: {self.reason}; "
                 f"acknowledge by {self.acknowledge_by or '-'}, respond by {self.respond_by}")
 

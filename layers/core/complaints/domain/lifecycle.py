@@ -16,7 +16,7 @@ from datetime import date, datetime
 from complaints.domain import commands as c
 from complaints.domain import events as e
 from complaints.domain.calendar import WorkingCalendar
-from complaints.domain.case import CaseError, Complaint, DeadlineRule, Status
+from complaints.domain.case import SYSTEM, CaseError, Complaint, DeadlineRule, Status
 from complaints.domain.deadlines import window_closes, working_days_late
 from complaints.domain.policy import Policy
 
@@ -224,7 +224,7 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
     d = case.deadlines
     assert d is not None
     return [e.Escalated(case.stage, on, cmd.reason.strip(), cmd.by_resident, d.acknowledge_by,
-                        d.respond_by)]
+                        d.respond_by, by_system=ctx.actor == SYSTEM)]
 
 
 def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:

@@ -319,8 +319,11 @@ class Mailroom:
     def _resident_commands(self, case: Complaint, mail: InboundMail,
                            delivery: Delivery) -> tuple[Command, ...]:
         """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
-        asks = mail.subject.lower().startswith("escalate") or any(
-            w in mail.text[:5000].lower() for w in ("escalate", "stage 2", "stage two"))
+        from complaints.mail.requests import asks_for_next_stage
+        from complaints.mail.staff_reply import parse_reply
+
+        own = parse_reply(mail.text, london_date(delivery.received_at)).body  # quotes cut
+        asks = asks_for_next_stage(mail.subject, own)
         # closed too: the sweep closes a stage 1 whose window lapsed, and a late request is
         # put to staff (their discretion), never refused unseen
         if case.status.value in ("responded", "closed") and asks:

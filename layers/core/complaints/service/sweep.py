@@ -159,9 +159,11 @@ class Sweep:
                                 SYSTEM, claimant, now, staff=False)
             return [_action(task, f"closed: {reason}")]
         if task.kind == "limit":
-            reason = (f"stage {case.stage} was not answered by {task.due}, its latest date "
-                      f"({task.rule})")
-            results = self.casework.apply(case, (c.Escalate(reason=reason, on=today),),
+            # moved on the first working day after the limit, as the model says, even when
+            # the sweep first runs later: the resident's stage 2 clock is not delayed by ours
+            reason = (f"stage {case.stage} was not answered by {task.due}, its latest date, so "
+                      f"it moves on {task.act_on} ({task.rule})")
+            results = self.casework.apply(case, (c.Escalate(reason=reason, on=task.act_on),),
                                           SYSTEM, claimant, now, staff=False)
             self._notice(case, claimant, now, f"{case.reference} moved to stage {case.stage}",
                          [r.detail for r in results], task.rule)

@@ -1,0 +1,35 @@
+"""A resident's reply asks for stage 2 only in their own, un-negated words."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints.mail.requests import asks_for_next_stage
+
+
+@pytest.mark.parametrize(("subject", "text"), [
+    ("Escalate CMP-2026-000001", ""),  # the letter's mailto link
+    ("Re: Escalate CMP-2026-000001", "Thanks"),
+    ("Re: Our response", "Please escalate my complaint, the mould is back."),
+    ("Re: Our response", "I am not happy, please escalate."),
+    ("Re: Our response", "I want it to go to stage 2."),
+    ("Re: Our response", "I would like stage two please"),
+    ("Re: Our response", "This is not resolved but I want the next stage"),
+    ("Re: Our response", "I don't agree with you. Escalate it."),
+    ("Re: Our response", "ESCALATION REQUEST"),
+])
+def test_requests(subject: str, text: str) -> None:
+    assert asks_for_next_stage(subject, text)
+
+
+@pytest.mark.parametrize(("subject", "text"), [
+    ("Re: Our response", "Thank you, I am happy. No need to escalate."),
+    ("Re: Our response", "I do not want to escalate this."),
+    ("Re: Our response", "I don't want stage 2, thanks for sorting it."),
+    ("Re: Our response", "We won't be escalating, all fixed now"),
+    ("Re: Our response", "Thanks for the visit on Tuesday."),
+    ("Re: escalated repairs", "Thanks"),  # a word in the subject is not the link
+    ("Re: Our response", ""),
+])
+def test_not_requests(subject: str, text: str) -> None:
+    assert not asks_for_next_stage(subject, text)
