@@ -373,9 +373,28 @@ def test_a_remedy_past_its_date_is_alerted_once(desk: Desk) -> None:
         outcome="upheld", text="We agree.", remedies=(c.Remedy("Repair the gutter",
                                                                date(2027, 3, 19)),)))
     assert actions(desk.run(morning("2027-03-19")), ref) == []
-    assert [a[0] for a in actions(desk.run(morning("2027-03-22")), ref)] == ["remedy"]
+    assert [a[:2] for a in actions(desk.run(morning("2027-03-22")), ref)] == [
+        ("remedy", "remedy 1")]
     assert actions(desk.run(morning("2027-03-23")), ref) == []
     assert desk.sweep_letters(ref) == [("overdue_alert", MANAGER, ref)]
+    [raw] = [r for r in desk.outbox.letters() if b"X-Complaints-Letter: overdue_alert" in r]
+    assert b"#done 1" in raw
+
+
+def test_a_remedy_marked_done_is_not_alerted_even_after_closing(desk: Desk) -> None:
+    ref = desk.complaint(morning("2027-03-01", 9))
+    desk.act(ref, morning("2027-03-02", 10), c.Acknowledge(definition="Mould."))
+    desk.act(ref, morning("2027-03-05", 10), c.Respond(
+        outcome="upheld", text="We agree.", remedies=(
+            c.Remedy("Repair the gutter", date(2027, 3, 19)),
+            c.Remedy("Refund the charge", date(2027, 3, 26)))))
+    desk.act(ref, morning("2027-03-05", 11), c.Close())
+    case = desk.act(ref, morning("2027-03-18", 10), c.RemedyDone(1, "fitted Thursday"))
+    assert case.remedies[0]["done"] and case.remedies[0]["done_on"] == "2027-03-18"
+    assert [a[:2] for a in actions(desk.run(morning("2027-03-29")), ref)] == [
+        ("remedy", "remedy 2")]  # the closed case is read for its open remedy only
+    desk.act(ref, morning("2027-03-29", 10), c.RemedyDone(2))
+    assert ref not in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2030, 1, 1)))
 
 
 # --- nothing twice: overlapping sweeps, reruns, crashes ---------------------------------------

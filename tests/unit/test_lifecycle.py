@@ -114,6 +114,7 @@ COMMANDS: dict[str, c.Command] = {
     "policy": c.SetPolicy("hos-2024"),
     "adjustments": c.RecordAdjustments("large print"),
     "message": c.SendMessage("We will visit on Tuesday."),
+    "done": c.RemedyDone(1),
 }
 
 
@@ -124,6 +125,8 @@ def expected(clock: StatutoryClock, case: Complaint, command: str) -> bool:
     policy, status, stage = case.policy, case.status, case.stage
     scotland = clock.presets.get(policy).nation == "scotland"
     final = stage >= len(clock.presets.get(policy).stages)
+    if command == "done":  # remedy 1, where a response promised one; tracked after closing too
+        return bool(case.remedies) and status not in (Status.WITHDRAWN, Status.REFUSED)
     if status == Status.CLOSED and command == "escalate":  # answered, then closed: may go on
         return not final and stage in case.responded_on and not case.disposition
     if status in (Status.CLOSED, Status.WITHDRAWN, Status.REFUSED):

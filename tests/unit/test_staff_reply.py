@@ -484,7 +484,7 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
                          '#not-a-complaint?'),
     ("#1 priority", '"#1 priority": #1 is not a command; the commands are #acknowledge, #extend, '
                     '#agreed, #approved, #respond, #remedy, #escalate, #refuse, #not-a-complaint, '
-                    '#withdraw, #close, #note, #assign, #policy, #adjustments'),
+                    '#withdraw, #close, #note, #assign, #policy, #adjustments, #done'),
 ])
 def test_each_argument_error(line: str, problem: str) -> None:
     # when the line is the whole reply
@@ -654,3 +654,12 @@ def test_parse_reply_never_raises(text: str, today: date) -> None:
     assert all(line == line.rstrip() for line in reply.body.split("\n"))
     if not reply.has_commands and reply.commands:
         assert reply.commands == (SendMessage(text=reply.body),)
+
+
+def test_done_names_a_remedy_by_its_number() -> None:
+    from complaints.domain.commands import RemedyDone
+
+    reply = parse_reply("#done 2 fitted on Thursday\n", TODAY)
+    assert reply.commands == (RemedyDone(number=2, detail="fitted on Thursday"),)
+    for bad in ("#done", "#done two", "#done ²", "#done 99999"):
+        assert parse_reply(bad + "\n", TODAY).problems, bad

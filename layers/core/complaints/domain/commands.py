@@ -88,6 +88,14 @@ class Close(Command):
 
 
 @dataclass(frozen=True)
+class RemedyDone(Command):
+    """A promised action is done (#done N): numbered as in the response, from 1."""
+
+    number: int
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Note(Command):
     text: str  # internal: never sent
 
@@ -126,5 +134,5 @@ COMMAND_NAMES: Final[dict[str, str]] = {
     "approved": "RecordApproval", "respond": "Respond", "remedy": "Remedy",
     "escalate": "Escalate", "refuse": "Refuse", "not-a-complaint": "NotAComplaint",
     "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
-    "policy": "SetPolicy", "adjustments": "RecordAdjustments",
+    "policy": "SetPolicy", "adjustments": "RecordAdjustments", "done": "RemedyDone",
 }

@@ -134,6 +134,17 @@ class Closed(DomainEvent):
 
 
 @dataclass(frozen=True)
+class RemedyDone(DomainEvent):
+    number: int
+    text: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"remedy {self.number} done: {self.text}" + (f" ({self.detail})" if self.detail
+                                                              else "")
+
+
+@dataclass(frozen=True)
 class Noted(DomainEvent):
     text: str
 

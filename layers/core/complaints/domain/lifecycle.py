@@ -68,7 +68,10 @@ def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEv
 
 def _reopens(case: Complaint, command: c.Command) -> bool:
     """A request for the next stage on a case closed after its stage was answered (by staff,
-    or by the sweep when the escalation window lapsed) is decided, not refused unseen."""
+    or by the sweep when the escalation window lapsed) is decided, not refused unseen; and a
+    promised action is tracked after closure (#done)."""
+    if isinstance(command, c.RemedyDone):
+        return case.status == Status.CLOSED
     return (isinstance(command, c.Escalate) and case.status == Status.CLOSED
             and case.stage in case.responded_on and not case.disposition)
 
@@ -309,6 +312,21 @@ def _adjustments(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.Domain
     return [e.AdjustmentsRecorded(case.stage, case.support_needs)]
 
 
+def _remedy_done(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.RemedyDone)
+    if not case.remedies:
+        raise Refusal(f"{case.reference} has no remedies: they are the #remedy lines of a "
+                      "response")
+    if not 1 <= cmd.number <= len(case.remedies):
+        listed = "; ".join(f"{i} {r['text'][:60]}" for i, r in enumerate(case.remedies, 1))
+        raise Refusal(f"there is no remedy {cmd.number}: {listed}")
+    remedy = case.remedies[cmd.number - 1]
+    if remedy.get("done"):
+        raise Refusal(f"remedy {cmd.number} was recorded done on {remedy.get('done_on')}")
+    remedy["done"], remedy["done_on"] = True, ctx.today.isoformat()
+    return [e.RemedyDone(case.stage, cmd.number, remedy["text"], cmd.detail.strip())]
+
+
 def _unreadable(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Unreadable)
     raise Refusal(cmd.problem)
@@ -327,4 +345,5 @@ _HANDLERS: dict[type, Callable[[Complaint, c.Command, Context], list[e.DomainEve
     c.Refuse: _refuse, c.NotAComplaint: _not_a_complaint, c.Withdraw: _withdraw,
     c.Close: _close, c.Note: _note, c.Assign: _assign, c.SetPolicy: _set_policy,
     c.RecordAdjustments: _adjustments, c.SendMessage: _message, c.Unreadable: _unreadable,
+    c.RemedyDone: _remedy_done,
 }

@@ -62,6 +62,7 @@ from complaints.domain.commands import (
     RecordApproval,
     Refuse,
     Remedy,
+    RemedyDone,
     Respond,
     SendMessage,
     SetPolicy,
@@ -335,6 +336,11 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
             return Close(reason=argument)
         case "note":
             return Note(text=text) if text else "#note needs text"
+        case "done":
+            number, _, detail = argument.partition(" ")
+            if not (number.isascii() and number.isdigit()) or len(number) > 4:
+                return "#done needs the remedy's number, as in the response: #done 1"
+            return RemedyDone(number=int(number), detail=detail.strip())
         case "adjustments":
             return RecordAdjustments(text=text) if text else "#adjustments needs text: the support needs"
         case "assign":

@@ -59,6 +59,7 @@ CHEAT_SHEET = (
     "#respond upheld|partly-upheld|not-upheld|resolved  + #remedy <text> lines; the response below",
     "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
+    "#done N  - remedy N (as numbered in the response) is done",
     "No # lines: your text goes to the resident as a message on the case.",
 )
 

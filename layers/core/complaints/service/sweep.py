@@ -144,10 +144,10 @@ class Sweep:
             return self._overdue(case, task, cal, now, today, claimant)
         if task.kind == "remedy":
             self._letter(case, "overdue_alert", self.config.manager_address, claimant, now, {
-                "step": "remedy", "due": task.due, "working_days_late":
+                "step": task.step, "due": task.due, "working_days_late":
                     working_days_late(cal, cal.working_day_on_or_after(task.due or today), today)
                     if task.due else 0, "rule": task.rule})
-            detail = (f"the action promised for {task.due} is not recorded as done: "
+            detail = (f"{task.step}, promised for {task.due}, is not recorded as done (#done): "
                       f"alert to {self.config.manager_address}")
             case.record(now, SYSTEM, "remedy overdue", detail)
             return [_action(task, detail)]
