@@ -120,16 +120,19 @@ class Sweep:
             return saved
         report.actions.extend({"reference": reference, **a} for a in actions)
         mine = [x.id for x in saved.letters.values() if x.claimed_by == claimant]
+        failed: LetterNotSent | None = None
         try:
             saved = self.casework.send(saved, claimant, now, self.config.rules.max_attempts)
-        finally:
-            fresh = self.store.load(reference) or saved
-            for letter_id in mine:
-                status = fresh.letters[letter_id].status
-                if status == LetterStatus.SENT:
-                    report.letters_sent += 1
-                elif status != LetterStatus.SENDING:
-                    report.letters_not_sent += 1
+        except LetterNotSent as exc:  # recorded failed; count what went, then report it
+            failed, saved = exc, self.store.load(reference) or saved
+        for letter_id in mine:
+            status = saved.letters[letter_id].status
+            if status == LetterStatus.SENT:
+                report.letters_sent += 1
+            elif status != LetterStatus.SENDING:
+                report.letters_not_sent += 1
+        if failed is not None:
+            raise failed
         return saved
 
     # --- one task --------------------------------------------------------------------------
