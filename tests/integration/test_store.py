@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from complaints.adapters.store import ConcurrentUpdate, MessageRecord, Store
+from complaints.adapters.store import ConcurrentUpdate, MessageRecord, Store, StoreError
 from complaints.domain.case import Complaint
 from complaints.service.clock import StatutoryClock
 
@@ -96,9 +96,10 @@ def test_the_sweep_index_holds_each_case_on_its_first_day_of_work(
     assert list(store.due_for_sweep("Example Homes", date(2030, 1, 1))) == []
 
 
-def test_a_table_from_before_the_sweep_gets_its_index_and_its_cases(
+def test_a_table_from_before_the_sweep_is_refused_with_what_to_do(
         dynamodb_local: str, clock: StatutoryClock) -> None:
-    """A local data dir made before issue 10: create_table adds the index and indexes the cases."""
+    """A local data dir made before issue 10: DynamoDB Local cannot be trusted to add an index
+    in place (it can stay CREATING for good), so starting on it says what to do instead."""
     import uuid
 
     from complaints.domain.agenda import AgendaRules
@@ -120,6 +121,6 @@ def test_a_table_from_before_the_sweep_gets_its_index_and_its_cases(
             for name, key in (("due", "GSI1"), ("sender", "GSI2"))])
     reference = create(old, 1, clock)
     new = Store(table, "eu-west-2", dynamodb_local, wake=waker(clock, AgendaRules()))
-    new.create_table()
-    assert list(new.due_for_sweep("Example Homes", date(2026, 5, 28))) == [reference]
-    new.create_table()  # and again: nothing to do
+    with pytest.raises(StoreError, match="predates the deadline sweep"):
+        new.create_table()
+    assert new.load(reference) is not None  # nothing touched

@@ -200,10 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if type(exc).__module__.split(".")[0] not in ("pynamodb", "botocore") and \
                 type(exc).__name__ not in ("StoreError", "Contention", "ConcurrentUpdate"):
             raise
-        print(f"complaints: error: the store did not answer ({type(exc).__name__}: "
-              f"{str(exc)[:200]}). Is the local stack running for this --data-dir "
-              "(`complaints local up`), or are COMPLAINTS_TABLE and AWS credentials set?",
-              file=sys.stderr)
+        if type(exc).__module__.startswith("complaints"):  # our own words say what to do
+            print(f"complaints: error: {str(exc)[:500]}", file=sys.stderr)
+        else:
+            print(f"complaints: error: the store did not answer ({type(exc).__name__}: "
+                  f"{str(exc)[:200]}). Is the local stack running for this --data-dir "
+                  "(`complaints local up`), or are COMPLAINTS_TABLE and AWS credentials set?",
+                  file=sys.stderr)
         return EXIT_UNAVAILABLE
 
 
