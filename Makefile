@@ -68,6 +68,7 @@ bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python -m compileall -q layers/core/complaints
 	$(BIN)/python benchmarks/bench_deadlines.py
 	$(BIN)/python benchmarks/bench_inbound.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 # sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
 build: $(STAMP) $(TOOLS_STAMP)
