@@ -69,11 +69,6 @@ class Sweep:
         policy = self.clock.presets.get(case.policy)
         return policy, self.clock.calendar_for(policy)
 
-    def wake(self, case: Complaint) -> date | None:
-        """Where the store indexes this case for the sweep."""
-        policy, cal = self._policy(case)
-        return wake(case, policy, cal, self.config.rules)
-
     # --- the run ---------------------------------------------------------------------------
 
     def run(self, now: datetime, run_id: str | None = None) -> SweepReport:
@@ -239,11 +234,10 @@ class Sweep:
         if letter.kind == "staff_notice":  # a notice about a notice would loop
             case.record(now, SYSTEM, "letter not sent", detail + "; no further notice")
             return [_action(task, detail)]
-        to = case.handler or self._team(case)
-        self._notice(case, claimant, now, f"A letter on {case.reference} was not sent",
-                     [detail, "Check the address; to write again, reply to this email with "
-                      "the text for the resident (no # lines), or with the # command again."],
-                     "")
+        to = self._notice(case, claimant, now, f"A letter on {case.reference} was not sent",
+                          [detail, "Check the address; to write again, reply to this email with "
+                           "the text for the resident (no # lines), or with the # command "
+                           "again."], "")
         case.record(now, SYSTEM, "letter put to staff", f"{detail}; told {to}")
         return [_action(task, detail)]
 
@@ -260,9 +254,12 @@ class Sweep:
                                   context={**ctx, "stage": case.stage})
 
     def _notice(self, case: Complaint, claimant: str, now: datetime, headline: str,
-                details: list[str], rule: str) -> None:
-        self._letter(case, "staff_notice", case.handler or self._team(case), claimant, now,
+                details: list[str], rule: str) -> str:
+        """A staff notice to the handler, else the team; returns who it goes to."""
+        to = case.handler or self._team(case)
+        self._letter(case, "staff_notice", to, claimant, now,
                      {"headline": headline, "details": details, "rule": rule})
+        return to
 
 
 def _action(task: Task, detail: str) -> dict[str, Any]:
