@@ -554,3 +554,18 @@ def test_the_spso_move_keeps_its_date_when_the_sweep_runs_late(desk: Desk) -> No
     assert [(b.stage, b.step, b.due, b.done) for b in case.breaches] == [
         (1, "response", date(2027, 1, 7), None),
         (2, "acknowledgement", date(2027, 1, 19), None)]
+
+
+def test_reminders_passed_over_between_a_due_date_and_its_alert_are_kept(desk: Desk) -> None:
+    """Received Fri 5 Mar 2027: acknowledge by Fri 12 Mar. A sweep first running on Saturday
+    13 Mar passes both reminders over (the alert is Monday's): that is saved, with its reason,
+    so the case leaves the index until Monday and is not read again at the weekend."""
+    ref = desk.complaint(morning("2027-03-05", 10))
+    assert actions(desk.run(morning("2027-03-13")), ref) == []
+    case = desk.load(ref)
+    assert {k for k in case.sweep_done if k.startswith("remind:")} == {
+        "remind:1:acknowledgement:2027-03-12:2", "remind:1:acknowledgement:2027-03-12:0"}
+    assert [e.event for e in case.timeline].count("reminder passed over") == 1
+    assert ref not in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2027, 3, 14)))
+    assert actions(desk.run(morning("2027-03-15")), ref) == [
+        ("overdue", "acknowledgement", "2027-03-12", 0)]

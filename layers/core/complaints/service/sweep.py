@@ -93,6 +93,7 @@ class Sweep:
 
         def apply(case: Complaint) -> Change | None:
             actions.clear()
+            handled = False  # a task passed over changes the case too (its mark, its reason)
             for _ in range(ROUNDS):
                 policy, cal = self._policy(case)
                 due = [t for t in agenda(case, policy, cal, self.config.rules)
@@ -106,12 +107,13 @@ class Sweep:
                     if task.key in case.sweep_done:
                         continue  # done in this round by its group (reminders)
                     actions.extend(self._do(case, task, due, policy, cal, now, claimant))
+                    handled = True
                     if task.kind in ("lapse", "limit"):
                         break  # the case changed: look again
-            return Change() if actions else None
+            return Change() if handled else None
 
         saved, change = change_case(self.store, reference, apply)
-        if change is None:
+        if change is None or not actions:
             return saved
         report.actions.extend({"reference": reference, **a} for a in actions)
         mine = [x.id for x in saved.letters.values() if x.claimed_by == claimant]
