@@ -33,3 +33,15 @@ def test_requests(subject: str, text: str) -> None:
 ])
 def test_not_requests(subject: str, text: str) -> None:
     assert not asks_for_next_stage(subject, text)
+
+
+def test_only_the_residents_own_words_are_read() -> None:
+    """The letter they quote invites escalation; their own lines (even ones starting with #)
+    are what count."""
+    from complaints.mail.staff_reply import own_text
+
+    reply = ("#1 thing: thanks, all sorted.\n\nOn Mon, 1 Jun 2026 at 10:00, Example Homes "
+             "<complaints@landlord.example> wrote:\n> If you are unhappy you can escalate.\n")
+    assert own_text(reply) == "#1 thing: thanks, all sorted."
+    assert not asks_for_next_stage("Re: Our response", own_text(reply))
+    assert asks_for_next_stage("Re: Our response", own_text("#2 please escalate\n" + reply))

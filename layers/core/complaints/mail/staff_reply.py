@@ -136,7 +136,7 @@ class StaffReply:
 def parse_reply(text: str, today: date) -> StaffReply:
     """The commands, own text and problems of a staff reply. ``today`` (London) places remedy
     dates written without a year and catches dates in the past."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN).split("\n")
+    lines = _lines(text)
     command_lines: list[str] = []
     at = 0
     while at < len(lines):
@@ -173,6 +173,16 @@ def parse_reply(text: str, today: date) -> StaffReply:
 
 
 # --- the staff member's own text -----------------------------------------------------------------
+
+
+def own_text(text: str) -> str:
+    """Anyone's reply without the quoted history or signature below it (a resident's words
+    are read for what they ask; the letter they quote asks things of its own)."""
+    return "\n".join(x.rstrip() for x in _own_text(_lines(text), 0)).strip("\n")
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN).split("\n")
 
 
 def _own_text(lines: list[str], start: int) -> list[str]:

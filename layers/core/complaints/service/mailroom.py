@@ -320,10 +320,9 @@ class Mailroom:
                            delivery: Delivery) -> tuple[Command, ...]:
         """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
         from complaints.mail.requests import asks_for_next_stage
-        from complaints.mail.staff_reply import parse_reply
+        from complaints.mail.staff_reply import own_text
 
-        own = parse_reply(mail.text, london_date(delivery.received_at)).body  # quotes cut
-        asks = asks_for_next_stage(mail.subject, own)
+        asks = asks_for_next_stage(mail.subject, own_text(mail.text))
         # closed too: the sweep closes a stage 1 whose window lapsed, and a late request is
         # put to staff (their discretion), never refused unseen
         if case.status.value in ("responded", "closed") and asks:
