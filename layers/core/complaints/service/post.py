@@ -29,7 +29,6 @@ from complaints.mail import letters
 from complaints.service.unit_of_work import Change, change_case
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
-ALL_ATTEMPTS = 6  # tries in all, the deadline sweep's with backoff included, before staff decide
 
 
 class LetterNotSent(RuntimeError):
@@ -83,7 +82,7 @@ class Post:
         """Send the recorded letters that are this claimant's to send, then record every one
         that went in ONE write (with the loop-guard counts); returns the saved case. ``at``:
         the caller's now (the sweep's), else the clock's. A failed letter is tried again while
-        it has had fewer than ``attempts`` tries (the sweep allows ALL_ATTEMPTS)."""
+        it has had fewer than ``attempts`` tries (the sweep allows AgendaRules.max_attempts)."""
         at = at or self.now()
         ids = [letter_ids] if isinstance(letter_ids, str) else list(letter_ids)
         sent: list[tuple[str, str, str, str]] = []  # (letter id, Message-ID, subject, from)
