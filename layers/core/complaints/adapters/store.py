@@ -371,6 +371,13 @@ class Store:
         self.Item(_rate_key(address, at), "RATE").update(
             actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
 
+    def count_attempt(self, what: str, at: datetime) -> int:
+        """Count one attempt at ``what`` (e.g. a form post from one address) in ``at``'s hour
+        and return the hour's count so far: one atomic update, so concurrent posts count."""
+        item = self.Item(_rate_key(what, at), "RATE")
+        item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
+        return int(item.n or 0)
+
     def letters_sent_this_hour(self, address: str, at: datetime) -> int:
         """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
         try:
@@ -500,6 +507,9 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "agreements": {str(k): v for k, v in c.agreements.items()},
         "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
         "indexed_message_ids": sorted(c.sent_message_ids()), "sweep_done": sorted(c.sweep_done),
+        "channel": c.channel, "contact": c.contact, "home": c.home,
+        "outcome_sought": c.outcome_sought, "representative": c.representative,
+        "anonymous": c.anonymous,
     }
 
 
@@ -535,6 +545,9 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         agreements={int(k): list(v) for k, v in d.get("agreements", {}).items()},
         extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
         sweep_done=set(d.get("sweep_done", [])),
+        channel=d.get("channel", "email"), contact=dict(d.get("contact", {})),
+        home=dict(d.get("home", {})), outcome_sought=d.get("outcome_sought", ""),
+        representative=dict(d.get("representative", {})), anonymous=d.get("anonymous", False),
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )

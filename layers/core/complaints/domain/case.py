@@ -194,6 +194,14 @@ class Complaint:
     agreements: dict[int, list[str]] = field(default_factory=dict)  # "agreed" / "approved"
     extended_to: date | None = None  # the current stage's extended response date
     disposition: str = ""  # "not-a-complaint" for a service request
+    # how it reached us, and what the resident told us beyond the message itself (the web form
+    # asks for these; a complaint by email leaves them empty)
+    channel: str = "email"  # email | web form
+    contact: dict[str, str] = field(default_factory=dict)  # email, phone, postal_address, preferred
+    home: dict[str, str] = field(default_factory=dict)  # the property: address, postcode
+    outcome_sought: str = ""
+    representative: dict[str, str] = field(default_factory=dict)  # for whom, relationship, consent
+    anonymous: bool = False
     # what the deadline sweep has done or passed over (service/sweep.py), by task key, so each
     # reminder and alert goes once per case, step, date and offset
     sweep_done: set[str] = field(default_factory=set)
@@ -360,6 +368,12 @@ class Complaint:
             "extensions": list(self.extensions),
             "disposition": self.disposition,
             "sweep_done": sorted(self.sweep_done),
+            "channel": self.channel,
+            "contact": dict(self.contact),
+            "home": dict(self.home),
+            "outcome_sought": self.outcome_sought,
+            "representative": dict(self.representative),
+            "anonymous": self.anonymous,
         }
         if with_timeline:
             out["timeline"] = [e.to_json() for e in self.timeline]

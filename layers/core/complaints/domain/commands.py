@@ -7,8 +7,9 @@ in its status under its policy (domain/case.py) and answers with typed events
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Final
 
 OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
@@ -17,6 +18,33 @@ OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
 @dataclass(frozen=True)
 class Command:
     """Base: every command says who asked."""
+
+
+@dataclass(frozen=True)
+class Open(Command):
+    """A new complaint, from any channel (service/intake.py): the mailroom sends one for each
+    new complaint by email, the web form one for each accepted submission."""
+
+    channel: str  # "email" | "web form"
+    key: str  # the delivery's own id: the message's, or the form submission's
+    received_at: datetime  # aware
+    resident: str  # the address letters go to; "" when the resident gave none
+    resident_name: str
+    subject: str
+    text: str  # what the resident wrote
+    policy: str  # the preset chosen (domain/nation.py), and why
+    policy_reason: str
+    nation_to_confirm: bool
+    back_dated: bool = False
+    how: str = ""  # the "received" event's words for the channel, e.g. "by email from x"
+    contact: Mapping[str, str] = field(default_factory=dict)
+    home: Mapping[str, str] = field(default_factory=dict)  # the property: address, postcode
+    outcome_sought: str = ""
+    representative: Mapping[str, str] = field(default_factory=dict)
+    support_needs: str = ""
+    anonymous: bool = False
+    attachments: tuple[Mapping[str, object], ...] = ()  # {filename, size} for the letters
+    in_reply_to: str = ""  # the receipt answers the message (email)
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,25 @@ def choose(mailbox_policy: tuple[str, str] | None, register_nation: str | None,
     return NationChoice(stated, nation, (
         f"postcode {listed} in the resident's message is in {nation}; the handler confirms it "
         "is the home's"), True)
+
+
+def choose_for_property(postcode: Postcode | None, policy_for_nation: Mapping[str, str],
+                        default_policy: str, default_nation: str) -> NationChoice:
+    """The web form asks for the property's postcode in its own field: that decides, unless the
+    landlord has no policy for its nation or it is on a border (then: default, to confirm)."""
+    if postcode is None:
+        return NationChoice(default_policy, None, (
+            f"no property postcode given: the landlord's default ({default_nation}) applies "
+            "until the handler confirms"), True)
+    if postcode.nation is None:
+        return NationChoice(default_policy, None, (
+            f"property postcode {postcode.text} is on a border: the landlord's default "
+            f"({default_nation}) applies until the handler confirms"), True)
+    policy = policy_for_nation.get(postcode.nation)
+    if policy is None:
+        return NationChoice(default_policy, postcode.nation, (
+            f"property postcode {postcode.text} is in {postcode.nation}, which this landlord's "
+            f"policies do not cover: the default {default_policy} applies until the handler "
+            "confirms"), True)
+    return NationChoice(policy, postcode.nation,
+                        f"the property postcode {postcode.text} is in {postcode.nation}", False)

@@ -33,15 +33,16 @@ from complaints.adapters.store import (
     Store,
     StoreError,
 )
-from complaints.domain.calendar import london_date, receipt_date
+from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
-from complaints.domain.commands import Command, Escalate
+from complaints.domain.commands import Command, Escalate, Open
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import InboundMail, parse
 from complaints.service.casework import Casework, LetterConfig, Result
 from complaints.service.clock import StatutoryClock
+from complaints.service.intake import Intake, IntakeConfig
 from complaints.service.post import Post
 from complaints.service.unit_of_work import Change, change_case
 
@@ -117,6 +118,9 @@ class Mailroom:
             config.landlord, config.complaints_address, config.team_address, config.signature,
             config.landlord_address, config.logo_url), self._attachments_for,
             is_staff=self.staff.covers)
+        self.intake = Intake(store, clock, self.casework, IntakeConfig(
+            config.landlord, config.complaints_address, config.team_address,
+            config.team_addresses))
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -332,56 +336,34 @@ class Mailroom:
 
     def _create(self, delivery: Delivery, key: str, mail: InboundMail, why: str | None) -> Outcome:
         choice, resident = self._policy_for(mail, delivery)
-        policy = self.clock.presets.get(choice.policy)
-        calendar = self.clock.calendar_for(policy)
-        received_on = receipt_date(delivery.received_at, policy.receipt_cutoff, calendar)
-        at = self.now()
-        case = Complaint(
-            reference="", landlord=self.config.landlord, policy=policy.id, nation=policy.nation,
-            resident=mail.sender, resident_name=mail.sender_name, subject=mail.subject[:200],
-            received_at=delivery.received_at.astimezone(UTC), received_on=received_on,
-            source_message=delivery.key, parties={mail.sender},
-        )
         how = "back-dated by staff: it reached us another way" if delivery.back_dated else "email"
-        case.record(at, RESIDENT, "received",
-                    f"by {how} from {mail.sender} at {utc_text(delivery.received_at)}, counted as "
-                    f"received on {received_on:%a %d %b %Y} (London); subject "
-                    f"{mail.subject[:120]!r}; {len(mail.attachments)} attachment(s)")
-        if why:
-            case.record(at, SYSTEM, "threading decision", why)
-        case.record(at, SYSTEM, "policy chosen", f"{policy.id}: {choice.reason}")
-        if choice.to_confirm:
-            case.flag(at, "nation-to-confirm", choice.reason)
-        if resident is not None:
-            case.tenancy_reference = resident["tenancy_reference"]
-            case.record(at, SYSTEM, "resident recognised",
-                        f"{mail.sender} is the tenant of {resident['tenancy_reference']} "
-                        f"({resident['postcode']}) in the resident register")
-            if resident.get("support_needs"):
-                case.support_needs = resident["support_needs"]
-                case.flag(at, "support-needs", f"from the register: {resident['support_needs']}")
-        _parsing_notes(case, at, mail)
-        case.open_stage(at, self.casework.rule_for(policy))
+        record = self._message_record(delivery, mail)
+        command = Open(
+            channel="email", key=delivery.key, received_at=delivery.received_at,
+            resident=mail.sender, resident_name=mail.sender_name, subject=mail.subject,
+            text=mail.text, policy=choice.policy, policy_reason=choice.reason,
+            nation_to_confirm=choice.to_confirm, back_dated=delivery.back_dated,
+            how=f"by {how} from {mail.sender}", in_reply_to=mail.message_id,
+            attachments=tuple({"filename": a["filename"], "size": a["size"]}
+                              for a in record.attachments))
+
+        def from_the_message(case: Complaint, at: datetime) -> None:
+            if resident is not None:
+                case.tenancy_reference = resident["tenancy_reference"]
+                case.record(at, SYSTEM, "resident recognised",
+                            f"{mail.sender} is the tenant of {resident['tenancy_reference']} "
+                            f"({resident['postcode']}) in the resident register")
+                if resident.get("support_needs"):
+                    case.support_needs = resident["support_needs"]
+                    case.flag(at, "support-needs", f"from the register: {resident['support_needs']}")
+            _parsing_notes(case, at, mail)
+
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
                 if _NO_REPLY.match(mail.sender) else None)
-        record = self._message_record(delivery, mail)
-        first = {"summary": letters.summary_of(mail.text), "in_reply_to": mail.message_id,
-                 "attachments": [{"filename": a["filename"], "size": a["size"]}
-                                 for a in record.attachments]}
-        Post.record(case, "receipt", mail.sender, delivery.key, self.config.complaints_address,
-                    at, hold, context=first)
-        team = next((self.config.team_addresses[k] for k in (
-            *(base_address(r) for r in (*delivery.recipients, *mail.recipients)), policy.id)
-            if k in self.config.team_addresses), self.config.team_address)
-        if team:  # staff are told, with the raw message attached
-            Post.record(case, "staff_new_case", team, delivery.key,
-                        self.config.complaints_address, at, context={
-                            **first, "in_reply_to": "", "raw_key": delivery.raw_key,
-                            "flags": [{"name": ev.detail.split(":", 1)[0],
-                                       "why": ev.detail.split(":", 1)[-1].strip()}
-                                      for ev in case.timeline if ev.event == "flagged"]})
-        self.store.create_case(case, key, record, received_on.year)
-        self.casework.send(case, delivery.key)
+        case = self.intake.open(
+            command, key, record, self.now(), why=why, hold=hold, raw_key=delivery.raw_key,
+            team_keys=tuple(base_address(r) for r in (*delivery.recipients, *mail.recipients)),
+            before_stage=from_the_message)
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------

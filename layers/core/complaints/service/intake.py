@@ -1,0 +1,107 @@
+"""Opening a complaint: one use case for every channel (design.md, "Architecture of the case
+lifecycle"). The mailroom and the web form each turn what they received into an `Open` command;
+this makes the case, starts its clock, records the receipt letter and the staff notice, and
+stores it all in one transaction with the channel's idempotency marker, then sends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from complaints.adapters.store import MessageRecord, Store
+from complaints.domain.calendar import receipt_date
+from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
+from complaints.domain.commands import Open
+from complaints.mail import letters
+from complaints.service.casework import Casework
+from complaints.service.clock import StatutoryClock
+from complaints.service.post import Post
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    landlord: str
+    complaints_address: str
+    team_address: str = ""  # told of every new case
+    # a team per policy id or mailbox address, where it is not the one team_address
+    team_addresses: dict[str, str] = field(default_factory=dict)
+
+
+class Intake:
+    def __init__(self, store: Store, clock: StatutoryClock, casework: Casework,
+                 config: IntakeConfig) -> None:
+        self.store, self.clock, self.casework, self.config = store, clock, casework, config
+
+    def open(self, command: Open, idempotency_key: str, record: MessageRecord, at: datetime, *,
+             why: str | None = None, hold: str | None = None, team_keys: tuple[str, ...] = (),
+             raw_key: str = "", before_stage: Callable[[Complaint, datetime], None] | None = None,
+             ) -> Complaint:
+        """Store the new case (DuplicateDelivery if ``idempotency_key`` was used) and send its
+        letters. ``hold``: why the receipt letter must not go (it is kept, flagged);
+        ``team_keys``: mailboxes to route the staff notice by, before the policy id."""
+        policy = self.clock.presets.get(command.policy)
+        calendar = self.clock.calendar_for(policy)
+        received_on = receipt_date(command.received_at, policy.receipt_cutoff, calendar)
+        case = Complaint(
+            reference="", landlord=self.config.landlord, policy=policy.id, nation=policy.nation,
+            resident=command.resident, resident_name=command.resident_name,
+            subject=command.subject[:200], received_at=command.received_at.astimezone(UTC),
+            received_on=received_on, source_message=command.key,
+            parties={command.resident} if command.resident else set(),
+            channel=command.channel, contact=dict(command.contact),
+            home=dict(command.home), outcome_sought=command.outcome_sought,
+            representative=dict(command.representative), anonymous=command.anonymous,
+        )
+        case.record(at, RESIDENT, "received",
+                    f"{command.how} at {utc_text(command.received_at)}, counted as received on "
+                    f"{received_on:%a %d %b %Y} (London); subject {command.subject[:120]!r}; "
+                    f"{len(command.attachments)} attachment(s)")
+        if why:
+            case.record(at, SYSTEM, "threading decision", why)
+        case.record(at, SYSTEM, "policy chosen", f"{policy.id}: {command.policy_reason}")
+        if command.nation_to_confirm:
+            case.flag(at, "nation-to-confirm", command.policy_reason)
+        if command.representative:
+            case.record(at, RESIDENT, "representative", "; ".join(
+                f"{k.replace('_', ' ')}: {v}" for k, v in command.representative.items()))
+        if command.anonymous:
+            case.flag(at, "anonymous", f"no name or contact given; {policy.id} accepts "
+                      "anonymous complaints: pursue it if there is enough detail")
+        if command.support_needs:
+            case.support_needs = command.support_needs
+            case.flag(at, "support-needs", f"from the resident: {command.support_needs[:300]}")
+        if before_stage is not None:
+            before_stage(case, at)
+        case.open_stage(at, self.casework.rule_for(policy))
+        first = {"summary": letters.summary_of(command.text), "in_reply_to": command.in_reply_to,
+                 "attachments": [dict(a) for a in command.attachments]}
+        if not command.resident:
+            hold = hold or _no_email(command)
+        Post.record(case, "receipt", command.resident, command.key,
+                    self.config.complaints_address, at, hold, context=first)
+        team = next((self.config.team_addresses[k] for k in (*team_keys, policy.id)
+                     if k in self.config.team_addresses), self.config.team_address)
+        if team:  # staff are told, with the complaint as received attached
+            Post.record(case, "staff_new_case", team, command.key,
+                        self.config.complaints_address, at, context={
+                            **first, "in_reply_to": "", "raw_key": raw_key,
+                            "flags": [{"name": ev.detail.split(":", 1)[0],
+                                       "why": ev.detail.split(":", 1)[-1].strip()}
+                                      for ev in case.timeline if ev.event == "flagged"]})
+        self.store.create_case(case, idempotency_key, record, received_on.year)
+        return self.casework.send(case, command.key)
+
+
+def _no_email(command: Open) -> str:
+    """Why a case opened without an email address has its receipt kept, not sent."""
+    if command.anonymous:
+        return "anonymous: the resident gave no way to contact them"
+    preferred = command.contact.get("preferred", "")
+    how = {"phone": f"by phone ({command.contact.get('phone', '')})",
+           "post": "by post"}.get(preferred, "by post or phone")
+    return f"the resident gave no email address: contact them {how}"
+
+
+__all__ = ["Intake", "IntakeConfig"]
