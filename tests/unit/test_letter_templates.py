@@ -64,6 +64,12 @@ def common(policy: Policy, stage: int) -> dict[str, Any]:
             "unhappy about, within two months of receiving our stage 1 response."),
         "escalate_mailto": (f"mailto:complaints+{REFERENCE}@landlord.example?subject=Escalate%20"
                             f"{REFERENCE}"),
+        # what the web form asks beyond a message (issue 11)
+        "channel": "web form", "anonymous": False,
+        "contact": {"email": RESIDENT, "phone": "01632 960 001", "preferred": "phone"},
+        "home": {"address": "Flat 2, 1 High Street", "postcode": "NE1 1AA"},
+        "outcome_sought": "Treat the damp and repaint the bedroom.",
+        "representative": {"complaining for": "Pat Bloggs", "relationship": "son"},
     }
 
 

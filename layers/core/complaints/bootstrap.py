@@ -10,10 +10,12 @@ from complaints.adapters.preset_files import PresetLibrary
 from complaints.config import settings
 
 if TYPE_CHECKING:
+    from complaints.adapters.raw_mail import RawMail
     from complaints.adapters.store import Store
     from complaints.service.clock import StatutoryClock
     from complaints.service.mailroom import Mailroom
     from complaints.service.sweep import Sweep
+    from complaints.service.webform import WebForm
 
 
 @functools.cache
@@ -56,21 +58,12 @@ def sweep() -> Sweep:
 @functools.cache
 def mailroom() -> Mailroom:
     """The inbound pipeline's adapters: AWS by default, the local stack's where it runs."""
-    from pathlib import Path
 
-    from complaints.adapters.raw_mail import DirectoryRawMail, RawMail, S3RawMail
     from complaints.adapters.sender import Sender, SesSender, SmtpSender
     from complaints.service.mailroom import MailConfig, Mailroom
 
     s = settings()
     stack = s.stack()
-    raw: RawMail
-    if s.raw_bucket:
-        import boto3
-
-        raw = S3RawMail(s.raw_bucket, s.raw_prefix, boto3.client("s3", region_name=s.region))
-    else:
-        raw = DirectoryRawMail(Path(stack.get("mail_dir") or s.data_dir / "mail"), s.raw_prefix)
     sender: Sender
     relay = s.smtp_relay or stack.get("outbox_smtp")
     if relay:
@@ -88,4 +81,52 @@ def mailroom() -> Mailroom:
         letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
         team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
     )
-    return Mailroom(store(), raw, sender, clock(), config)
+    return Mailroom(store(), raw_mail(), sender, clock(), config)
+
+
+@functools.cache
+def raw_mail() -> RawMail:
+    """Raw messages and uploads: the S3 bucket in AWS, the local stack's data dir here."""
+    from pathlib import Path
+
+    from complaints.adapters.raw_mail import DirectoryRawMail, S3RawMail
+
+    s = settings()
+    if s.raw_bucket:
+        import boto3
+        from botocore.config import Config
+
+        # SigV4 everywhere: presigned POSTs from this region's endpoint
+        return S3RawMail(s.raw_bucket, s.raw_prefix, boto3.client(
+            "s3", region_name=s.region, config=Config(signature_version="s3v4")))
+    stack = s.stack()
+    upload = f"{stack['http']}/_local/upload" if stack.get("http") else ""
+    return DirectoryRawMail(Path(stack.get("mail_dir") or s.data_dir / "mail"), s.raw_prefix,
+                            upload, form_secret() if upload else b"")
+
+
+@functools.cache
+def form_secret() -> bytes:
+    from complaints.config import SettingsError
+
+    s = settings()
+    if s.form_secret_arn:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        return str(get_secret(s.form_secret_arn)).encode()
+    if len(s.form_secret) < 32:
+        raise SettingsError("COMPLAINTS_FORM_SECRET (32 characters or more) or "
+                            "COMPLAINTS_FORM_SECRET_ARN must be set for the web form")
+    return s.form_secret.encode()
+
+
+@functools.cache
+def webform() -> WebForm:
+    from complaints.service.webform import FormConfig, WebForm
+
+    s = settings()
+    room = mailroom()
+    return WebForm(room.intake, store(), raw_mail(), clock(), FormConfig(
+        landlord=s.landlord, complaints_address=s.complaints_address,
+        own_addresses=frozenset(room.config.own_addresses), default_policy=s.default_policy,
+        scottish_policy=s.scottish_policy, posts_per_hour=s.form_posts_per_hour), form_secret())

@@ -47,6 +47,13 @@ class Settings:
     manager_address: str = ""
     reminder_days: tuple[int, ...] = (2, 0)
     sweep_every: int = 60
+    # The web form: the key that signs its tokens (COMPLAINTS_FORM_SECRET, or in AWS the
+    # Secrets Manager secret named by COMPLAINTS_FORM_SECRET_ARN, read at cold start; the local
+    # stack makes one in its data dir), and posts allowed from one address an hour
+    # (COMPLAINTS_FORM_POSTS_PER_HOUR, default 10).
+    form_secret: str = field(default="", repr=False)
+    form_secret_arn: str = ""
+    form_posts_per_hour: int = 10
     # Where things live. In AWS: the table, the raw-mail bucket and SES. Locally, the stack
     # started by `complaints local up` writes <data_dir>/stack.json, read when these are unset.
     region: str = "eu-west-2"  # AWS_REGION
@@ -88,6 +95,15 @@ def _seconds(name: str, text: str | None, default: int) -> int:
     value = text.strip()
     if not (value.isascii() and value.isdigit()) or int(value) > 86_400:
         raise SettingsError(f"{name}={text!r}: expected whole seconds, 0 to 86400")
+    return int(value)
+
+
+def _count(name: str, text: str | None, default: int) -> int:
+    if not text:
+        return default
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 10_000:
+        raise SettingsError(f"{name}={text!r}: expected a whole number, 1 to 10000")
     return int(value)
 
 
@@ -133,6 +149,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             (k.strip().lower(), v.strip().lower()) for k, _, v in
             (item.partition("=") for item in environ.get("COMPLAINTS_TEAM_ADDRESSES", "").split(","))
             if k.strip() and v.strip()),
+        form_secret=environ.get("COMPLAINTS_FORM_SECRET") or "",
+        form_secret_arn=environ.get("COMPLAINTS_FORM_SECRET_ARN") or "",
+        form_posts_per_hour=_count("COMPLAINTS_FORM_POSTS_PER_HOUR",
+                                   environ.get("COMPLAINTS_FORM_POSTS_PER_HOUR"), 10),
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "eu-west-2",
         table=environ.get("COMPLAINTS_TABLE") or "complaints",
         dynamodb_endpoint=environ.get("COMPLAINTS_DYNAMODB_ENDPOINT") or None,

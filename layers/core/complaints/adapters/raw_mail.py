@@ -6,8 +6,15 @@ SES's S3 action stores each message at <prefix><messageId>; attachments go besid
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import re
+import urllib.parse
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -16,10 +23,29 @@ class RawMailError(RuntimeError):
     """The raw message could not be read or written."""
 
 
+@dataclass(frozen=True)
+class UploadForm:
+    """Where a browser posts a file straight into the store (no JavaScript: a plain form with
+    these hidden fields, then the file), and the limits the store itself enforces."""
+
+    url: str
+    fields: dict[str, str]
+
+
 class RawMail(Protocol):
     def key_for(self, message_id: str) -> str: ...
     def get(self, key: str) -> bytes: ...
     def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None: ...
+    def delete(self, key: str) -> None: ...
+    def upload_form(self, prefix: str, redirect: str, max_bytes: int,
+                    expires: timedelta, now: datetime) -> UploadForm: ...
+
+
+def _conditions(prefix: str, redirect: str, max_bytes: int) -> list[Any]:
+    """What the store checks on an upload: the key under ``prefix``, the redirect back to us,
+    the size. (A plain form cannot set a file's type: it is sniffed once the file is in.)"""
+    return [{"success_action_redirect": redirect}, ["starts-with", "$key", prefix],
+            ["content-length-range", 1, max_bytes]]
 
 
 def attachment_key(message_key: str, n: int, filename: str) -> str:
@@ -53,12 +79,34 @@ class S3RawMail:
                 return
             raise RawMailError(f"s3://{self.bucket}/{key}: {exc}") from exc
 
+    def delete(self, key: str) -> None:
+        try:
+            self._s3.delete_object(Bucket=self.bucket, Key=key)
+        except Exception as exc:
+            raise RawMailError(f"s3://{self.bucket}/{key}: {exc}") from exc
+
+    def upload_form(self, prefix: str, redirect: str, max_bytes: int,
+                    expires: timedelta, now: datetime) -> UploadForm:
+        """An S3 presigned POST (signed by this function's role; S3 enforces the policy).
+        ``now`` is S3's clock, not ours: the policy expires ``expires`` after signing."""
+        post = self._s3.generate_presigned_post(
+            Bucket=self.bucket, Key=prefix + "${filename}",
+            Fields={"success_action_redirect": redirect,
+                    "x-amz-server-side-encryption": "AES256"},
+            Conditions=[*_conditions(prefix, redirect, max_bytes),
+                        {"x-amz-server-side-encryption": "AES256"}],
+            ExpiresIn=int(expires.total_seconds()))
+        return UploadForm(str(post["url"]), {k: str(v) for k, v in post["fields"].items()})
+
 
 class DirectoryRawMail:
     """The local stack's stand-in for the bucket: same keys, files under a directory."""
 
-    def __init__(self, root: Path, prefix: str = "inbound/") -> None:
+    def __init__(self, root: Path, prefix: str = "inbound/", upload_url: str = "",
+                 upload_secret: bytes = b"") -> None:
         self.root, self.prefix = root, prefix
+        # the local stack's stand-in for an S3 presigned POST (local/stack.py serves it)
+        self.upload_url, self.upload_secret = upload_url, upload_secret
 
     def key_for(self, message_id: str) -> str:
         return f"{self.prefix}{message_id}"
@@ -84,3 +132,56 @@ class DirectoryRawMail:
         tmp = path.with_name(path.name + ".part")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    # --- the local stand-in for S3's browser POST --------------------------------------------
+
+    def upload_form(self, prefix: str, redirect: str, max_bytes: int,
+                    expires: timedelta, now: datetime) -> UploadForm:
+        if not (self.upload_url and self.upload_secret):
+            raise RawMailError("uploads need the local stack (its HTTP address and secret)")
+        policy = base64.b64encode(json.dumps({
+            "expiration": (now + expires).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "conditions": _conditions(prefix, redirect, max_bytes)}).encode()).decode()
+        return UploadForm(self.upload_url, {
+            "key": prefix + "${filename}", "success_action_redirect": redirect,
+            "policy": policy, "signature": self._sign(policy)})
+
+    def _sign(self, policy: str) -> str:
+        return hmac.new(self.upload_secret, policy.encode(), hashlib.sha256).hexdigest()
+
+    def accept_upload(self, fields: dict[str, str], filename: str, data: bytes,
+                      now: datetime) -> str:
+        """Check a browser's post against its signed policy as S3 would, store the file, and
+        return where to send the browser (the redirect, with bucket, key and etag)."""
+        policy = fields.get("policy", "")
+        if not self.upload_secret or not hmac.compare_digest(
+                fields.get("signature", ""), self._sign(policy)):
+            raise RawMailError("AccessDenied: the policy signature does not match")
+        try:
+            spec = json.loads(base64.b64decode(policy, validate=True))
+            expires = datetime.fromisoformat(spec["expiration"].replace("Z", "+00:00"))
+            conditions = spec["conditions"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RawMailError(f"InvalidPolicyDocument: {exc}") from None
+        if now > expires:
+            raise RawMailError("AccessDenied: the policy has expired")
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name)[:100]
+        key = fields.get("key", "").replace("${filename}", safe or "file")
+        redirect = fields.get("success_action_redirect", "")
+        for condition in conditions:
+            if isinstance(condition, dict):
+                if redirect != condition.get("success_action_redirect"):
+                    raise RawMailError("AccessDenied: success_action_redirect is not the signed one")
+            elif condition[0] == "starts-with" and not key.startswith(condition[2]):
+                raise RawMailError("AccessDenied: the key is outside the signed prefix")
+            elif condition[0] == "content-length-range" and not (
+                    condition[1] <= len(data) <= condition[2]):
+                raise RawMailError(f"EntityTooLarge: {len(data)} bytes; the policy allows "
+                                   f"{condition[1]} to {condition[2]}")
+        self.put(key, data, "application/octet-stream")
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        query = urllib.parse.urlencode({"bucket": "local", "key": key, "etag": f'"{etag}"'})
+        return redirect + ("&" if "?" in redirect else "?") + query

@@ -5,7 +5,9 @@
   SES-style verdict and Authentication-Results headers, and invokes the inbound handler with an
   SES-shaped event (retrying twice on failure, as Lambda's async invocation does).
 - An SMTP sink that writes every letter we send to <data>/outbox/*.eml.
-- HTTP on 127.0.0.1:8080: the stack's status (the web form arrives with its own issue).
+- HTTP on 127.0.0.1:8080: the web form's handler with HTTP API v2 events (as API Gateway
+  builds them), /status, and /_local/upload: the stand-in for S3's browser POST (a presigned
+  POST's policy checked as S3 would, the file kept in the data dir).
 
 Fault injection (local stack only): COMPLAINTS_LOCAL_FAULT=crash-before-send makes the first
 letter of the stack's life fail after its case is stored, as a Lambda dying between the two
@@ -20,6 +22,8 @@ who it is consistently.
 from __future__ import annotations
 
 import asyncio
+import base64
+import email.policy
 import json
 import os
 import secrets
@@ -29,8 +33,10 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -248,21 +254,148 @@ class OutboxSink:
         return "250 2.0.0 Ok: delivered to the outbox"
 
 
-# --- HTTP status ------------------------------------------------------------------------------
+# --- HTTP: the web form's API, and the local stand-in for S3's browser upload ---------------
+
+MAX_REQUEST = 10 * 1024 * 1024  # the HTTP API's payload limit
+MAX_UPLOAD = 12 * 1024 * 1024  # read at most this of an upload; its policy says what is kept
 
 
-def status_server(port: int, status: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:
+def http_event(method: str, target: str, headers: dict[str, str], body: bytes, client: str,
+               host: str) -> dict[str, Any]:
+    """An HTTP API payload-v2 event, as API Gateway would build it for this request."""
+    path, _, query = target.partition("?")
+    params: dict[str, str] = {}
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        params[name] = f"{params[name]},{value}" if name in params else value  # as API Gateway
+    lower = {k.lower(): v for k, v in headers.items()}
+    lower["x-forwarded-proto"] = "http"  # never what the client claims
+    lower["x-forwarded-for"] = client
+    cookies = [c.strip() for c in lower.pop("cookie", "").split(";") if c.strip()]
+    textual = lower.get("content-type", "").startswith(("application/x-www-form-urlencoded",
+                                                         "text/"))
+    try:
+        text = body.decode("utf-8") if textual else None
+    except UnicodeDecodeError:
+        text = None
+    now = datetime.now(UTC)
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "$default", "rawPath": urllib.parse.unquote(path),
+        "rawQueryString": query, "headers": lower,
+        "requestContext": {
+            "accountId": "000000000000", "apiId": "local", "domainName": host,
+            "domainPrefix": host.split(".")[0], "requestId": secrets.token_hex(8),
+            "routeKey": "$default", "stage": "$default", "time": format_datetime(now),
+            "timeEpoch": int(now.timestamp() * 1000),
+            "http": {"method": method, "path": urllib.parse.unquote(path), "protocol": "HTTP/1.1",
+                     "sourceIp": client, "userAgent": lower.get("user-agent", "")},
+        },
+        "isBase64Encoded": bool(body) and text is None,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if params:
+        event["queryStringParameters"] = params
+    if body:
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
+    return event
+
+
+def multipart_fields(content_type: str, body: bytes) -> tuple[dict[str, str], str, bytes]:
+    """(the fields before the file, the file's name, its bytes) from a browser's form post."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, str] = {}
+    if not message.is_multipart():
+        raise ValueError("not a multipart/form-data post")
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if name == "file":  # S3 ignores anything after the file
+            return fields, part.get_filename() or "", data
+        if isinstance(name, str):
+            fields[name] = data.decode("utf-8", "replace")
+    raise ValueError("the post has no file")
+
+
+def web_server(port: int, status: Callable[[], dict[str, Any]],
+               invoke: Callable[[dict[str, Any]], dict[str, Any]],
+               accept_upload: Callable[[dict[str, str], str, bytes], str],
+               log: Callable[[str], None]) -> ThreadingHTTPServer:
+    host = f"127.0.0.1:{port}"
+
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            if self.path not in ("/", "/status"):
-                self.send_error(404, "not here: the web form comes with its own issue")
-                return
-            body = json.dumps(status(), indent=2).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, code: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(code)
+            for name, value in headers:
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _plain(self, code: int, text: str) -> None:
+            self._send(code, [("Content-Type", "text/plain; charset=utf-8"),
+                              ("X-Content-Type-Options", "nosniff")], text.encode())
+
+        def _body(self, limit: int) -> bytes | None:
+            if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                self.close_connection = True
+                self._plain(411, "Length Required")
+                return None
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > limit:
+                self.close_connection = True  # the rest of the body is never read
+                self._plain(413, "Request Entity Too Large")
+                return None
+            return self.rfile.read(length) if length else b""
+
+        def _dispatch(self) -> None:
+            try:
+                if self.path == "/status" and self.command == "GET":
+                    self._send(200, [("Content-Type", "application/json")],
+                               json.dumps(status(), indent=2).encode())
+                    return
+                if self.path.split("?")[0] == "/_local/upload" and self.command == "POST":
+                    self._upload()
+                    return
+                body = self._body(MAX_REQUEST)
+                if body is None:
+                    return
+                event = http_event(self.command, self.path, dict(self.headers.items()), body,
+                                   self.client_address[0], host)
+                result = invoke(event)
+                payload = result.get("body") or ""
+                data = (base64.b64decode(payload) if result.get("isBase64Encoded")
+                        else str(payload).encode())
+                headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()
+                           if k.lower() != "content-length"]
+                headers += [("Set-Cookie", c) for c in result.get("cookies") or []]
+                self._send(int(result.get("statusCode", 200)), headers, data)
+            except Exception as exc:  # as API Gateway: a failed function is a bare 500
+                log(f"http {self.command} {self.path[:200]}: {type(exc).__name__}: {exc}")
+                self._plain(500, "Internal Server Error")
+
+        def _upload(self) -> None:
+            body = self._body(MAX_UPLOAD)
+            if body is None:
+                return
+            try:
+                fields, filename, data = multipart_fields(
+                    self.headers.get("Content-Type") or "", body)
+                location = accept_upload(fields, filename, data)
+            except Exception as exc:  # S3 answers a refused POST with an error document
+                self._plain(400 if not str(exc).startswith("AccessDenied") else 403,
+                            f"{type(exc).__name__}: {exc}")
+                return
+            self._send(303, [("Location", location)], b"")
+
+        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -297,6 +430,8 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
     os.environ["COMPLAINTS_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if not (os.environ.get("COMPLAINTS_FORM_SECRET") or os.environ.get("COMPLAINTS_FORM_SECRET_ARN")):
+        os.environ["COMPLAINTS_FORM_SECRET"] = local_secret(data_dir / "form-secret")
     (data_dir / "stack.json").write_text(json.dumps(stack, indent=2))
 
     stop = threading.Event()
@@ -338,7 +473,14 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
             return {**stack, "landlord": s.landlord, "complaints_address": s.complaints_address,
                     "letters_in_outbox": len(list((data_dir / "outbox").glob("*.eml")))}
 
-        http = status_server(http_port, status)
+        from complaints.adapters.raw_mail import DirectoryRawMail
+        from complaints.handlers.webform import handler as web_handler
+
+        raw = bootstrap.raw_mail()
+        assert isinstance(raw, DirectoryRawMail)
+        http = web_server(http_port, status, lambda event: web_handler(event, LocalContext()),
+                          lambda fields, name, data: raw.accept_upload(
+                              fields, name, data, datetime.now(UTC)), log)
         if s.sweep_every > 0:
             threading.Thread(target=tick, args=(stop, s.sweep_every, log), daemon=True).start()
         out(f"ready smtp=127.0.0.1:{smtp_port} http=http://127.0.0.1:{http_port}")
@@ -373,6 +515,21 @@ def tick(stop: threading.Event, every: int, log: Callable[[str], None]) -> None:
                 f"action(s), {report['letters_sent']} letter(s) sent")
         except Exception as exc:  # the next tick tries again, as Scheduler's retry would
             log(f"sweep failed: {type(exc).__name__}: {exc}")
+
+
+def local_secret(path: Path) -> str:
+    """The web form's signing key for this data dir: made once, readable by its owner only."""
+    try:
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) >= 32:
+            return text
+    except OSError:
+        pass
+    text = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(text)
+    return text
 
 
 def free_port() -> int:

@@ -241,6 +241,9 @@ class Casework:
             "definition": case.definitions.get(stage_number, ""),
             "status": case.status.value, "cheat_sheet": list(CHEAT_SHEET),
             "flags": [], "summary": "", "attachments": [],
+            "channel": case.channel, "contact": dict(case.contact), "home": dict(case.home),
+            "outcome_sought": case.outcome_sought,
+            "representative": dict(case.representative), "anonymous": case.anonymous,
         }
 
 

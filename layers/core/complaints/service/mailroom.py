@@ -375,7 +375,11 @@ class Mailroom:
         if not raw_key:
             return ()
         raw = self.raw_mail.get(raw_key)
-        return (("complaint.eml", "message/rfc822", raw),) if len(raw) < 10_000_000 else ()
+        if len(raw) >= 10_000_000:
+            return ()
+        if raw_key.endswith(".json"):  # a web form submission, as received
+            return (("web-form.json", "application/json", raw),)
+        return (("complaint.eml", "message/rfc822", raw),)
 
     def _lint(self, kind: str, message: EmailMessage, case: Complaint) -> list[str]:
         policy = self.clock.presets.get(case.policy)

@@ -1,0 +1,319 @@
+"""The web form: a complaint by form becomes the same `Open` command as one by email.
+
+A post is counted against its address's hourly limit, checked for the honeypot and the form
+token (CSRF), refused if its token was used before, then validated field by field. Only a
+valid post writes anything: the submission as received (JSON, in the raw store, create-only)
+and then the case, in the one transaction that also writes the token's INBOUND marker, so a
+form sent twice (a double click, a replay) is one case. Files follow on the confirmation page:
+the browser posts them straight to the raw store (an S3 presigned POST; locally, the data
+directory), then comes back here to have each one checked and put on the case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import secrets
+import urllib.parse
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from complaints.adapters.raw_mail import RawMail, RawMailError
+from complaints.adapters.store import DuplicateDelivery, MessageRecord, Store
+from complaints.domain.case import RESIDENT, Complaint, utc_text
+from complaints.domain.commands import Open
+from complaints.domain.nation import choose_for_property
+from complaints.service.clock import StatutoryClock
+from complaints.service.intake import Intake
+from complaints.service.unit_of_work import Change, change_case
+from complaints.web import form, pages
+from complaints.web.tokens import TokenError, check_form_token, new_form_token, seal, unseal
+
+ACCEPT = (".jpg,.jpeg,.png,.gif,.webp,.heic,.heif,.pdf,.doc,.docx,.odt,.txt,"
+          "image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain")
+_ZIP_DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  "odt": "application/vnd.oasis.opendocument.text"}
+
+
+@dataclass(frozen=True)
+class FormConfig:
+    landlord: str
+    complaints_address: str
+    own_addresses: frozenset[str]
+    default_policy: str
+    scottish_policy: str
+    posts_per_hour: int = 10  # from one address, valid or not
+    token_max_age: timedelta = timedelta(hours=4)  # time to fill the form in
+    confirmation_for: timedelta = timedelta(hours=2)  # the confirmation page, and adding files
+    max_upload_bytes: int = 10 * 1024 * 1024
+    uploads_per_case: int = 10
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the handler sends back: a page, or a redirect; and a new form cookie to set."""
+
+    status: int
+    html: str = ""
+    location: str = ""
+    cookie: str = ""
+    upload_url: str = ""  # the page posts files here: the policy must allow it
+    retry_after: int = 0
+
+
+class WebForm:
+    def __init__(self, intake: Intake, store: Store, raw_mail: RawMail, clock: StatutoryClock,
+                 config: FormConfig, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the web form's secret must be at least 16 bytes")
+        self.intake, self.store, self.raw_mail, self.clock = intake, store, raw_mail, clock
+        self.config, self.secret = config, secret
+
+    # --- the form -----------------------------------------------------------------------------
+
+    def blank(self, now: datetime) -> Page:
+        token = new_form_token(self.secret, now)
+        return Page(200, self._form(token.token, {}, {}), cookie=token.cookie)
+
+    def _form(self, token: str, values: dict[str, str], errors: dict[str, str]) -> str:
+        return pages.form(self.config.landlord, self.config.complaints_address, token, values,
+                          errors, self._anonymous_allowed())
+
+    def _anonymous_allowed(self, policy: str | None = None) -> bool:
+        ids = [policy] if policy else [self.config.default_policy, self.config.scottish_policy]
+        return any(self.clock.presets.get(p).anonymous.accepted for p in ids)
+
+    def problem(self, status: int, title: str, message: str, confirmation: str = "",
+                retry_after: int = 0) -> Page:
+        return Page(status, pages.problem(self.config.landlord, self.config.complaints_address,
+                                          title, message, confirmation), retry_after=retry_after)
+
+    def submit(self, body: bytes, cookie: str, client: str, now: datetime) -> Page:
+        client_key = "form-post#" + hashlib.sha256(client.encode()).hexdigest()[:24]
+        if self.store.count_attempt(client_key, now) > self.config.posts_per_hour:
+            return self.problem(429, "Too many attempts", (
+                "This form has been sent too many times from your connection in the last hour. "
+                "Wait an hour and try again, or email "
+                f"{self.config.complaints_address}. Nothing you sent has been lost: your "
+                "earlier complaints have their references."), retry_after=3600)
+        try:
+            fields, token, honeypot = form.parse_body(body)
+        except form.BadPost as exc:
+            return self.problem(400, "We could not read the form", (
+                f"Your complaint has not been sent: {exc}. Go back to the form and try again."))
+        if honeypot:
+            return self.problem(400, "We could not accept the form", (
+                "Your complaint has not been sent: the form had a field filled in that people "
+                "leave empty. If you are a person, go back to the form and try again."))
+        try:
+            nonce = check_form_token(self.secret, token, cookie, now, self.config.token_max_age)
+        except TokenError as exc:
+            if "expired" in str(exc) and cookie and token.startswith(cookie + "."):
+                # ours, for this browser, just too old: keep what they typed, with a new token
+                fresh = new_form_token(self.secret, now)
+                checked = form.check(fields, True, self.config.own_addresses)
+                return Page(400, self._form(fresh.token, checked.values, {
+                    "form": "The form expired for your security. Check your answers and send "
+                            "it again."}), cookie=fresh.cookie)
+            return self.problem(403, "Your complaint has not been sent", (
+                f"For your security the form could not be checked: {exc}. Go back to the form, "
+                "reload it and send it again. Your browser must accept this site's cookie."))
+        key = f"form-{nonce}"
+        if self.store.inbound(key) is not None:
+            return self._already_sent(key, now)
+        checked = form.check(fields, self._anonymous_allowed(), self.config.own_addresses)
+        submission = checked.submission
+        choice = None
+        if submission is not None:
+            choice = choose_for_property(
+                submission.postcode, {"scotland": self.config.scottish_policy,
+                                      self.clock.presets.get(self.config.default_policy).nation:
+                                      self.config.default_policy},
+                self.config.default_policy,
+                self.clock.presets.get(self.config.default_policy).nation)
+            if submission.anonymous and not self._anonymous_allowed(choice.policy):
+                checked.errors["anonymous"] = (
+                    "We cannot take anonymous complaints about a home in this area: give your "
+                    "name and a way to contact you")
+        if submission is None or choice is None or checked.errors:
+            return Page(400, self._form(token, checked.values, checked.errors))
+        raw_key = f"webform/{nonce}.json"
+        received = {"received_at": utc_text(now), "fields": checked.values}
+        self.raw_mail.put(raw_key, json.dumps(received, ensure_ascii=False, indent=2).encode(),
+                          "application/json")
+        command = _command(submission, key, now, choice.policy, choice.reason, choice.to_confirm)
+        record = MessageRecord("in", key, now, submission.email,
+                               (self.config.complaints_address,), command.subject, raw_key, "",
+                               "web form", (), command.text)
+        try:
+            case = self.intake.open(command, key, record, now, raw_key=raw_key)
+        except DuplicateDelivery:  # the same form sent twice at once: the other one won
+            return self._already_sent(key, now)
+        return Page(303, location=self._confirmation_url(case.reference, now))
+
+    def _already_sent(self, key: str, now: datetime) -> Page:
+        earlier = self.store.inbound(key) or {}
+        reference = str(earlier.get("reference") or "")
+        # the post carried this browser's cookie and our signed token: it is the same browser
+        return self.problem(409, "This form has already been sent", (
+            "We received this form before and opened a complaint for it, so we have not opened "
+            "another. To make a new complaint, start the form again."),
+            confirmation=self._confirmation_url(reference, now) if reference else "")
+
+    def _confirmation_url(self, reference: str, now: datetime) -> str:
+        token = seal(self.secret, "sent", reference, now + self.config.confirmation_for)
+        return "/complaint/sent?c=" + urllib.parse.quote(token)
+
+    # --- the confirmation, and files ------------------------------------------------------------
+
+    def confirmation(self, token: str, now: datetime, base_url: str, error: str = "") -> Page:
+        try:
+            reference = unseal(self.secret, "sent", token, now)
+        except TokenError as exc:
+            return self.problem(403, "This page is no longer available", (
+                f"{exc}. Your complaint is safe: we emailed you its reference if you gave us "
+                "an address."))
+        case = self.store.load(reference)
+        if case is None or case.deadlines is None:
+            return self.problem(404, "Complaint not found", "We cannot find this complaint.")
+        files = self._files(reference)
+        upload: dict[str, Any] | None = None
+        if len(files) < self.config.uploads_per_case:
+            prefix = f"uploads/{reference}/{secrets.token_hex(8)}/"
+            redirect = f"{base_url}/complaint/files?c={urllib.parse.quote(token)}"
+            try:
+                post = self.raw_mail.upload_form(prefix, redirect, self.config.max_upload_bytes,
+                                                 timedelta(hours=1), now)
+                upload = {"url": post.url, "fields": post.fields, "accept": ACCEPT,
+                          "max_bytes": self.config.max_upload_bytes,
+                          "limit": self.config.uploads_per_case}
+            except RawMailError:
+                upload = None  # the page says to send files by email instead
+        d = case.deadlines
+        html = pages.confirmation(
+            self.config.landlord, self.config.complaints_address, reference=reference,
+            email=case.resident, received_on=case.received_on, acknowledge_by=d.acknowledge_by,
+            respond_by=case.extended_to or d.respond_by, provisional=d.provisional,
+            anonymous=case.anonymous, files=files, upload=upload, upload_error=error)
+        return Page(400 if error else 200, html, upload_url=str(upload["url"]) if upload else "")
+
+    def _files(self, reference: str) -> list[dict[str, Any]]:
+        return [a for m in self.store.messages(reference) if m.get("verdict") == "web form file"
+                for a in m.get("attachments", [])]
+
+    def attach(self, token: str, key: str, now: datetime, base_url: str) -> Page:
+        """The browser is back from the raw store with a file's key: check it, keep it."""
+        try:
+            reference = unseal(self.secret, "sent", token, now)
+        except TokenError as exc:
+            return self.problem(403, "Your file was not added", (
+                f"{exc}. To send photos or documents, reply to our email or write to "
+                f"{self.config.complaints_address} quoting your reference."))
+        prefix = f"uploads/{reference}/"
+        if not key.startswith(prefix) or ".." in key or len(key) > 300 or key.count("/") != 3:
+            return self.problem(400, "Your file was not added", "The upload could not be found.")
+        if len(self._files(reference)) >= self.config.uploads_per_case:
+            self._discard(key)
+            return self.confirmation(token, now, base_url, (
+                f"You have already added {self.config.uploads_per_case} files"))
+        try:
+            data = self.raw_mail.get(key)
+        except RawMailError:
+            return self.confirmation(token, now, base_url, "The selected file could not be found: "
+                                     "upload it again")
+        filename = key.rsplit("/", 1)[1]
+        content_type = sniff(data, filename)
+        if len(data) > self.config.max_upload_bytes or content_type is None:
+            self._discard(key)
+            return self.confirmation(token, now, base_url, (
+                f"The selected file must be smaller than {self.config.max_upload_bytes // 2**20} MB"
+                if content_type else "The selected file must be a JPG, PNG, GIF, WebP or HEIC "
+                "photo, or a PDF, Word, OpenDocument or plain text document"))
+        digest = hashlib.sha256(data).hexdigest()
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[:100] or "file"
+        kept = f"webform/{reference}/files/{digest[:16]}-{safe}"
+        self.raw_mail.put(kept, data, content_type)  # evidence: create-only, out of uploads/
+        entry = {"filename": safe, "content_type": content_type, "size": len(data),
+                 "sha256": digest, "key": kept, "note": ""}
+
+        def apply(case: Complaint) -> Change:
+            case.record(now, RESIDENT, "file added", (
+                f"by the web form: {safe} ({content_type}, {len(data):,} bytes, sha256 "
+                f"{digest[:16]}...)"))
+            return Change(messages=(MessageRecord(
+                "in", f"file-{digest[:32]}", now, case.resident, (), "a file added on the web form",
+                kept, "", "web form file", (entry,)),),
+                inbound_key=f"file-{reference}-{digest[:40]}")
+
+        with contextlib.suppress(DuplicateDelivery):  # this same file, added before: once
+            change_case(self.store, reference, apply)
+        self._discard(key)
+        return Page(303, location=f"/complaint/sent?c={urllib.parse.quote(token)}#files")
+
+    def _discard(self, key: str) -> None:
+        with contextlib.suppress(RawMailError):  # uploads/ expires by itself (lifecycle rule)
+            self.raw_mail.delete(key)
+
+
+def _command(s: form.Submission, key: str, now: datetime, policy: str, reason: str,
+             to_confirm: bool) -> Open:
+    first_line = " ".join(s.what_happened.split())
+    subject = first_line if len(first_line) <= 80 else first_line[:80].rsplit(" ", 1)[0] + " ..."
+    text = s.what_happened + (
+        f"\n\nWhat I would like to happen:\n{s.outcome_sought}" if s.outcome_sought else "")
+    contact = {k: v for k, v in (("email", s.email), ("phone", s.phone),
+                                 ("postal_address", s.postal_address),
+                                 ("preferred", s.preferred)) if v}
+    home = {k: v for k, v in (("address", s.property_address),
+                              ("postcode", s.postcode.text if s.postcode else "")) if v}
+    representative = {}
+    if s.for_someone_else:
+        representative = {
+            "complaining for": s.resident_name,
+            "relationship": s.relationship or "(not given)",
+            "consent": f"the representative confirmed on the web form at {utc_text(now)} that "
+                       f"{s.resident_name} agreed to them complaining and to information being "
+                       "shared with them",
+        }
+    who = s.email or ("an anonymous resident" if s.anonymous else "a resident who gave no email")
+    return Open(
+        channel="web form", key=key, received_at=now, resident=s.email, resident_name=s.name,
+        subject=subject, text=text, policy=policy, policy_reason=reason,
+        nation_to_confirm=to_confirm, how=f"by the web form from {who}", contact=contact,
+        home=home, outcome_sought=s.outcome_sought, representative=representative,
+        support_needs=s.support_needs, anonymous=s.anonymous)
+
+
+def sniff(data: bytes, filename: str) -> str | None:
+    """The file's type from its first bytes (never from what the browser claimed); None for
+    anything not on the list (HTML and SVG can carry scripts, executables are refused)."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
+        return "image/heic"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04") and ext in _ZIP_DOCUMENTS:
+        return _ZIP_DOCUMENTS[ext]
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and ext == "doc":
+        return "application/msword"
+    if ext == "txt" and b"\x00" not in data:
+        try:
+            data.decode("utf-8")
+            return "text/plain"
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+__all__ = ["FormConfig", "Page", "WebForm", "sniff"]

@@ -1,0 +1,104 @@
+"""The web form's use case on DynamoDB Local and a real SMTP outbox (service/webform.py).
+
+Given the same Intake the mailroom uses, when a form is posted, then the case is the one an
+email would make (same events, same clock), anonymity follows the policy, and an expired form
+keeps what the resident typed.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+
+from complaints.adapters.raw_mail import DirectoryRawMail
+from complaints.adapters.store import Store
+from complaints.service.clock import StatutoryClock
+from complaints.service.mailroom import Mailroom
+from complaints.service.webform import FormConfig, Page, WebForm
+from tests import mailfactory as mf
+from tests.conftest import Outbox
+
+SECRET = b"s" * 32
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def web(mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock,
+        default: str = "hos-2024") -> WebForm:
+    return WebForm(mailroom.intake, store, raw_mail, clock, FormConfig(
+        landlord="Example Homes", complaints_address="complaints@landlord.example",
+        own_addresses=frozenset({"complaints@landlord.example"}), default_policy=default,
+        scottish_policy="spso-mchp"), SECRET)
+
+
+def post(form: WebForm, at: datetime = NOW, client: str = "192.0.2.1",
+         taking: timedelta = timedelta(minutes=5), **fields: str) -> Page:
+    blank = form.blank(at)
+    token = re.search(r'name="csrf" value="([^"]+)"', blank.html)
+    assert token
+    body = urllib.parse.urlencode({**fields, "csrf": token.group(1)}).encode()
+    return form.submit(body, blank.cookie, client, at + taking)
+
+
+def reference(page: Page) -> str:
+    assert page.status == 303, page.html
+    found = re.search(r"c=(CMP-\d{4}-\d{6})\.", page.location)
+    assert found
+    return found.group(1)
+
+
+FIELDS = {"full-name": "Jo Bloggs", "email": "jo@example.org", "contact-preference": "email",
+          "property-postcode": "LS1 4AP", "on-behalf": "myself",
+          "what-happened": "Damp in the back bedroom since June; nobody has come."}
+
+
+def test_a_form_and_an_email_make_the_same_case(mailroom: Mailroom, store: Store,
+                                                raw_mail: DirectoryRawMail, outbox: Outbox,
+                                                clock: StatutoryClock, deliver: object) -> None:
+    form = web(mailroom, store, raw_mail, clock)
+    by_form = store.load(reference(post(form, **FIELDS)))
+    raw = mf.message(sender="jo@example.org", subject="Damp",
+                   body="Damp in the back bedroom since June; nobody has come. LS1 4AP")
+    outcome = deliver(raw, at=NOW + timedelta(minutes=5))  # type: ignore[operator]
+    by_mail = store.load(outcome.reference)
+    assert by_form is not None and by_mail is not None
+    assert by_form.deadlines == by_mail.deadlines
+    assert by_form.received_on == by_mail.received_on
+    assert [e.event for e in by_form.timeline][:3] == ["received", "policy chosen",
+                                                       "deadlines set"]
+    assert {x.kind for x in by_form.letters.values()} == {x.kind for x in by_mail.letters.values()}
+    assert (by_form.channel, by_mail.channel) == ("web form", "email")
+
+
+def test_anonymous_complaints_follow_the_policy(mailroom: Mailroom, store: Store,
+                                                raw_mail: DirectoryRawMail, outbox: Outbox,
+                                                clock: StatutoryClock) -> None:
+    anonymous = {**FIELDS, "anonymous": "yes", "full-name": "", "email": "",
+                 "contact-preference": ""}
+    accepting = web(mailroom, store, raw_mail, clock, "hos-2024")
+    assert 'name="anonymous"' in accepting.blank(NOW).html
+    case = store.load(reference(post(accepting, **anonymous)))
+    assert case is not None and case.anonymous and "anonymous" in case.flags
+    receipt = next(x for x in case.letters.values() if x.kind == "receipt")
+    assert receipt.status.value == "held" and "anonymous" in receipt.error
+    refusing = web(mailroom, store, raw_mail, clock, "connect-housing")
+    page = refusing.blank(NOW).html
+    assert 'name="anonymous"' in page  # spso-mchp (Scotland) accepts them
+    refused = post(refusing, **anonymous)  # an English home: connect-housing does not
+    assert refused.status == 400 and "cannot take anonymous complaints" in refused.html
+    scottish = post(refusing, **{**anonymous, "property-postcode": "G1 1AA"})
+    assert store.load(reference(scottish)) is not None
+
+
+def test_an_expired_form_keeps_what_was_typed_with_a_new_token(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        clock: StatutoryClock) -> None:
+    form = web(mailroom, store, raw_mail, clock)
+    page = post(form, at=NOW - timedelta(hours=5), taking=timedelta(hours=5), **FIELDS)
+    assert page.status == 400 and "The form expired for your security" in page.html
+    assert "Damp in the back bedroom since June" in page.html and page.cookie
+    fresh = re.search(r'name="csrf" value="([^"]+)"', page.html)
+    assert fresh
+    body = urllib.parse.urlencode({**FIELDS, "csrf": fresh.group(1)}).encode()
+    assert list(store.all_references()) == []
+    assert store.load(reference(form.submit(body, page.cookie, "192.0.2.1", NOW))) is not None

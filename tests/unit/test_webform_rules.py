@@ -1,0 +1,157 @@
+"""The web form's rules without any I/O: fields, tokens and file types.
+
+Given a posted body, `form.parse_body` and `form.check` say what is wrong in the resident's
+terms, or give a Submission; tokens are refused when altered, swapped, old or from another
+purpose; `sniff` types a file by its bytes, never by its name alone.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from complaints.service.webform import sniff
+from complaints.web import form
+from complaints.web.tokens import TokenError, check_form_token, new_form_token, seal, unseal
+
+SECRET = b"k" * 32
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+OWN = frozenset({"complaints@landlord.example"})
+
+
+def fields(**changes: str) -> dict[str, str]:
+    base = {"full-name": "Jo Bloggs", "email": "jo@example.org", "contact-preference": "email",
+            "property-postcode": "LS1 4AP", "what-happened": "A leak.", "on-behalf": "myself"}
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def test_a_complete_form_is_a_submission_with_the_postcode_normalised() -> None:
+    checked = form.check(fields(**{"property-postcode": " eh11yz "}), True, OWN)
+    assert checked.errors == {}
+    assert checked.submission is not None
+    assert checked.submission.postcode is not None
+    assert (checked.submission.postcode.text, checked.submission.postcode.nation) == (
+        "EH1 1YZ", "scotland")
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"full-name": ""}, "full-name", "Enter your full name"),
+    ({"contact-preference": ""}, "contact-preference", "Select how you would like us to contact you"),
+    ({"contact-preference": "pigeon"}, "contact-preference", "Select how you would like us"),
+    ({"contact-preference": "phone"}, "phone", "Enter your telephone number"),
+    ({"contact-preference": "post"}, "postal-address", "Enter your postal address"),
+    ({"email": "jo@@example.org"}, "email", "correct format"),
+    ({"email": "complaints@landlord.example"}, "email", "not the complaints team's"),
+    ({"phone": "call me"}, "phone", "Enter a telephone number, like"),
+    ({"property-postcode": "LS1"}, "property-postcode", "Enter a full UK postcode"),
+    ({"property-postcode": ""}, "property-postcode", "Enter the postcode of the property"),
+    ({"what-happened": "   \n  "}, "what-happened", "Enter what went wrong"),
+    ({"on-behalf": ""}, "on-behalf", "Select who the complaint is for"),
+    ({"on-behalf": "someone-else"}, "resident-name", "Enter the full name of the resident"),
+    ({"on-behalf": "someone-else", "resident-name": "Pat"}, "consent", "has agreed"),
+    ({"support-needs": "x" * 2001}, "support-needs", "2,000 characters or fewer"),
+])
+def test_each_problem_is_named_on_its_field(changes: dict[str, str], field: str,
+                                            message: str) -> None:
+    checked = form.check(fields(**changes), True, OWN)
+    assert checked.submission is None
+    assert message in checked.errors[field]
+
+
+def test_errors_come_in_page_order_and_keep_what_was_typed() -> None:
+    checked = form.check(fields(**{"what-happened": "", "full-name": "", "email": "bad"}), True, OWN)
+    assert list(checked.errors) == ["full-name", "email", "what-happened"]
+    assert checked.values["email"] == "bad"
+
+
+def test_anonymous_only_where_allowed_and_never_dropping_what_was_typed() -> None:
+    anonymous = {"anonymous": "yes", "full-name": "", "email": "", "contact-preference": "",
+                 "property-postcode": ""}
+    checked = form.check(fields(**anonymous), True, OWN)
+    assert checked.submission is not None and checked.submission.anonymous
+    assert checked.submission.name == checked.submission.email == ""
+    refused = form.check(fields(**anonymous), False, OWN)
+    assert "cannot take anonymous complaints" in refused.errors["anonymous"]
+    named = form.check(fields(**{**anonymous, "full-name": "Jo"}), True, OWN)
+    assert "remove your name" in named.errors["anonymous"]
+
+
+def test_text_is_normalised_before_it_is_measured() -> None:
+    checked = form.check(fields(**{"full-name": "Jo\x00\x1b[31m  Bloggs\u2028",
+                                   "what-happened": "line 1\r\nline 2\x07"}), True, OWN)
+    assert checked.submission is not None
+    assert checked.submission.name == "Jo[31m Bloggs"
+    assert checked.submission.what_happened == "line 1\nline 2"
+
+
+@pytest.mark.parametrize("body, words", [
+    (b"a=1&a=2", "a field we did not ask for"),
+    (b"email=1&email=2", "twice"),
+    (b"email=%FF", "could not be read"),
+    ("email=j\u00f6".encode(), "could not be read"),
+    (b"x" * (form.MAX_BODY + 1), "larger than"),
+    (b"&".join(b"f%d=1" % n for n in range(50)), "could not be read"),
+])
+def test_posts_no_browser_would_send_are_refused_whole(body: bytes, words: str) -> None:
+    with pytest.raises(form.BadPost, match=words):
+        form.parse_body(body)
+
+
+def test_the_token_and_honeypot_are_taken_out_of_the_fields() -> None:
+    body = urllib.parse.urlencode({"email": "jo@example.org", "csrf": "t", "website": "w"}).encode()
+    assert form.parse_body(body) == ({"email": "jo@example.org"}, "t", "w")
+
+
+def test_a_form_token_is_good_only_with_its_cookie_unaltered_and_in_time() -> None:
+    issued = new_form_token(SECRET, NOW)
+    assert check_form_token(SECRET, issued.token, issued.cookie, NOW + timedelta(hours=3),
+                            timedelta(hours=4)) == issued.cookie
+    other = new_form_token(SECRET, NOW)
+    nonce, stamp, sig = issued.token.split(".")
+    for token, cookie, at, why in (
+            ("", issued.cookie, NOW, "missing"),
+            (issued.token, "", NOW, "cookie is missing"),
+            (issued.token, other.cookie, NOW, "does not match"),
+            (f"{nonce}.{int(stamp) + 3600}.{sig}", issued.cookie, NOW, "not one we issued"),
+            (issued.token, issued.cookie, NOW + timedelta(hours=5), "expired"),
+            (issued.token, issued.cookie, NOW - timedelta(hours=1), "future"),
+            ("a.b.c.d", issued.cookie, NOW, "malformed")):
+        with pytest.raises(TokenError, match=why):
+            check_form_token(SECRET, token, cookie, at, timedelta(hours=4))
+    with pytest.raises(TokenError, match="not one we issued"):
+        check_form_token(b"another secret of 32 bytes......", issued.token, issued.cookie, NOW,
+                         timedelta(hours=4))
+
+
+def test_a_sealed_link_is_bound_to_its_purpose_and_expires() -> None:
+    token = seal(SECRET, "sent", "CMP-2026-000001", NOW + timedelta(hours=2))
+    assert unseal(SECRET, "sent", token, NOW) == "CMP-2026-000001"
+    with pytest.raises(TokenError, match="not one we issued"):
+        unseal(SECRET, "form", token, NOW)
+    with pytest.raises(TokenError, match="not one we issued"):
+        unseal(SECRET, "sent", token.replace("000001", "000002"), NOW)
+    with pytest.raises(TokenError, match="expired"):
+        unseal(SECRET, "sent", token, NOW + timedelta(hours=3))
+
+
+@pytest.mark.parametrize("data, name, kind", [
+    (b"\xff\xd8\xff\xe0rest", "photo.jpg", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\nrest", "x.png", "image/png"),
+    (b"GIF89a...", "x.gif", "image/gif"),
+    (b"RIFF\0\0\0\0WEBPVP8 ", "x.webp", "image/webp"),
+    (b"\0\0\0\x18ftypheic", "x.heic", "image/heic"),
+    (b"%PDF-1.7", "letter.pdf", "application/pdf"),
+    (b"PK\x03\x04rest", "letter.docx",
+     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (b"Plain words, \xc2\xa3 sign", "notes.txt", "text/plain"),
+    (b"<html><script>alert(1)</script>", "photo.png", None),
+    (b"<svg onload=alert(1)>", "x.svg", None),
+    (b"PK\x03\x04rest", "archive.zip", None),
+    (b"MZ\x90\x00", "setup.exe", None),
+    (b"\xff\xfe\x00\x00", "notes.txt", None),
+])
+def test_a_file_is_typed_by_its_bytes(data: bytes, name: str, kind: str | None) -> None:
+    assert sniff(data, name) == kind
