@@ -138,6 +138,12 @@ def parsed(raw: bytes) -> email.message.EmailMessage:
     return message
 
 
+def body(message: email.message.EmailMessage, kind: str) -> str:
+    part = message.get_body((kind,))
+    assert part is not None, f"no {kind} part"
+    return str(part.get_content())
+
+
 def letter_for(stack: Stack, kind: str, reference: str) -> email.message.EmailMessage:
     found = [m for m in map(parsed, stack.letters(kind)) if reference in str(m["Subject"])]
     assert len(found) == 1, f"{len(found)} {kind} letters for {reference}"
@@ -188,10 +194,10 @@ def test_a_valid_form_opens_one_case_with_its_clock_and_letters(stack: Stack) ->
         assert f"{d:%A} {d.day} {d:%B %Y}" in page  # the clock's dates, on the page
     receipt = letter_for(stack, "receipt", reference)
     assert receipt["To"].addresses[0].addr_spec == "jo.bloggs@example.org"
-    assert "Fix the leak and repaint the ceiling." in receipt.get_body(("plain",)).get_content()
+    assert "Fix the leak and repaint the ceiling." in body(receipt, "plain")
     assert len(stack.letters("receipt")) == before + 1
     notice = letter_for(stack, "staff_new_case", reference)
-    text = notice.get_body(("plain",)).get_content()
+    text = body(notice, "plain")
     assert "web form" in text and "0113 496 0000" in text and "LS1 4AP" in text
     attached = [p for p in notice.iter_attachments() if p.get_filename() == "web-form.json"]
     assert attached and json.loads(attached[0].get_content())["fields"]["full-name"] == "Jo Bloggs"
@@ -268,7 +274,7 @@ def test_a_script_in_every_field_is_text_in_every_page_and_letter(stack: Stack) 
     assert "<script" not in page.lower()
     for kind in ("receipt", "staff_new_case"):
         letter = letter_for(stack, kind, reference)
-        html = letter.get_body(("html",)).get_content()
+        html = body(letter, "html")
         assert "<script" not in html.lower(), kind
         assert "&lt;script&gt;" in html, kind
     case = stack.cli("show", reference, "--json")
@@ -295,7 +301,7 @@ def test_broken_bodies_and_wrong_types_get_a_clear_4xx(stack: Stack) -> None:
     before = (len(cases(stack)), len(submissions(stack)))
     token = client.form()
     good = urllib.parse.urlencode({**valid(), "csrf": token}).encode()
-    for body, content_type, status in (
+    for raw, content_type, status in (
             (good, "application/json", 415),
             (good, "multipart/form-data; boundary=x", 415),
             (good, "text/plain", 415),
@@ -304,8 +310,8 @@ def test_broken_bodies_and_wrong_types_get_a_clear_4xx(stack: Stack) -> None:
             (good.replace(b"Jo+Bloggs", "Jö Bloggs".encode()), "application/x-www-form-urlencoded",
              400),
             (good + b"&website=" + b"x" * 70_000, "application/x-www-form-urlencoded", 400)):
-        reply = client.request("POST", "/complaint", body, {"Content-Type": content_type})
-        assert reply.status == status, (content_type, body[-40:], reply.text[:300])
+        reply = client.request("POST", "/complaint", raw, {"Content-Type": content_type})
+        assert reply.status == status, (content_type, raw[-40:], reply.text[:300])
         assert reply.headers["Content-Type"].startswith("text/html")
         assert "has not been sent" in reply.text and "Traceback" not in reply.text
     # 11 MB announced: refused from the headers, the body never read (a client sending it all
