@@ -10,8 +10,9 @@ export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= eu-west-2
 
 DDB_STAMP := infra/node_modules/.installed
+BROWSER_STAMP := $(VENV)/.chromium
 
-.PHONY: run test lint bench build venv tools clean example local-deps
+.PHONY: run test lint bench build venv tools clean example local-deps browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,15 @@ $(DDB_STAMP): infra/package.json infra/package-lock.json
 	touch $@
 
 local-deps: $(DDB_STAMP)
+
+# The browser tests drive Debian's headless Chromium through its chromedriver (tests/browser.py):
+# Selenium Manager never downloads a browser, so apt provides both, with a font to render text.
+$(BROWSER_STAMP):
+	@mkdir -p $(@D)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver fonts-dejavu-core; }
+	touch $@
+
+browser: $(BROWSER_STAMP)
 
 # SAM CLI and cfn-lint pin their own dependencies: they live in their own venv.
 $(TOOLS_STAMP):
@@ -53,7 +63,7 @@ example: $(STAMP)
 	@echo '$$ complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json'
 	@$(BIN)/complaints deadlines --policy spso-mchp --stage 2 --received 2026-06-13 --json
 
-test: $(STAMP) $(DDB_STAMP)
+test: $(STAMP) $(DDB_STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) $(TOOLS_STAMP)

@@ -61,6 +61,13 @@ def test_each_problem_is_named_on_its_field(changes: dict[str, str], field: str,
     assert message in checked.errors[field]
 
 
+def test_letters_by_post_go_to_the_property_unless_another_address_is_given() -> None:
+    checked = form.check(fields(**{"contact-preference": "post", "email": "",
+                                   "property-address": "1 Mill Lane\nBradford"}), True, OWN)
+    assert checked.submission is not None
+    assert checked.submission.postal_address == "1 Mill Lane\nBradford"
+
+
 def test_errors_come_in_page_order_and_keep_what_was_typed() -> None:
     checked = form.check(fields(**{"what-happened": "", "full-name": "", "email": "bad"}), True, OWN)
     assert list(checked.errors) == ["full-name", "email", "what-happened"]

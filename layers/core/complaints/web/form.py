@@ -147,7 +147,8 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
             wanted = {"email": ("email", "Enter your email address"),
                       "phone": ("phone", "Enter your telephone number"),
                       "post": ("postal-address", "Enter your postal address")}[preferred]
-            need(*wanted)
+            if not (preferred == "post" and values["property-address"]):  # letters go there
+                need(*wanted)
     elif preferred and preferred not in PREFERENCES:
         errors.setdefault("contact-preference", "Select how you would like us to contact you")
     email = values["email"]
@@ -188,7 +189,8 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
         anonymous=anonymous, name="" if anonymous else values["full-name"],
         email="" if anonymous else email.lower(),
         phone="" if anonymous else values["phone"],
-        postal_address="" if anonymous else values["postal-address"],
+        postal_address="" if anonymous else (
+            values["postal-address"] or (values["property-address"] if preferred == "post" else "")),
         preferred="" if anonymous else preferred, property_address=values["property-address"],
         postcode=postcode, what_happened=values["what-happened"],
         outcome_sought=values["outcome-sought"], for_someone_else=on_behalf == "someone-else",
