@@ -33,7 +33,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: Outbox
         "COMPLAINTS_DATA_DIR": str(tmp_path), "COMPLAINTS_CACHE_DIR": str(tmp_path / "cache"),
     }.items():
         monkeypatch.setenv(key, value)
-    for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.clock, bootstrap.presets):
+    for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.clock, bootstrap.presets,
+                   bootstrap.raw_mail, bootstrap.webform, bootstrap.form_secret):
         cached.cache_clear()
 
     bootstrap.store().create_table()
@@ -43,7 +44,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: Outbox
         s3.create_bucket(Bucket="raw-mail",
                          CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         yield s3
-    for cached in (settings, bootstrap.store, bootstrap.mailroom):
+    for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.raw_mail,
+                   bootstrap.webform, bootstrap.form_secret):
         cached.cache_clear()
 
 
@@ -87,3 +89,84 @@ def test_a_missing_raw_message_fails_loudly_for_a_retry(aws_env: Any) -> None:
 
     with pytest.raises(RawMailError, match="inbound/ses-missing"):
         handler(ses_event("ses-missing"), LocalContext())
+
+
+# --- the web form's handler, with an HTTP API v2 event and the raw store in S3 ---------------
+
+
+def http_event(method: str, path: str, body: str = "", cookie: str = "",
+               query: dict[str, str] | None = None) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": "$default", "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": {"content-type": "application/x-www-form-urlencoded", "host": "form.example",
+                    "x-forwarded-proto": "https"},
+        "requestContext": {"domainName": "form.example", "stage": "$default",
+                           "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                                    "sourceIp": "198.51.100.7", "userAgent": "test"}},
+        "isBase64Encoded": False, "body": body,
+    }
+    if cookie:
+        event["cookies"] = [f"complaints_form={cookie}"]
+    if query:
+        event["queryStringParameters"] = query
+    return event
+
+
+def test_the_web_form_handler_opens_a_case_and_offers_a_presigned_s3_upload(
+        aws_env: Any, monkeypatch: pytest.MonkeyPatch, outbox: Outbox) -> None:
+    import base64
+    import re
+    import urllib.parse
+
+    from complaints.handlers.webform import handler as web
+
+    monkeypatch.setenv("COMPLAINTS_FORM_SECRET", "x" * 40)
+    for cached in (settings, bootstrap.webform, bootstrap.form_secret):
+        cached.cache_clear()
+    blank = web(http_event("GET", "/complaint"), LocalContext())
+    assert blank["statusCode"] == 200
+    cookie = blank["cookies"][0].split(";")[0].split("=", 1)[1]
+    assert "Secure" in blank["cookies"][0]  # https: the cookie never goes over plain http
+    assert blank["headers"]["Strict-Transport-Security"].startswith("max-age=")
+    token = re.search(r'name="csrf" value="([^"]+)"', blank["body"])
+    assert token
+    body = urllib.parse.urlencode({
+        "csrf": token.group(1), "full-name": "Jo Bloggs", "email": "jo@example.org",
+        "contact-preference": "email", "property-postcode": "LS1 4AP", "on-behalf": "myself",
+        "what-happened": "The heating has been off for a week."})
+    posted = web(http_event("POST", "/complaint", body, cookie), LocalContext())
+    assert posted["statusCode"] == 303, posted["body"]
+    location = posted["headers"]["Location"]
+    stored = aws_env.list_objects_v2(Bucket="raw-mail", Prefix="webform/")["Contents"]
+    assert len(stored) == 1  # the submission as received, in S3
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    page = web(http_event("GET", "/complaint/sent", query=query), LocalContext())
+    assert page["statusCode"] == 200
+    action = re.search(r'<form method="post" action="([^"]+)" enctype', page["body"])
+    assert action and "raw-mail" in action.group(1)
+    assert urllib.parse.urlsplit(action.group(1)).netloc in page["headers"][
+        "Content-Security-Policy"]  # the policy lets the page post to the bucket
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page["body"]))
+    import html
+
+    policy = json.loads(base64.b64decode(html.unescape(fields["policy"])))
+    conditions = policy["conditions"]
+    reference = re.search(r"CMP-\d{4}-\d{6}", location)
+    assert reference
+    assert ["starts-with", "$key", html.unescape(fields["key"]).removesuffix("${filename}")] in \
+        conditions and html.unescape(fields["key"]).startswith(f"uploads/{reference.group(0)}/")
+    assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
+    assert {"success_action_redirect": html.unescape(fields["success_action_redirect"])} in \
+        conditions
+    assert html.unescape(fields["success_action_redirect"]).startswith(
+        "https://form.example/complaint/files?c=")
+    # the browser's upload, as S3 would store it, then its return: checked, kept, removed
+    key = html.unescape(fields["key"]).replace("${filename}", "boiler.pdf")
+    aws_env.put_object(Bucket="raw-mail", Key=key, Body=b"%PDF-1.7 the engineer's report")
+    back = web(http_event("GET", "/complaint/files", query={
+        "c": query["c"], "bucket": "raw-mail", "key": key}), LocalContext())
+    assert back["statusCode"] == 303
+    kept = aws_env.list_objects_v2(Bucket="raw-mail", Prefix=f"webform/{reference.group(0)}/")
+    assert [o["Key"].rsplit("-", 1)[1] for o in kept["Contents"]] == ["boiler.pdf"]
+    assert "Contents" not in aws_env.list_objects_v2(Bucket="raw-mail", Prefix="uploads/")
