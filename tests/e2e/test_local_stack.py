@@ -78,6 +78,15 @@ class Stack:
         return code, "".join(self.output)
 
 
+def started(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> Stack:
+    """A stack of its own for a test module, its sweep tick off, with these settings."""
+    data_dir = tmp_path_factory.mktemp(name)
+    running = Stack(data_dir, dict(os.environ, COMPLAINTS_CACHE_DIR=str(data_dir / "cache"),
+                                   COMPLAINTS_SWEEP_EVERY="0", **env))
+    assert running.ready.startswith("ready "), running.ready
+    return running
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = tmp_path_factory.mktemp("local")

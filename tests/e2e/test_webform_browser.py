@@ -9,7 +9,6 @@ the empty form, the form with errors, or the confirmation page.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +23,7 @@ from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests import browser as harness
-from tests.e2e.test_local_stack import Stack
+from tests.e2e.test_local_stack import Stack, started
 
 browser = harness.browser  # one Chromium for the module
 REPO = Path(__file__).resolve().parents[2]
@@ -36,11 +35,7 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    data_dir = tmp_path_factory.mktemp("browser")
-    env = dict(os.environ, COMPLAINTS_CACHE_DIR=str(data_dir / "cache"),
-               COMPLAINTS_SWEEP_EVERY="0", COMPLAINTS_FORM_POSTS_PER_HOUR="1000")
-    running = Stack(data_dir, env)
-    assert running.ready.startswith("ready "), running.ready
+    running = started(tmp_path_factory, "browser", COMPLAINTS_FORM_POSTS_PER_HOUR="1000")
     yield running
     running.stop()
 

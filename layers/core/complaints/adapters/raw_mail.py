@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import re
+import secrets
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -129,9 +130,16 @@ class DirectoryRawMail:
         if path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
+        # a private temporary name, then a hard link: two writers of one key never collide,
+        # and the first to finish wins, as S3's If-None-Match: * does
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
         tmp.write_bytes(data)
-        os.replace(tmp, path)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

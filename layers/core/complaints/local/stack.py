@@ -326,6 +326,7 @@ def web_server(port: int, status: Callable[[], dict[str, Any]],
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 30  # a client that stops sending (slowloris) frees its thread
 
         def _send(self, code: int, headers: list[tuple[str, str]], body: bytes) -> None:
             self.send_response(code)

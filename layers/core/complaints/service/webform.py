@@ -140,10 +140,12 @@ class WebForm:
                     "name and a way to contact you")
         if submission is None or choice is None or checked.errors:
             return Page(400, self._form(token, checked.values, checked.errors))
-        raw_key = f"webform/{nonce}.json"
-        received = {"received_at": utc_text(now), "fields": checked.values}
-        self.raw_mail.put(raw_key, json.dumps(received, ensure_ascii=False, indent=2).encode(),
-                          "application/json")
+        received = json.dumps({"received_at": utc_text(now), "fields": checked.values},
+                              ensure_ascii=False, indent=2).encode()
+        # named by its content too: of two posts of one token at once, each keeps its own
+        # copy, and the case points at the one that won
+        raw_key = f"webform/{nonce}-{hashlib.sha256(received).hexdigest()[:16]}.json"
+        self.raw_mail.put(raw_key, received, "application/json")
         command = _command(submission, key, now, choice.policy, choice.reason, choice.to_confirm)
         record = MessageRecord("in", key, now, submission.email,
                                (self.config.complaints_address,), command.subject, raw_key, "",
