@@ -102,7 +102,7 @@ def raw_mail() -> RawMail:
     stack = s.stack()
     upload = f"{stack['http']}/_local/upload" if stack.get("http") else ""
     return DirectoryRawMail(Path(stack.get("mail_dir") or s.data_dir / "mail"), s.raw_prefix,
-                            upload, form_secret() if upload else b"")
+                            upload, form_secret if upload else None)
 
 
 @functools.cache

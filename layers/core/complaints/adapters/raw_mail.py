@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -104,10 +105,15 @@ class DirectoryRawMail:
     """The local stack's stand-in for the bucket: same keys, files under a directory."""
 
     def __init__(self, root: Path, prefix: str = "inbound/", upload_url: str = "",
-                 upload_secret: bytes = b"") -> None:
+                 upload_secret: Callable[[], bytes] | None = None) -> None:
         self.root, self.prefix = root, prefix
-        # the local stack's stand-in for an S3 presigned POST (local/stack.py serves it)
-        self.upload_url, self.upload_secret = upload_url, upload_secret
+        # the local stack's stand-in for an S3 presigned POST (local/stack.py serves it); the
+        # key is asked for only when an upload is signed or checked
+        self.upload_url, self._upload_secret = upload_url, upload_secret
+
+    @property
+    def upload_secret(self) -> bytes:
+        return self._upload_secret() if self._upload_secret is not None else b""
 
     def key_for(self, message_id: str) -> str:
         return f"{self.prefix}{message_id}"
@@ -158,14 +164,17 @@ class DirectoryRawMail:
             "policy": policy, "signature": self._sign(policy)})
 
     def _sign(self, policy: str) -> str:
-        return hmac.new(self.upload_secret, policy.encode(), hashlib.sha256).hexdigest()
+        secret = self.upload_secret
+        if not secret:  # never sign, or accept, with an empty key
+            raise RawMailError("AccessDenied: uploads are not configured")
+        return hmac.new(secret, policy.encode(), hashlib.sha256).hexdigest()
 
     def accept_upload(self, fields: dict[str, str], filename: str, data: bytes,
                       now: datetime) -> str:
         """Check a browser's post against its signed policy as S3 would, store the file, and
         return where to send the browser (the redirect, with bucket, key and etag)."""
         policy = fields.get("policy", "")
-        if not self.upload_secret or not hmac.compare_digest(
+        if not self.upload_url or not hmac.compare_digest(
                 fields.get("signature", ""), self._sign(policy)):
             raise RawMailError("AccessDenied: the policy signature does not match")
         try:
