@@ -107,7 +107,7 @@ def http_event(method: str, path: str, body: str = "", cookie: str = "",
         "isBase64Encoded": False, "body": body,
     }
     if cookie:
-        event["cookies"] = [f"complaints_form={cookie}"]
+        event["cookies"] = [f"__Host-complaints_form={cookie}"]  # https: the prefixed name
     if query:
         event["queryStringParameters"] = query
     return event
@@ -127,6 +127,7 @@ def test_the_web_form_handler_opens_a_case_and_offers_a_presigned_s3_upload(
     blank = web(http_event("GET", "/complaint"), LocalContext())
     assert blank["statusCode"] == 200
     cookie = blank["cookies"][0].split(";")[0].split("=", 1)[1]
+    assert blank["cookies"][0].startswith("__Host-complaints_form=")
     assert "Secure" in blank["cookies"][0]  # https: the cookie never goes over plain http
     assert blank["headers"]["Strict-Transport-Security"].startswith("max-age=")
     token = re.search(r'name="csrf" value="([^"]+)"', blank["body"])

@@ -102,3 +102,34 @@ def test_an_expired_form_keeps_what_was_typed_with_a_new_token(
     body = urllib.parse.urlencode({**FIELDS, "csrf": fresh.group(1)}).encode()
     assert list(store.all_references()) == []
     assert store.load(reference(form.submit(body, page.cookie, "192.0.2.1", NOW))) is not None
+
+
+def test_the_residents_own_words_never_stop_their_receipt_by_email(
+        mailroom: Mailroom, store: Store, outbox: Outbox, deliver: object) -> None:
+    """The letter rules judge our words: an SPSO stage 1 receipt may not signpost the SPSO
+    (003 ¶108), but a resident who names it themselves gets their receipt."""
+    raw = mf.message(sender="ann@example.org", to="scotland@landlord.example",
+                     subject="Going to the SPSO: www.spso.org.uk",
+                     body="Fix the damp not later than Friday or I go to the Scottish Public "
+                          "Services Ombudsman (SPSO), www.spso.org.uk.")
+    outcome = deliver(raw)  # type: ignore[operator]
+    case = store.load(outcome.reference)
+    assert case is not None and case.policy == "spso-mchp"
+    receipt = next(x for x in case.letters.values() if x.kind == "receipt")
+    assert receipt.status.value == "sent", receipt.error
+    (letter,) = outbox.letters()  # the receipt (this mailroom has no team address)
+    assert b"To: ann@example.org" in letter and b"www.spso.org.uk" in letter
+
+
+def test_the_confirmation_says_when_the_copy_could_not_be_emailed(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        clock: StatutoryClock) -> None:
+    form = web(mailroom, store, raw_mail, clock)
+    pages = [form.confirmation(
+        urllib.parse.unquote(post(form, {**FIELDS, "email": "advocate@example.org"},
+                                  client=f"192.0.2.{n}").location.split("c=", 1)[1]),
+        NOW + timedelta(minutes=6), "http://form.example") for n in range(6)]
+    assert all("We have sent a copy of this to" in p.html for p in pages[:5])
+    # the sixth receipt to one address in an hour is held by the loop guard: the page says so
+    assert "We could not email a copy to" in pages[5].html
+    assert "We have sent a copy" not in pages[5].html

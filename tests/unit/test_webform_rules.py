@@ -14,7 +14,15 @@ import pytest
 
 from complaints.service.webform import sniff
 from complaints.web import form
-from complaints.web.tokens import TokenError, check_form_token, new_form_token, seal, unseal
+from complaints.web.tokens import (
+    TokenError,
+    check_form_token,
+    is_browser_id,
+    new_browser_id,
+    new_form_token,
+    seal,
+    unseal,
+)
 
 SECRET = b"k" * 32
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -44,9 +52,19 @@ def test_a_complete_form_is_a_submission_with_the_postcode_normalised() -> None:
     ({"contact-preference": "phone"}, "phone", "Enter your telephone number"),
     ({"contact-preference": "post"}, "postal-address", "Enter your postal address"),
     ({"email": "jo@@example.org"}, "email", "correct format"),
-    ({"email": "complaints@landlord.example"}, "email", "not the complaints team's"),
+    ({"email": "complaints@landlord.example"}, "email", "not one of ours"),
+    ({"email": "Complaints+CMP-2026-000001@landlord.example"}, "email", "not one of ours"),
+    ({"email": "sam@landlord.example"}, "email", "give the resident's address"),
+    ({"email": "noreply@example.org"}, "email", "can receive our replies"),
+    ({"email": "mailer-daemon@example.org"}, "email", "can receive our replies"),
+    ({"email": "a..b@example.org"}, "email", "correct format"),
+    ({"email": ".a@example.org"}, "email", "correct format"),
     ({"phone": "call me"}, "phone", "Enter a telephone number, like"),
-    ({"property-postcode": "LS1"}, "property-postcode", "Enter a full UK postcode"),
+    ({"property-postcode": "LS1"}, "property-postcode", "Enter a real UK postcode"),
+    ({"property-postcode": "AA1 1AA"}, "property-postcode", "Enter a real UK postcode"),
+    ({"property-postcode": "QQ1 1QQ"}, "property-postcode", "Enter a real UK postcode"),
+    ({"full-name": "\u200b\u200b"}, "full-name", "Enter your full name"),
+    ({"what-happened": "x" * 10_001}, "what-happened", "What went wrong must be 10,000"),
     ({"property-postcode": ""}, "property-postcode", "Enter the postcode of the property"),
     ({"what-happened": "   \n  "}, "what-happened", "Enter what went wrong"),
     ({"on-behalf": ""}, "on-behalf", "Select who the complaint is for"),
@@ -56,7 +74,7 @@ def test_a_complete_form_is_a_submission_with_the_postcode_normalised() -> None:
 ])
 def test_each_problem_is_named_on_its_field(changes: dict[str, str], field: str,
                                             message: str) -> None:
-    checked = form.check(fields(**changes), True, OWN)
+    checked = form.check(fields(**changes), True, OWN, frozenset({"landlord.example"}))
     assert checked.submission is None
     assert message in checked.errors[field]
 
@@ -86,8 +104,21 @@ def test_anonymous_only_where_allowed_and_never_dropping_what_was_typed() -> Non
     assert "remove your name" in named.errors["anonymous"]
 
 
+def test_a_full_form_in_a_three_byte_script_fits() -> None:
+    body = urllib.parse.urlencode({**fields(), "what-happened": "\u09a6" * 10_000,
+                                   "outcome-sought": "\u4e2d" * 5_000}).encode()
+    parsed, _, _ = form.parse_body(body)
+    assert form.check(parsed, True, OWN).submission is not None
+
+
+def test_postcodes_outside_the_four_nations_are_to_confirm_not_england() -> None:
+    checked = form.check(fields(**{"property-postcode": "JE2 3AA"}), True, OWN)
+    assert checked.submission is not None and checked.submission.postcode is not None
+    assert checked.submission.postcode.nation == "crown-dependency"
+
+
 def test_text_is_normalised_before_it_is_measured() -> None:
-    checked = form.check(fields(**{"full-name": "Jo\x00\x1b[31m  Bloggs\u2028",
+    checked = form.check(fields(**{"full-name": "Jo\x00\x1b[31m  Bloggs\u2028\u202e",
                                    "what-happened": "line 1\r\nline 2\x07"}), True, OWN)
     assert checked.submission is not None
     assert checked.submission.name == "Jo[31m Bloggs"
@@ -97,10 +128,11 @@ def test_text_is_normalised_before_it_is_measured() -> None:
 @pytest.mark.parametrize("body, words", [
     (b"a=1&a=2", "a field we did not ask for"),
     (b"email=1&email=2", "twice"),
-    (b"email=%FF", "could not be read"),
-    ("email=j\u00f6".encode(), "could not be read"),
+    (b"email=%FF", "characters we could not read"),
+    (b"email=%ED%A0%80", "characters we could not read"),
+    ("email=j\u00f6".encode(), "characters we could not read"),
     (b"x" * (form.MAX_BODY + 1), "larger than"),
-    (b"&".join(b"f%d=1" % n for n in range(50)), "could not be read"),
+    (b"&".join(b"f%d=1" % n for n in range(50)), "too many fields"),
 ])
 def test_posts_no_browser_would_send_are_refused_whole(body: bytes, words: str) -> None:
     with pytest.raises(form.BadPost, match=words):
@@ -113,23 +145,26 @@ def test_the_token_and_honeypot_are_taken_out_of_the_fields() -> None:
 
 
 def test_a_form_token_is_good_only_with_its_cookie_unaltered_and_in_time() -> None:
-    issued = new_form_token(SECRET, NOW)
-    assert check_form_token(SECRET, issued.token, issued.cookie, NOW + timedelta(hours=3),
-                            timedelta(hours=4)) == issued.cookie
-    other = new_form_token(SECRET, NOW)
-    nonce, stamp, sig = issued.token.split(".")
-    for token, cookie, at, why in (
-            ("", issued.cookie, NOW, "missing"),
-            (issued.token, "", NOW, "cookie is missing"),
-            (issued.token, other.cookie, NOW, "does not match"),
-            (f"{nonce}.{int(stamp) + 3600}.{sig}", issued.cookie, NOW, "not one we issued"),
-            (issued.token, issued.cookie, NOW + timedelta(hours=5), "expired"),
-            (issued.token, issued.cookie, NOW - timedelta(hours=1), "future"),
-            ("a.b.c.d", issued.cookie, NOW, "malformed")):
+    browser, other = new_browser_id(), new_browser_id()
+    token = new_form_token(SECRET, browser, NOW)
+    assert is_browser_id(browser) and not is_browser_id("x" * 24 + "!")
+    nonce = check_form_token(SECRET, token, browser, NOW + timedelta(hours=3), timedelta(hours=4))
+    assert token.startswith(nonce + ".")
+    second_tab = new_form_token(SECRET, browser, NOW)  # one cookie, two forms: both good
+    assert check_form_token(SECRET, second_tab, browser, NOW, timedelta(hours=4)) != nonce
+    _, stamp, sig = token.split(".")
+    for given, cookie, at, why in (
+            ("", browser, NOW, "missing"),
+            (token, "", NOW, "did not send the form's cookie"),
+            (token, other, NOW, "not issued to this browser"),
+            (f"{nonce}.{int(stamp) + 3600}.{sig}", browser, NOW, "not issued to this browser"),
+            (token, browser, NOW + timedelta(hours=5), "expired"),
+            (token, browser, NOW - timedelta(hours=1), "future"),
+            ("a.b.c.d", browser, NOW, "malformed")):
         with pytest.raises(TokenError, match=why):
-            check_form_token(SECRET, token, cookie, at, timedelta(hours=4))
-    with pytest.raises(TokenError, match="not one we issued"):
-        check_form_token(b"another secret of 32 bytes......", issued.token, issued.cookie, NOW,
+            check_form_token(SECRET, given, cookie, at, timedelta(hours=4))
+    with pytest.raises(TokenError, match="not issued to this browser"):
+        check_form_token(b"another secret of 32 bytes......", token, browser, NOW,
                          timedelta(hours=4))
 
 

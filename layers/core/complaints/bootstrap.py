@@ -128,5 +128,8 @@ def webform() -> WebForm:
     room = mailroom()
     return WebForm(room.intake, store(), raw_mail(), clock(), FormConfig(
         landlord=s.landlord, complaints_address=s.complaints_address,
-        own_addresses=frozenset(room.config.own_addresses), default_policy=s.default_policy,
-        scottish_policy=s.scottish_policy, posts_per_hour=s.form_posts_per_hour), form_secret())
+        own_addresses=frozenset({*room.config.own_addresses, s.team_address, s.manager_address,
+                                 *s.team_addresses.values()}),
+        own_domains=frozenset(d for d in s.staff_domains if "@" not in d),
+        default_policy=s.default_policy, scottish_policy=s.scottish_policy,
+        posts_per_hour=s.form_posts_per_hour), form_secret())

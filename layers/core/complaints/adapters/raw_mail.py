@@ -185,8 +185,10 @@ class DirectoryRawMail:
             raise RawMailError(f"InvalidPolicyDocument: {exc}") from None
         if now > expires:
             raise RawMailError("AccessDenied: the policy has expired")
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(filename.replace("\\", "/")).name)[:100]
-        key = fields.get("key", "").replace("${filename}", safe or "file")
+        # S3 puts the browser's file name in as sent; browsers send no directories
+        name = Path(filename.replace("\\", "/").replace("\x00", "")).name[:150]
+        key = fields.get("key", "").replace("${filename}", name if name not in ("", ".", "..")
+                                            else "file")
         redirect = fields.get("success_action_redirect", "")
         for condition in conditions:
             if isinstance(condition, dict):
@@ -194,10 +196,11 @@ class DirectoryRawMail:
                     raise RawMailError("AccessDenied: success_action_redirect is not the signed one")
             elif condition[0] == "starts-with" and not key.startswith(condition[2]):
                 raise RawMailError("AccessDenied: the key is outside the signed prefix")
-            elif condition[0] == "content-length-range" and not (
-                    condition[1] <= len(data) <= condition[2]):
-                raise RawMailError(f"EntityTooLarge: {len(data)} bytes; the policy allows "
-                                   f"{condition[1]} to {condition[2]}")
+            elif condition[0] == "content-length-range" and len(data) < condition[1]:
+                raise RawMailError("EntityTooSmall: the file is empty")
+            elif condition[0] == "content-length-range" and len(data) > condition[2]:
+                raise RawMailError(f"EntityTooLarge: the file is {len(data):,} bytes; at most "
+                                   f"{condition[2]:,} are taken")
         self.put(key, data, "application/octet-stream")
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         query = urllib.parse.urlencode({"bucket": "local", "key": key, "etag": f'"{etag}"'})

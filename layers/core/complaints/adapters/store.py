@@ -368,8 +368,7 @@ class Store:
 
     def count_letter(self, address: str, at: datetime) -> None:
         """Count a letter sent outside any case's save (a quarantine notice to the team)."""
-        self.Item(_rate_key(address, at), "RATE").update(
-            actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
+        self.count_attempt(address, at)
 
     def count_attempt(self, what: str, at: datetime) -> int:
         """Count one attempt at ``what`` (e.g. a form post from one address) in ``at``'s hour
@@ -378,12 +377,16 @@ class Store:
         item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
         return int(item.n or 0)
 
-    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
-        """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
+    def count_this_hour(self, what: str, at: datetime) -> int:
+        """What has been counted for ``what`` in ``at``'s hour (a read, no write)."""
         try:
-            return int(self.Item.get(_rate_key(address, at), "RATE", consistent_read=True).n or 0)
+            return int(self.Item.get(_rate_key(what, at), "RATE", consistent_read=True).n or 0)
         except DoesNotExist:
             return 0
+
+    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
+        """Letters recorded as sent to ``address`` in ``at``'s hour."""
+        return self.count_this_hour(address, at)
 
 
 class DuplicateDelivery(StoreError):

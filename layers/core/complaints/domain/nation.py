@@ -21,6 +21,16 @@ _SCOTLAND: Final = frozenset({"AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA
                               "ML", "PA", "PH", "TD", "ZE"})
 _WALES: Final = frozenset({"CF", "LL", "NP", "SA", "LD"})
 _NORTHERN_IRELAND: Final = frozenset({"BT"})
+_ENGLAND: Final = frozenset({
+    "AL", "B", "BA", "BB", "BD", "BH", "BL", "BN", "BR", "BS", "CA", "CB", "CH", "CM", "CO", "CR",
+    "CT", "CV", "CW", "DA", "DE", "DH", "DL", "DN", "DT", "DY", "E", "EC", "EN", "EX", "FY", "GL",
+    "GU", "HA", "HD", "HG", "HP", "HR", "HU", "HX", "IG", "IP", "KT", "L", "LA", "LE", "LN", "LS",
+    "LU", "M", "ME", "MK", "N", "NE", "NG", "NN", "NR", "NW", "OL", "OX", "PE", "PL", "PO", "PR",
+    "RG", "RH", "RM", "S", "SE", "SG", "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST", "SW",
+    "SY", "TA", "TF", "TN", "TQ", "TR", "TS", "TW", "UB", "W", "WA", "WC", "WD", "WF", "WN", "WR",
+    "WS", "WV", "YO"})
+# Guernsey, Jersey, the Isle of Man: postcodes, but in none of the UK's four nations
+_CROWN_DEPENDENCIES: Final = frozenset({"GY", "JE", "IM"})
 # Districts that straddle a border: the postcode alone cannot say (TD15 Berwick-upon-Tweed is
 # England with Scottish villages; TD12 Cornhill is England, Coldstream Scotland; the Welsh
 # Marches). Wales also takes some districts of English-lettered areas.
@@ -31,7 +41,8 @@ _WELSH_DISTRICTS: Final = frozenset({*(f"SY{n}" for n in range(15, 26)),
 
 
 def postcode_nation(area: str, district: str) -> str | None:
-    """england | scotland | wales | northern-ireland, or None on a border district."""
+    """england | scotland | wales | northern-ireland | crown-dependency, None on a border
+    district, or "unknown" for a postcode area that does not exist (a typing slip)."""
     outward = f"{area}{district}"
     if outward in _BORDER:
         return None
@@ -43,7 +54,9 @@ def postcode_nation(area: str, district: str) -> str | None:
         return "wales"
     if area in _NORTHERN_IRELAND:
         return "northern-ireland"
-    return "england"
+    if area in _CROWN_DEPENDENCIES:
+        return "crown-dependency"
+    return "england" if area in _ENGLAND else "unknown"
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,9 @@ def postcodes_in(text: str, limit: int = 50) -> list[Postcode]:
     found: dict[str, Postcode] = {}
     for match in POSTCODE.finditer(text.upper()):
         code = f"{match.group(1)}{match.group(2)} {match.group(3)}"
-        if code not in found:
-            found[code] = Postcode(code, postcode_nation(match.group(1), match.group(2)))
+        nation = postcode_nation(match.group(1), match.group(2))
+        if code not in found and nation != "unknown":  # not a real area: not a postcode
+            found[code] = Postcode(code, nation)
         if len(found) >= limit:
             break
     return list(found.values())

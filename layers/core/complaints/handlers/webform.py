@@ -25,8 +25,16 @@ from complaints.web import pages
 
 logger = Logger(service="complaints")
 app = APIGatewayHttpResolver()
-COOKIE = "complaints_form"
 HTML = "text/html; charset=utf-8"
+# what each path answers (anything else on these paths is a 405)
+ROUTES = {"/": "GET", "/complaint": "GET, POST", "/complaint/sent": "GET",
+          "/complaint/files": "GET", "/assets/form.css": "GET"}
+
+
+def _cookie_name() -> str:
+    # over https the __Host- prefix: a browser takes it only from this host, Secure, Path=/,
+    # so no sibling subdomain can plant one (plain http locally cannot use it)
+    return "__Host-complaints_form" if _https() else "complaints_form"
 
 
 def _headers(upload_url: str = "") -> dict[str, str]:
@@ -58,15 +66,16 @@ def _respond(page: Page) -> Response[str]:
         headers["Location"] = page.location
     if page.retry_after:
         headers["Retry-After"] = str(page.retry_after)
-    cookies = [Cookie(COOKIE, page.cookie, path="/complaint", secure=_https(), http_only=True,
-                      max_age=4 * 3600, same_site=SameSite.STRICT_MODE)] if page.cookie else None
+    # a day: longer than a form may be open, so an expired form is recognised as this browser's
+    cookies = [Cookie(_cookie_name(), page.cookie, path="/", secure=_https(), http_only=True,
+                      max_age=24 * 3600, same_site=SameSite.STRICT_MODE)] if page.cookie else None
     return Response(page.status, HTML if page.html else None, page.html or "", headers, cookies)
 
 
 def _cookie() -> str:
     for pair in app.current_event.cookies or []:
         name, _, value = pair.strip().partition("=")
-        if name == COOKIE:
+        if name == _cookie_name():
             return value
     return ""
 
@@ -83,7 +92,7 @@ def home() -> Response[str]:
 
 @app.get("/complaint")
 def blank() -> Response[str]:
-    return _respond(webform().blank(datetime.now(UTC)))
+    return _respond(webform().blank(datetime.now(UTC), _cookie()))
 
 
 @app.post("/complaint")
@@ -127,6 +136,12 @@ def stylesheet() -> Response[str]:
 
 @app.not_found
 def not_found(exc: Exception) -> Response[str]:
+    allowed = ROUTES.get(app.current_event.path)
+    if allowed:
+        response = _respond(webform().problem(405, "This page cannot do that", (
+            "This address only shows a page or takes the complaint form.")))
+        response.headers["Allow"] = allowed
+        return response
     return _respond(webform().problem(404, "Page not found", (
         "There is no page at this address. To make a complaint, go to the complaint form.")))
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.policy
+import html
 import json
 import os
 import secrets
@@ -346,11 +347,13 @@ def web_server(port: int, status: Callable[[], dict[str, Any]],
                 self.close_connection = True
                 self._plain(411, "Length Required")
                 return None
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0 or length > limit:
+            text = (self.headers.get("Content-Length") or "0").strip()
+            if not (text.isascii() and text.isdigit()):
+                self.close_connection = True
+                self._plain(400, "Bad Request: Content-Length is not a number")
+                return None
+            length = int(text)
+            if length > limit:
                 self.close_connection = True  # the rest of the body is never read
                 self._plain(413, "Request Entity Too Large")
                 return None
@@ -386,22 +389,41 @@ def web_server(port: int, status: Callable[[], dict[str, Any]],
             body = self._body(MAX_UPLOAD)
             if body is None:
                 return
+            fields: dict[str, str] = {}
             try:
                 fields, filename, data = multipart_fields(
                     self.headers.get("Content-Type") or "", body)
                 location = accept_upload(fields, filename, data)
             except Exception as exc:  # S3 answers a refused POST with an error document
-                self._plain(400 if not str(exc).startswith("AccessDenied") else 403,
-                            f"{type(exc).__name__}: {exc}")
+                back = fields.get("success_action_redirect", "").replace(
+                    "/complaint/files?", "/complaint/sent?")
+                self._upload_refused(403 if str(exc).startswith("AccessDenied") else 400,
+                                     str(exc), back)
                 return
             self._send(303, [("Location", location)], b"")
 
+        def _upload_refused(self, code: int, why: str, back: str) -> None:
+            """S3 would show its XML error; the stand-in says the same and links back."""
+            link = (f'<p><a href="{html.escape(back)}">Back to your complaint</a></p>'
+                    if back.startswith(f"http://{host}/complaint/sent?") else "")
+            page = (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><title>'
+                    f'Error: the file was not uploaded</title></head><body><h1>The file was not '
+                    f'uploaded</h1><p>{html.escape(why)}</p>{link}</body></html>')
+            self._send(code, [("Content-Type", "text/html; charset=utf-8"),
+                              ("Content-Security-Policy", "default-src 'none'"),
+                              ("X-Content-Type-Options", "nosniff")], page.encode())
+
         do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
+        do_TRACE = do_CONNECT = _dispatch
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # a burst of browsers is queued, not reset
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -17,7 +17,7 @@ mail service cannot take, for a retry otherwise (the exception goes up so Lambda
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
@@ -43,6 +43,31 @@ class Draft:
     template: str
     context: dict[str, Any]
     attachments: tuple[tuple[str, str, bytes], ...] = ()
+
+
+# What the resident wrote, as letters quote it. The letter rules judge our words: a resident who
+# names the SPSO, or writes "not later than", must not stop their own receipt letter.
+_RESIDENTS_WORDS = {"summary": "(the resident's words)", "outcome_sought": "(the resident's words)",
+                    "resident_name": "Resident", "subject": "(the resident's subject)",
+                    "support_needs": "(the resident's support needs)"}
+_RESIDENTS_DETAILS = ("representative", "contact", "home")
+
+
+def _as_checked(made: Draft, case: Complaint) -> EmailMessage:
+    """The letter as the linter reads it: ours, with the resident's own words put aside."""
+    context = dict(made.context)
+    for key, stand_in in _RESIDENTS_WORDS.items():
+        if context.get(key):
+            context[key] = stand_in
+    for key in _RESIDENTS_DETAILS:
+        if context.get(key):
+            context[key] = {k: "(given)" for k in context[key]}
+    subject = made.envelope.subject
+    if case.subject:
+        subject = subject.replace(case.subject, "(the resident's subject)")
+    envelope = replace(made.envelope, subject=subject,
+                       to_name="Resident" if made.envelope.to_name else "")
+    return letters.build(envelope, made.template, context)
 
 
 class Post:
@@ -119,7 +144,7 @@ class Post:
             return self._settle(case, letter.id, LetterStatus.FAILED,
                                 f"the letter could not be written: {type(exc).__name__}: {exc}",
                                 "letter-failed", at)
-        lacking = self.check(made.template, message, case)
+        lacking = self.check(made.template, _as_checked(made, case), case)
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
             return self._settle(case, letter.id, LetterStatus.FAILED,
                                 "not sent: the letter " + "; ".join(lacking), "letter-failed", at)

@@ -18,7 +18,7 @@ import re
 import secrets
 import urllib.parse
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from complaints.adapters.raw_mail import RawMail, RawMailError
@@ -30,7 +30,15 @@ from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake
 from complaints.service.unit_of_work import Change, change_case
 from complaints.web import form, pages
-from complaints.web.tokens import TokenError, check_form_token, new_form_token, seal, unseal
+from complaints.web.tokens import (
+    TokenError,
+    check_form_token,
+    is_browser_id,
+    new_browser_id,
+    new_form_token,
+    seal,
+    unseal,
+)
 
 ACCEPT = (".jpg,.jpeg,.png,.gif,.webp,.heic,.heif,.pdf,.doc,.docx,.odt,.txt,"
           "image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain")
@@ -42,7 +50,7 @@ _ZIP_DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordpro
 class FormConfig:
     landlord: str
     complaints_address: str
-    own_addresses: frozenset[str]
+    own_addresses: frozenset[str]  # the landlord's mailboxes: never a resident's address
     default_policy: str
     scottish_policy: str
     posts_per_hour: int = 10  # from one address, valid or not
@@ -50,6 +58,7 @@ class FormConfig:
     confirmation_for: timedelta = timedelta(hours=2)  # the confirmation page, and adding files
     max_upload_bytes: int = 10 * 1024 * 1024
     uploads_per_case: int = 10
+    own_domains: frozenset[str] = frozenset()  # staff domains: never a resident's address
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,10 @@ class WebForm:
 
     # --- the form -----------------------------------------------------------------------------
 
-    def blank(self, now: datetime) -> Page:
-        token = new_form_token(self.secret, now)
-        return Page(200, self._form(token.token, {}, {}), cookie=token.cookie)
+    def blank(self, now: datetime, cookie: str = "") -> Page:
+        browser = cookie if is_browser_id(cookie) else new_browser_id()  # tabs share it
+        token = new_form_token(self.secret, browser, now)
+        return Page(200, self._form(token, {}, {}), cookie=browser)
 
     def _form(self, token: str, values: dict[str, str], errors: dict[str, str]) -> str:
         return pages.form(self.config.landlord, self.config.complaints_address, token, values,
@@ -91,40 +101,52 @@ class WebForm:
         return Page(status, pages.problem(self.config.landlord, self.config.complaints_address,
                                           title, message, confirmation), retry_after=retry_after)
 
+    def _check(self, fields: dict[str, str], anonymous_allowed: bool = True) -> form.Checked:
+        return form.check(fields, anonymous_allowed, self.config.own_addresses,
+                          self.config.own_domains)
+
     def submit(self, body: bytes, cookie: str, client: str, now: datetime) -> Page:
+        """Posts that would store something, or that no person's browser sends, count against
+        the address's hourly limit; a resident's slips (the form again) do not."""
         client_key = "form-post#" + hashlib.sha256(client.encode()).hexdigest()[:24]
-        if self.store.count_attempt(client_key, now) > self.config.posts_per_hour:
-            return self.problem(429, "Too many attempts", (
-                "This form has been sent too many times from your connection in the last hour. "
-                "Wait an hour and try again, or email "
-                f"{self.config.complaints_address}. Nothing you sent has been lost: your "
-                "earlier complaints have their references."), retry_after=3600)
+        limited = self.store.count_this_hour(client_key, now) >= self.config.posts_per_hour
+
+        def hostile(page: Page) -> Page:
+            self.store.count_attempt(client_key, now)
+            return page
+
         try:
             fields, token, honeypot = form.parse_body(body)
         except form.BadPost as exc:
-            return self.problem(400, "We could not read the form", (
-                f"Your complaint has not been sent: {exc}. Go back to the form and try again."))
+            return hostile(self.problem(400, "We could not read the form", (
+                f"Your complaint has not been sent: {exc}. Go back to the form and try again.")))
         if honeypot:
-            return self.problem(400, "We could not accept the form", (
+            return hostile(self.problem(400, "We could not accept the form", (
                 "Your complaint has not been sent: the form had a field filled in that people "
-                "leave empty. If you are a person, go back to the form and try again."))
+                "leave empty. If you are a person, go back to the form and try again.")))
         try:
             nonce = check_form_token(self.secret, token, cookie, now, self.config.token_max_age)
         except TokenError as exc:
-            if "expired" in str(exc) and cookie and token.startswith(cookie + "."):
-                # ours, for this browser, just too old: keep what they typed, with a new token
-                fresh = new_form_token(self.secret, now)
-                checked = form.check(fields, True, self.config.own_addresses)
-                return Page(400, self._form(fresh.token, checked.values, {
-                    "form": "The form expired for your security. Check your answers and send "
-                            "it again."}), cookie=fresh.cookie)
-            return self.problem(403, "Your complaint has not been sent", (
+            if "expired" in str(exc):  # ours, for this browser, just old: keep what they typed
+                checked = self._check(fields)
+                return Page(400, self._form(new_form_token(self.secret, cookie, now),
+                                            checked.values, {"form": (
+                                                "The form expired for your security. Check your "
+                                                "answers and send it again.")}), cookie=cookie)
+            return hostile(self.problem(403, "Your complaint has not been sent", (
                 f"For your security the form could not be checked: {exc}. Go back to the form, "
-                "reload it and send it again. Your browser must accept this site's cookie."))
+                "reload it and send it again. Your browser must accept this site's cookie.")))
+        if limited:  # the form again, with what they typed: nothing is lost
+            checked = self._check(fields)
+            return Page(429, self._form(token, checked.values, {"form": (
+                f"{self.config.posts_per_hour} complaints have been sent from your connection "
+                "in the last hour, which is our limit. Your complaint has not been sent yet: "
+                "keep this page open and send it again in an hour, or email it to "
+                f"{self.config.complaints_address}.")}), retry_after=3600)
         key = f"form-{nonce}"
         if self.store.inbound(key) is not None:
             return self._already_sent(key, now)
-        checked = form.check(fields, self._anonymous_allowed(), self.config.own_addresses)
+        checked = self._check(fields, self._anonymous_allowed())
         submission = checked.submission
         choice = None
         if submission is not None:
@@ -149,7 +171,8 @@ class WebForm:
         command = _command(submission, key, now, choice.policy, choice.reason, choice.to_confirm)
         record = MessageRecord("in", key, now, submission.email,
                                (self.config.complaints_address,), command.subject, raw_key, "",
-                               "web form", (), command.text)
+                               "web form", (), _written(submission))
+        self.store.count_attempt(client_key, now)
         try:
             case = self.intake.open(command, key, record, now, raw_key=raw_key)
         except DuplicateDelivery:  # the same form sent twice at once: the other one won
@@ -174,6 +197,7 @@ class WebForm:
     def confirmation(self, token: str, now: datetime, base_url: str, error: str = "") -> Page:
         try:
             reference = unseal(self.secret, "sent", token, now)
+            until = datetime.fromtimestamp(int(token.split(".")[1]), UTC)
         except TokenError as exc:
             return self.problem(403, "This page is no longer available", (
                 f"{exc}. Your complaint is safe: we emailed you its reference if you gave us "
@@ -183,21 +207,23 @@ class WebForm:
             return self.problem(404, "Complaint not found", "We cannot find this complaint.")
         files = self._files(reference)
         upload: dict[str, Any] | None = None
-        if len(files) < self.config.uploads_per_case:
+        if len(files) < self.config.uploads_per_case and until - now > timedelta(minutes=5):
             prefix = f"uploads/{reference}/{secrets.token_hex(8)}/"
             redirect = f"{base_url}/complaint/files?c={urllib.parse.quote(token)}"
-            try:
+            try:  # the upload may not outlive the page's link
                 post = self.raw_mail.upload_form(prefix, redirect, self.config.max_upload_bytes,
-                                                 timedelta(hours=1), now)
+                                                 min(timedelta(hours=1), until - now), now)
                 upload = {"url": post.url, "fields": post.fields, "accept": ACCEPT,
                           "max_bytes": self.config.max_upload_bytes,
                           "limit": self.config.uploads_per_case}
             except RawMailError:
                 upload = None  # the page says to send files by email instead
+        receipt = next((x for x in case.letters.values() if x.kind == "receipt"), None)
         d = case.deadlines
         html = pages.confirmation(
             self.config.landlord, self.config.complaints_address, reference=reference,
-            email=case.resident, received_on=case.received_on, acknowledge_by=d.acknowledge_by,
+            email=case.resident, receipt=receipt.status.value if receipt else "",
+            received_on=case.received_on, acknowledge_by=d.acknowledge_by,
             respond_by=case.extended_to or d.respond_by, provisional=d.provisional,
             anonymous=case.anonymous, files=files, upload=upload, upload_error=error)
         return Page(400 if error else 200, html, upload_url=str(upload["url"]) if upload else "")
@@ -214,9 +240,12 @@ class WebForm:
             return self.problem(403, "Your file was not added", (
                 f"{exc}. To send photos or documents, reply to our email or write to "
                 f"{self.config.complaints_address} quoting your reference."))
-        prefix = f"uploads/{reference}/"
-        if not key.startswith(prefix) or ".." in key or len(key) > 300 or key.count("/") != 3:
-            return self.problem(400, "Your file was not added", "The upload could not be found.")
+        parts = key.split("/")
+        if (len(key) > 400 or len(parts) != 4 or parts[:2] != ["uploads", reference]
+                or any(p in ("", ".", "..") for p in parts)):
+            return self.problem(400, "Your file was not added", (
+                "The upload could not be found: go back to the confirmation page and upload it "
+                "again."), confirmation=f"/complaint/sent?c={urllib.parse.quote(token)}")
         if len(self._files(reference)) >= self.config.uploads_per_case:
             self._discard(key)
             return self.confirmation(token, now, base_url, (
@@ -226,7 +255,7 @@ class WebForm:
         except RawMailError:
             return self.confirmation(token, now, base_url, "The selected file could not be found: "
                                      "upload it again")
-        filename = key.rsplit("/", 1)[1]
+        filename = parts[3]
         content_type = sniff(data, filename)
         if len(data) > self.config.max_upload_bytes or content_type is None:
             self._discard(key)
@@ -235,7 +264,7 @@ class WebForm:
                 if content_type else "The selected file must be a JPG, PNG, GIF, WebP or HEIC "
                 "photo, or a PDF, Word, OpenDocument or plain text document"))
         digest = hashlib.sha256(data).hexdigest()
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[:100] or "file"
+        safe = safe_filename(filename)
         kept = f"webform/{reference}/files/{digest[:16]}-{safe}"
         self.raw_mail.put(kept, data, content_type)  # evidence: create-only, out of uploads/
         entry = {"filename": safe, "content_type": content_type, "size": len(data),
@@ -248,7 +277,7 @@ class WebForm:
             return Change(messages=(MessageRecord(
                 "in", f"file-{digest[:32]}", now, case.resident, (), "a file added on the web form",
                 kept, "", "web form file", (entry,)),),
-                inbound_key=f"file-{reference}-{digest[:40]}")
+                inbound_key=f"file-{reference}-{digest[:40]}-{hashlib.sha256(safe.encode()).hexdigest()[:16]}")
 
         with contextlib.suppress(DuplicateDelivery):  # this same file, added before: once
             change_case(self.store, reference, apply)
@@ -260,12 +289,26 @@ class WebForm:
             self.raw_mail.delete(key)
 
 
+def _written(s: form.Submission) -> str:
+    """The message as kept with the case: what went wrong, and what they would like."""
+    return s.what_happened + (
+        f"\n\nWhat I would like to happen:\n{s.outcome_sought}" if s.outcome_sought else "")
+
+
+def safe_filename(name: str) -> str:
+    """Letters (any script), digits, dot, dash and underscore; at most 100 characters, keeping
+    the extension."""
+    safe = re.sub(r"[^\w.-]+", "_", name).strip("._") or "file"
+    stem, dot, ext = safe.rpartition(".")
+    if not dot or len(ext) > 10:
+        return safe[:100]
+    return f"{stem[:100 - len(ext) - 1]}.{ext}"
+
+
 def _command(s: form.Submission, key: str, now: datetime, policy: str, reason: str,
              to_confirm: bool) -> Open:
     first_line = " ".join(s.what_happened.split())
     subject = first_line if len(first_line) <= 80 else first_line[:80].rsplit(" ", 1)[0] + " ..."
-    text = s.what_happened + (
-        f"\n\nWhat I would like to happen:\n{s.outcome_sought}" if s.outcome_sought else "")
     contact = {k: v for k, v in (("email", s.email), ("phone", s.phone),
                                  ("postal_address", s.postal_address),
                                  ("preferred", s.preferred)) if v}
@@ -283,7 +326,7 @@ def _command(s: form.Submission, key: str, now: datetime, policy: str, reason: s
     who = s.email or ("an anonymous resident" if s.anonymous else "a resident who gave no email")
     return Open(
         channel="web form", key=key, received_at=now, resident=s.email, resident_name=s.name,
-        subject=subject, text=text, policy=policy, policy_reason=reason,
+        subject=subject, text=s.what_happened, policy=policy, policy_reason=reason,
         nation_to_confirm=to_confirm, how=f"by the web form from {who}", contact=contact,
         home=home, outcome_sought=s.outcome_sought, representative=representative,
         support_needs=s.support_needs, anonymous=s.anonymous)

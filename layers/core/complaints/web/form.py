@@ -14,14 +14,21 @@ from typing import Final
 
 from complaints.domain.nation import POSTCODE, Postcode, postcode_nation
 
-MAX_BODY: Final = 64 * 1024  # the whole post: the fields' limits sum to about 20,000 characters
+# The whole post. The fields' limits sum to about 19,000 characters; percent-encoded UTF-8 takes
+# up to 12 bytes for each (Bengali or Chinese 9), so a full form in any script fits.
+MAX_BODY: Final = 256 * 1024
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str
+    label: str  # as the page's label says it
     limit: int
+    noun: str = ""  # as an error message names it ("Your ... must be ..."), where not the label
+
+    @property
+    def called(self) -> str:
+        return self.noun or self.label
 
 
 # In page order: the error summary lists problems in this order.
@@ -34,22 +41,32 @@ FIELDS: Final = (
     Field("contact-preference", "How should we contact you?", 10),
     Field("property-address", "Address of the property", 500),
     Field("property-postcode", "Postcode of the property", 10),
-    Field("what-happened", "What went wrong?", 10_000),
-    Field("outcome-sought", "What would you like us to do to put things right?", 5_000),
+    Field("what-happened", "What went wrong?", 10_000, "What went wrong"),
+    Field("outcome-sought", "What would you like us to do to put things right?", 5_000,
+          "What you would like us to do"),
     Field("on-behalf", "Who is the complaint for?", 20),
-    Field("resident-name", "Full name of the resident you are complaining for", 200),
+    Field("resident-name", "Full name of the resident you are complaining for", 200,
+          "The resident's name"),
     Field("relationship", "Your relationship to them", 200),
     Field("consent", "Consent", 3),
-    Field("support-needs", "Reasonable adjustments or support needs", 2_000),
+    Field("support-needs", "Reasonable adjustments or support needs", 2_000,
+          "Your support needs"),
 )
 BY_NAME: Final = {f.name: f for f in FIELDS}
 HONEYPOT: Final = "website"  # hidden from people; only a robot fills it in
 TOKEN: Final = "csrf"
 PREFERENCES: Final = {"email": "Email", "phone": "Telephone", "post": "Post"}
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_EMAIL = re.compile(rf"(?=.{{1,64}}@){_ATOM}(?:\.{_ATOM})*@"
                     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+# Addresses that take no replies: a letter there is lost, and may bounce into a loop.
+_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)[+@.-]",
+                       re.IGNORECASE)
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,30}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\ufeff]")
+# Control characters, and invisible ones that only disguise text: zero-width space and word
+# joiner, bidirectional overrides and isolates (the joiners U+200C/U+200D stay: scripts need them).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028-\u202e"
+                      r"\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 class BadPost(ValueError):
@@ -91,8 +108,10 @@ def parse_body(body: bytes) -> tuple[dict[str, str], str, str]:
         text = body.decode("ascii")  # urlencoded bodies are ASCII; UTF-8 arrives %-encoded
         pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8",
                                        errors="strict", max_num_fields=40)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadPost(f"the form could not be read ({type(exc).__name__})") from None
+    except UnicodeDecodeError:
+        raise BadPost("the form had characters we could not read") from None
+    except ValueError:
+        raise BadPost("the form had too many fields") from None
     fields: dict[str, str] = {}
     for name, value in pairs:
         if name not in BY_NAME and name not in (TOKEN, HONEYPOT):
@@ -102,6 +121,11 @@ def parse_body(body: bytes) -> tuple[dict[str, str], str, str]:
         fields[name] = value
     token, honeypot = fields.pop(TOKEN, ""), fields.pop(HONEYPOT, "")
     return fields, token, honeypot
+
+
+def _base(address: str) -> str:
+    local, _, domain = address.lower().partition("@")
+    return f"{local.split('+')[0]}@{domain}"
 
 
 def clean(value: str, multiline: bool) -> str:
@@ -116,7 +140,10 @@ _MULTILINE = frozenset({"postal-address", "property-address", "what-happened", "
                         "support-needs"})
 
 
-def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozenset[str]) -> Checked:
+def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozenset[str],
+          own_domains: frozenset[str] = frozenset()) -> Checked:
+    """``own_addresses``: the landlord's mailboxes (plus-addressed too); ``own_domains``: its
+    staff domains. Neither is a resident's address: a letter there would loop or go to staff."""
     values = {f.name: clean(fields.get(f.name, ""), f.name in _MULTILINE) for f in FIELDS}
     errors: dict[str, str] = {}
 
@@ -126,7 +153,10 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
 
     for f in FIELDS:  # size first: a value too long is refused whatever else is wrong with it
         if len(values[f.name]) > f.limit:
-            errors[f.name] = f"{f.label} must be {f.limit:,} characters or fewer"
+            errors[f.name] = f"{f.called} must be {f.limit:,} characters or fewer"
+    for name in ("full-name", "resident-name"):  # a name of only marks or joiners is no name
+        if values[name] and not any(c.isalnum() for c in values[name]):
+            values[name] = ""
     anonymous = values["anonymous"] == "yes"
     if values["anonymous"] not in ("", "yes"):
         errors["anonymous"] = "Select whether you want to complain anonymously"
@@ -156,8 +186,11 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
         if not _EMAIL.fullmatch(email):
             errors["email"] = ("Enter an email address in the correct format, like "
                                "name@example.com")
-        elif email.lower() in own_addresses:
-            errors["email"] = "Enter your own email address, not the complaints team's"
+        elif _base(email) in own_addresses or email.rpartition("@")[2].lower() in own_domains:
+            errors["email"] = ("Enter your own email address, not one of ours (if you work for "
+                               "us, give the resident's address)")
+        elif _NO_REPLY.match(email):
+            errors["email"] = "Enter an email address that can receive our replies"
     if values["phone"] and "phone" not in errors and not (
             _PHONE.fullmatch(values["phone"]) and 7 <= sum(c.isdigit() for c in values["phone"]) <= 15):
         errors["phone"] = ("Enter a telephone number, like 01632 960 001, 07700 900 982 or "
@@ -166,8 +199,8 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
     if values["property-postcode"] and "property-postcode" not in errors:
         match = POSTCODE.fullmatch(values["property-postcode"].upper().replace(" ", "")) or \
             POSTCODE.fullmatch(values["property-postcode"].upper())
-        if match is None:
-            errors["property-postcode"] = "Enter a full UK postcode, like AA1 1AA"
+        if match is None or postcode_nation(match.group(1), match.group(2)) == "unknown":
+            errors["property-postcode"] = "Enter a real UK postcode, like LS1 4AP"
         else:
             values["property-postcode"] = f"{match.group(1)}{match.group(2)} {match.group(3)}"
             postcode = Postcode(values["property-postcode"],

@@ -42,8 +42,9 @@ def form(landlord: str, complaints_address: str, token: str, values: dict[str, s
 
 
 def confirmation(landlord: str, complaints_address: str, **context: Any) -> str:
+    errors = {"file": context["upload_error"]} if context.get("upload_error") else {}
     return _render("confirmation", title="Complaint received", landlord=landlord,
-                   complaints_address=complaints_address, errors={}, **context)
+                   complaints_address=complaints_address, errors=errors, **context)
 
 
 def problem(landlord: str, complaints_address: str, title: str, message: str,

@@ -1,11 +1,14 @@
 """Signed, expiring tokens for the web form (HMAC-SHA256 over a purpose, a value and a time).
 
-- The form token (CSRF): a random nonce, set as an HttpOnly SameSite=Strict cookie and signed
-  into a hidden field. A post must carry both, matching, signed by us and younger than the
+- The browser cookie: a random id, HttpOnly and SameSite=Strict, kept a day; every tab shares it.
+- The form token (CSRF): a random nonce and a time, signed together with the browser's id into
+  a hidden field. A post must carry a token signed for the cookie it carries, younger than the
   limit. The nonce is also the submission's idempotency key: a form sent twice is one case, and
   the second post of a token is refused (the store's INBOUND marker, service/webform.py).
-- The confirmation token: the reference and an expiry, so only the browser that sent the
-  complaint sees its confirmation page and may add files to it, for a while.
+- The confirmation link: the reference and an expiry, signed. Whoever holds it (the browser it
+  was given to: it is never emailed, and pages send no Referer) sees the confirmation and may
+  add files, for a while. It cannot be tied to the cookie: a browser coming back from the file
+  store is on a cross-site redirect, which carries no SameSite=Strict cookie.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
@@ -26,30 +28,36 @@ def _sign(secret: bytes, purpose: str, value: str, stamp: int) -> str:
     return mac.hexdigest()[:40]
 
 
-@dataclass(frozen=True)
-class FormToken:
-    token: str  # the hidden field
-    cookie: str  # the cookie's value (the nonce)
+def new_browser_id() -> str:
+    """The form cookie's value: names this browser (every tab shares it) for a day."""
+    return secrets.token_urlsafe(18)
 
 
-def new_form_token(secret: bytes, now: datetime) -> FormToken:
+def is_browser_id(value: str) -> bool:
+    return len(value) == 24 and all(c.isalnum() or c in "-_" for c in value)
+
+
+def new_form_token(secret: bytes, browser: str, now: datetime) -> str:
+    """A token for one rendering of the form, bound to this browser's cookie. Its nonce is the
+    submission's idempotency key, so two tabs are two complaints and one tab sent twice is one."""
     nonce = secrets.token_urlsafe(18)
     stamp = int(now.timestamp())
-    return FormToken(f"{nonce}.{stamp}.{_sign(secret, 'form', nonce, stamp)}", nonce)
+    return f"{nonce}.{stamp}.{_sign(secret, 'form', f'{nonce}|{browser}', stamp)}"
 
 
-def check_form_token(secret: bytes, token: str, cookie: str, now: datetime,
+def check_form_token(secret: bytes, token: str, browser: str, now: datetime,
                      max_age: timedelta) -> str:
-    """The nonce of a good token; TokenError otherwise."""
+    """The nonce of a good token; TokenError otherwise (``expired`` only for a token that is
+    ours, for this browser, and too old)."""
     if not token:
         raise TokenError("the form's security token is missing")
-    if not cookie:
-        raise TokenError("the form's security cookie is missing (cookies may be blocked)")
+    if not browser:
+        raise TokenError("your browser did not send the form's cookie (cookies may be blocked, "
+                         "or the form was open for more than a day)")
     nonce, stamp = _parts(token)
-    if not hmac.compare_digest(token.rsplit(".", 1)[1], _sign(secret, "form", nonce, stamp)):
-        raise TokenError("the form's security token is not one we issued")
-    if not hmac.compare_digest(nonce, cookie):
-        raise TokenError("the form's security token does not match this browser's cookie")
+    if not hmac.compare_digest(token.rsplit(".", 1)[1],
+                               _sign(secret, "form", f"{nonce}|{browser}", stamp)):
+        raise TokenError("the form's security token was not issued to this browser")
     age = now.timestamp() - stamp
     if age > max_age.total_seconds():
         raise TokenError("the form was open too long and has expired")
