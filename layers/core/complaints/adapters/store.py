@@ -35,7 +35,12 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (
+    AllProjection,
+    GlobalSecondaryIndex,
+    IncludeProjection,
+    KeysOnlyProjection,
+)
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -122,14 +127,18 @@ class Store:
             # the TTLAttribute makes PynamoDB enable TTL on `expiration` too: idempotency
             # records and rate counters expire on their own
             self.Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
-        elif "sweep" not in {i["IndexName"] for i in dict(self._connection.describe_table(
-                self.table)).get("GlobalSecondaryIndexes", [])}:
-            # DynamoDB Local does not reliably finish adding an index to a table (it can stay
-            # CREATING for good), so a table from before the sweep is not altered in place.
-            raise StoreError(
-                f"table {self.table} predates the deadline sweep (it has no 'sweep' index). "
-                "Locally: move the data dir's db/ aside (its cases are test data) and start "
-                "again. In AWS, CloudFormation adds the index from template.yaml.")
+        else:
+            have = {i["IndexName"] for i in dict(self._connection.describe_table(
+                self.table)).get("GlobalSecondaryIndexes", [])}
+            missing = sorted({"sweep", "month"} - have)
+            if missing:
+                # DynamoDB Local does not reliably finish adding an index to a table (it can
+                # stay CREATING for good), so an older table is not altered in place.
+                raise StoreError(
+                    f"table {self.table} predates the {' and '.join(missing)} index(es). "
+                    "Locally: move the data dir's db/ aside (its cases are test data) and "
+                    "start again. In AWS, CloudFormation adds them from template.yaml, one "
+                    "per stack update.")
 
     # --- references and new cases --------------------------------------------------------
 
@@ -455,6 +464,14 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI3PK = UnicodeAttribute(hash_key=True)
         GSI3SK = UnicodeAttribute(range_key=True)
 
+    class ByMonth(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
+        class Meta:
+            index_name = "month"
+            projection = IncludeProjection(["data"])
+
+        GSI4PK = UnicodeAttribute(hash_key=True)
+        GSI4SK = UnicodeAttribute(range_key=True)
+
     meta = {"table_name": table, "region": region, "host": host,
             "billing_mode": "PAY_PER_REQUEST"}
 
@@ -472,9 +489,12 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI2SK = UnicodeAttribute(null=True)
         GSI3PK = UnicodeAttribute(null=True)
         GSI3SK = UnicodeAttribute(null=True)
+        GSI4PK = UnicodeAttribute(null=True)
+        GSI4SK = UnicodeAttribute(null=True)
         by_due = ByDue()
         by_sender = BySender()
         by_sweep = BySweep()
+        by_month = ByMonth()
 
     class CaseItem(Item):
         # Only the complaint is versioned: other items have their own conditions.
