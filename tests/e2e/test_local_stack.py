@@ -83,7 +83,10 @@ def started(tmp_path_factory: pytest.TempPathFactory, name: str, **env: str) -> 
     data_dir = tmp_path_factory.mktemp(name)
     running = Stack(data_dir, dict(os.environ, COMPLAINTS_CACHE_DIR=str(data_dir / "cache"),
                                    COMPLAINTS_SWEEP_EVERY="0", **env))
-    assert running.ready.startswith("ready "), running.ready
+    if not running.ready.startswith("ready "):  # say why: the whole output, not its first line
+        running.process.wait(timeout=30)
+        running._drain.join(timeout=10)
+        pytest.fail(f"the stack did not start:\n{running.ready}\n{''.join(running.output)}")
     return running
 
 

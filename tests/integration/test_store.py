@@ -121,6 +121,6 @@ def test_a_table_from_before_the_sweep_is_refused_with_what_to_do(
             for name, key in (("due", "GSI1"), ("sender", "GSI2"))])
     reference = create(old, 1, clock)
     new = Store(table, "eu-west-2", dynamodb_local, wake=waker(clock, AgendaRules()))
-    with pytest.raises(StoreError, match="predates the month and sweep index"):
+    with pytest.raises(StoreError, match="predates the sweep index"):
         new.create_table()
     assert new.load(reference) is not None  # nothing touched

@@ -12,6 +12,7 @@ from complaints.config import settings
 if TYPE_CHECKING:
     from complaints.adapters.raw_mail import RawMail
     from complaints.adapters.store import Store
+    from complaints.domain.agenda import AgendaRules
     from complaints.service.clock import StatutoryClock
     from complaints.service.mailroom import Mailroom
     from complaints.service.sweep import Sweep
@@ -29,6 +30,12 @@ def clock() -> StatutoryClock:
     from complaints.service.clock import StatutoryClock
 
     return StatutoryClock(presets(), CachedBankHolidays(settings().cache_dir))
+
+
+def agenda_rules() -> AgendaRules:
+    from complaints.domain.agenda import AgendaRules
+
+    return AgendaRules(reminder_days=settings().reminder_days)
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -158,6 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("import", help="load cases from a previous system (CSV; all rows checked "
+                                      "first; a re-import updates, never duplicates)")
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--dry-run", action="store_true", help="check every row, store nothing")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
+    p = sub.add_parser("report", help="TSM CH01/CH02, the Scottish indicators, the annual report")
+    reports = p.add_subparsers(dest="report", required=True, parser_class=_Parser)
+    for name, what in (("tsm", "Tenant Satisfaction Measures CH01 and CH02 (English cases)"),
+                       ("scotland", "the SPSO / SHR indicators (Scottish cases)"),
+                       ("annual", "the annual complaints performance report (HTML, PDF, PNG)")):
+        p = reports.add_parser(name, help=what)
+        p.add_argument("--year", type=int, help="1 April YEAR to 31 March YEAR+1")
+        p.add_argument("--from", dest="start", type=_date, metavar="DATE")
+        p.add_argument("--to", dest="end", type=_date, metavar="DATE")
+        p.add_argument("--homes", type=int, required=name == "tsm",
+                       help="homes owned (the CH01 denominator)")
+        if name == "annual":
+            p.add_argument("--out", type=Path, required=True, metavar="DIR")
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("quarantine", help="messages that are not a case, with the reason")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
@@ -187,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
                 "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
-                "act": _act, "sweep": _sweep,
+                "act": _act, "sweep": _sweep, "import": _import, "report": _report,
                 "local": _local}
     try:
         return commands[args.command](args)
@@ -529,6 +552,68 @@ def _residents(args: argparse.Namespace) -> int:
     count = store().put_residents([r.to_json() for r in residents])
     print(json.dumps({"imported": count, "errors": []}) if args.json else f"{count} residents loaded")
     return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    """{"imported": N, "errors": []}, or exit 1 with every bad row and nothing stored."""
+    from complaints import bootstrap
+    from complaints.service.history import History
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{args.file} is not UTF-8 text: {exc}") from None
+    history = History(bootstrap.store(), bootstrap.clock(), settings_landlord(),
+                      bootstrap.agenda_rules())
+    result = history.import_csv(text, Path(args.file).name, datetime.now(UTC), args.dry_run)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for e in result["errors"]:
+            print(f"line {e['line']}: {e['error']}", file=sys.stderr)
+        if not result["errors"]:
+            print(f"{result['imported']} case(s) {'checked' if args.dry_run else 'imported'}")
+    return 1 if result["errors"] else 0
+
+
+def _period(args: argparse.Namespace) -> Any:
+    from complaints.domain.measures import Period
+
+    if args.year is not None:
+        if args.start or args.end:
+            raise CliError("give --year, or --from and --to, not both")
+        if not 1900 <= args.year <= 2099:
+            raise CliError(f"--year {args.year}: expected 1900 to 2099")
+        return Period.year(args.year)
+    if not (args.start and args.end):
+        raise CliError("give --year YEAR (1 April to 31 March) or --from DATE --to DATE")
+    if args.end < args.start:
+        raise CliError(f"--to {args.end} is before --from {args.start}")
+    return Period(args.start, args.end)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from complaints import bootstrap
+    from complaints.service.reports import Reports
+
+    period = _period(args)
+    if args.homes is not None and args.homes <= 0:
+        raise CliError(f"--homes {args.homes}: expected the number of homes, more than 0")
+    reports = Reports(bootstrap.store(), bootstrap.clock(), settings_landlord())
+    if args.report == "tsm":
+        result = reports.tsm(period, args.homes)
+    elif args.report == "scotland":
+        result = reports.scotland(period)
+    else:
+        result = reports.annual(period, args.homes, args.out)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def settings_landlord() -> str:
+    from complaints.config import settings
+
+    return settings().landlord
 
 
 def _quarantine(args: argparse.Namespace) -> int:

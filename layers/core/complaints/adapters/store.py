@@ -20,8 +20,10 @@ The Powertools idempotency records share the table under PK "IDEMPOTENCY".
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -35,10 +37,10 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.operand import Path
 from pynamodb.indexes import (
     AllProjection,
     GlobalSecondaryIndex,
-    IncludeProjection,
     KeysOnlyProjection,
 )
 from pynamodb.models import Model
@@ -46,6 +48,7 @@ from pynamodb.transactions import TransactWrite
 
 from complaints.domain.case import Breach, Complaint, Event, Letter, Status, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
+from complaints.domain.record import CaseRecord, record_of
 
 _EVENT_WIDTH = 6
 
@@ -130,15 +133,13 @@ class Store:
         else:
             have = {i["IndexName"] for i in dict(self._connection.describe_table(
                 self.table)).get("GlobalSecondaryIndexes", [])}
-            missing = sorted({"sweep", "month"} - have)
-            if missing:
+            if "sweep" not in have:
                 # DynamoDB Local does not reliably finish adding an index to a table (it can
                 # stay CREATING for good), so an older table is not altered in place.
                 raise StoreError(
-                    f"table {self.table} predates the {' and '.join(missing)} index(es). "
+                    f"table {self.table} predates the sweep index. "
                     "Locally: move the data dir's db/ aside (its cases are test data) and "
-                    "start again. In AWS, CloudFormation adds them from template.yaml, one "
-                    "per stack update.")
+                    "start again. In AWS, CloudFormation adds it from template.yaml.")
 
     # --- references and new cases --------------------------------------------------------
 
@@ -161,7 +162,7 @@ class Store:
                     counter = self.Item(counter_pk, "COUNTER", n=current + 1)
                     condition = (self.Item.n == current) if current else self.Item.PK.does_not_exist()
                     tx.save(counter, condition=condition)
-                    self._put_case(tx, complaint, new=True)
+                    record = self._put_case(tx, complaint, new=True)
                     tx.save(self.Item(f"INBOUND#{inbound_key}", "INBOUND",
                                       data=_dumps({"reference": complaint.reference,
                                                        "outcome": "created"})),
@@ -173,6 +174,7 @@ class Store:
                 complaint.version = 1
                 complaint.saved_events = len(complaint.timeline)
                 complaint.indexed_message_ids = complaint.sent_message_ids()
+                complaint.indexed_record = record
                 return complaint
             except TransactWriteError as exc:
                 existing = self.inbound(inbound_key)
@@ -204,7 +206,7 @@ class Store:
         """
         try:
             with TransactWrite(connection=self._connection) as tx:
-                self._put_case(tx, complaint, new=False)
+                record = self._put_case(tx, complaint, new=False)
                 for message in messages:
                     self._put_message(tx, complaint.reference, message)
                 self._put_letter_ids(tx, complaint)
@@ -234,11 +236,27 @@ class Store:
         complaint.version += 1
         complaint.saved_events = len(complaint.timeline)
         complaint.indexed_message_ids = complaint.sent_message_ids()
+        complaint.indexed_record = record
 
-    def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> None:
-        item = self.Case(f"CASE#{complaint.reference}", "CASE", data=_dumps(_case_data(complaint)))
+    def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> str:
+        """Returns the record as filed on the month index (the caller keeps it once saved)."""
+        item, record = self._case_item(complaint)
         if not new:
             item.version = complaint.version
+        tx.save(item)
+        if record != complaint.indexed_record:
+            attribute = Path([f"r_{complaint.reference}"])
+            for key, filed in self._filing(complaint, record).items():
+                tx.update(self.Item(*key), actions=[
+                    attribute.set(filed) if filed is not None else attribute.remove()])
+        for index in range(complaint.saved_events, len(complaint.timeline)):
+            tx.save(self._event_item(complaint, index), condition=self.Item.PK.does_not_exist())
+        return record
+
+    def _case_item(self, complaint: Complaint) -> tuple[Any, str]:
+        record = _dumps(record_of(complaint).to_data())
+        item = self.Case(f"CASE#{complaint.reference}", "CASE",
+                         data=_dumps({**_case_data(complaint), "indexed_record": record}))
         due = _next_due(complaint)
         if complaint.is_open and due is not None:
             item.GSI1PK = f"DUE#{complaint.landlord}"
@@ -249,12 +267,111 @@ class Store:
         if wake is not None:
             item.GSI3PK = f"SWEEP#{complaint.landlord}"
             item.GSI3SK = f"{wake.isoformat()}#{complaint.reference}"
-        tx.save(item)
-        for index in range(complaint.saved_events, len(complaint.timeline)):
-            event = complaint.timeline[index]
-            tx.save(self.Item(f"CASE#{complaint.reference}", f"EVENT#{index:0{_EVENT_WIDTH}d}",
-                              data=_dumps(event.to_json())),
-                    condition=self.Item.PK.does_not_exist())
+        return item, record
+
+    def _event_item(self, complaint: Complaint, index: int) -> Any:
+        return self.Item(f"CASE#{complaint.reference}", f"EVENT#{index:0{_EVENT_WIDTH}d}",
+                         data=_dumps(complaint.timeline[index].to_json()))
+
+    # --- the reports' filing: month bundles ---------------------------------------------------
+    #
+    # Each case's record (domain/record.py) is filed, as one attribute r_<reference>, in a
+    # bundle item for every month in which one of its stages was received or answered:
+    # PK REPORT#<landlord>#<YYYY-MM>, SK one of BUNDLE_SHARDS (by a hash of the reference). A
+    # year's report is 12 Queries of a few dozen items, however many cases (a Query per item
+    # would be ~170,000 items for 100,000 cases). A record that changes is rewritten in the
+    # save that changes it (SET), and taken out of months it no longer touches (REMOVE).
+
+    def _filing(self, complaint: Complaint, record: str) -> dict[tuple[str, str], str | None]:
+        """Bundle key -> the record to file there, or None to take it out."""
+        new = _months(record)
+        old = _months(complaint.indexed_record) if complaint.indexed_record else set()
+        shard = _shard(complaint.reference)
+        return {(f"REPORT#{complaint.landlord}#{month}", shard): record if month in new else None
+                for month in sorted(new | old)}
+
+    def records(self, landlord: str, start: date, end: date) -> dict[str, CaseRecord]:
+        """Every case with a stage received or answered in a month from ``start`` to ``end``
+        (the caller filters by day): one Query per month, never a Scan."""
+        found: dict[str, CaseRecord] = {}
+        client = self._connection.client
+        month = date(start.year, start.month, 1)
+        while month <= end:
+            request: dict[str, Any] = {
+                "TableName": self.table, "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": f"REPORT#{landlord}#{month:%Y-%m}"}}}
+            while True:
+                page = client.query(**request)
+                for item in page["Items"]:
+                    for name, value in item.items():
+                        if name.startswith("r_") and name[2:] not in found:
+                            found[name[2:]] = CaseRecord.from_data(json.loads(value["S"]))
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return found
+
+    def _file_imported(self, cases: list[Complaint], records: dict[str, str]) -> None:
+        """The import's filing: each bundle item read, changed and put back whole, on the
+        condition that nobody changed it meanwhile (its counter ``n``), else again."""
+        changes: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
+        for case in cases:
+            for (pk, sk), filed in self._filing(case, records[case.reference]).items():
+                changes[(pk, sk)][f"r_{case.reference}"] = filed
+        client = self._connection.client
+        for (pk, sk), attributes in sorted(changes.items()):
+            for attempt in range(25):
+                key = {"PK": {"S": pk}, "SK": {"S": sk}}
+                item = client.get_item(TableName=self.table, Key=key,
+                                       ConsistentRead=True).get("Item")
+                n = int(item["n"]["N"]) if item and "n" in item else 0
+                merged = dict(item or key)
+                for name, value in attributes.items():
+                    if value is None:
+                        merged.pop(name, None)
+                    else:
+                        merged[name] = {"S": value}
+                merged["n"] = {"N": str(n + 1)}
+                try:
+                    client.put_item(TableName=self.table, Item=merged, **(
+                        {"ConditionExpression": "n = :n",
+                         "ExpressionAttributeValues": {":n": {"N": str(n)}}} if item and "n" in item
+                        else {"ConditionExpression": "attribute_not_exists(PK)"} if not item
+                        else {}))
+                    break
+                except client.exceptions.ConditionalCheckFailedException:
+                    backoff(attempt)
+            else:
+                raise Contention(f"{pk} {sk}: changed by others 25 times in a row")
+
+    def put_imported(self, cases: list[Complaint]) -> None:
+        """Cases from a previous system, already checked (service/history.py): batched puts,
+        25 items a request, no transaction: each case is its item and its one timeline event.
+        Then the report filing. Safe to run again after a crash: every write is a whole-item
+        put, and filing a record already filed changes nothing."""
+        records: dict[str, str] = {}
+        with self.Item.batch_write() as batch:
+            for case in cases:
+                item, records[case.reference] = self._case_item(case)
+                item.version = case.version
+                batch.save(item)
+                for index in range(len(case.timeline)):
+                    batch.save(self._event_item(case, index))
+        self._file_imported(cases, records)
+
+    def cases_now(self, references: list[str]) -> dict[str, Complaint]:
+        """The stored cases among ``references`` (BatchGet, 100 a request), without their
+        timelines: what an import must not overwrite."""
+        found: dict[str, Complaint] = {}
+        keys = [(f"CASE#{r}", "CASE") for r in references]
+        for item in self.Case.batch_get(keys):
+            d = json.loads(item.data)
+            case = _complaint(d, [])
+            case.version = int(item.version or 0)
+            case.saved_events = int(d.get("events", 0))
+            found[case.reference] = case
+        return found
 
     def _put_message(self, tx: TransactWrite, reference: str, message: MessageRecord) -> None:
         """One item per message, whatever it carries: attachments are listed inside it (at
@@ -464,14 +581,6 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI3PK = UnicodeAttribute(hash_key=True)
         GSI3SK = UnicodeAttribute(range_key=True)
 
-    class ByMonth(GlobalSecondaryIndex[Any]):  # type: ignore[no-untyped-call]
-        class Meta:
-            index_name = "month"
-            projection = IncludeProjection(["data"])
-
-        GSI4PK = UnicodeAttribute(hash_key=True)
-        GSI4SK = UnicodeAttribute(range_key=True)
-
     meta = {"table_name": table, "region": region, "host": host,
             "billing_mode": "PAY_PER_REQUEST"}
 
@@ -489,12 +598,9 @@ def _models(table: str, region: str, host: str | None) -> tuple[Any, Any]:
         GSI2SK = UnicodeAttribute(null=True)
         GSI3PK = UnicodeAttribute(null=True)
         GSI3SK = UnicodeAttribute(null=True)
-        GSI4PK = UnicodeAttribute(null=True)
-        GSI4SK = UnicodeAttribute(null=True)
         by_due = ByDue()
         by_sender = BySender()
         by_sweep = BySweep()
-        by_month = ByMonth()
 
     class CaseItem(Item):
         # Only the complaint is versioned: other items have their own conditions.
@@ -533,6 +639,12 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "channel": c.channel, "contact": c.contact, "home": c.home,
         "outcome_sought": c.outcome_sought, "representative": c.representative,
         "anonymous": c.anonymous,
+        "acknowledgements": {str(k): v.isoformat() for k, v in c.acknowledgements.items()},
+        "refused_on": iso_day(c.refused_on), "refusal_reason": c.refusal_reason,
+        "closed_on": iso_day(c.closed_on),
+        "compensation": {str(k): v for k, v in c.compensation.items()},
+        "category": c.category, "tenure": c.tenure, "imported": c.imported,
+        "events": len(c.timeline),  # an import may overwrite only a case nobody has touched
     }
 
 
@@ -571,12 +683,31 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         channel=d.get("channel", "email"), contact=dict(d.get("contact", {})),
         home=dict(d.get("home", {})), outcome_sought=d.get("outcome_sought", ""),
         representative=dict(d.get("representative", {})), anonymous=d.get("anonymous", False),
+        acknowledgements={int(k): date.fromisoformat(v)
+                          for k, v in d.get("acknowledgements", {}).items()},
+        refused_on=_date(d.get("refused_on")), refusal_reason=d.get("refusal_reason", ""),
+        closed_on=_date(d.get("closed_on")),
+        compensation={int(k): float(v) for k, v in d.get("compensation", {}).items()},
+        category=d.get("category", ""), tenure=d.get("tenure", ""),
+        imported=d.get("imported", False),
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )
     complaint.saved_events = len(complaint.timeline)
     complaint.indexed_message_ids = set(d.get("indexed_message_ids", []))
+    complaint.indexed_record = d.get("indexed_record", "")
     return complaint
+
+
+BUNDLE_SHARDS = 32  # bundle items per month: ~3,000 records a month -> ~12 KB each
+
+
+def _shard(reference: str) -> str:
+    return f"{int(hashlib.sha256(reference.encode()).hexdigest()[:8], 16) % BUNDLE_SHARDS:02d}"
+
+
+def _months(record: str) -> set[str]:
+    return {f"{day:%Y-%m}" for _, _, day in CaseRecord.from_data(json.loads(record)).facts()}
 
 
 def _next_due(c: Complaint) -> date | None:

@@ -202,6 +202,15 @@ class Complaint:
     outcome_sought: str = ""
     representative: dict[str, str] = field(default_factory=dict)  # for whom, relationship, consent
     anonymous: bool = False
+    # the record the reports count (domain/record.py), beside what the lifecycle above keeps
+    acknowledgements: dict[int, date] = field(default_factory=dict)  # per stage
+    refused_on: date | None = None
+    refusal_reason: str = ""
+    closed_on: date | None = None
+    compensation: dict[int, float] = field(default_factory=dict)  # GBP offered, per stage
+    category: str = ""
+    tenure: str = ""  # LCRA | LCHO | other
+    imported: bool = False  # loaded from a previous system (complaints import)
     # what the deadline sweep has done or passed over (service/sweep.py), by task key, so each
     # reminder and alert goes once per case, step, date and offset
     sweep_done: set[str] = field(default_factory=set)
@@ -210,6 +219,8 @@ class Complaint:
     saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
     # letter Message-IDs the store has indexed (MSGID items), so each is written once
     indexed_message_ids: set[str] = field(default_factory=set, repr=False, compare=False)
+    # the record (domain/record.py) as last filed on the store's month index
+    indexed_record: str = field(default="", repr=False, compare=False)
 
     # --- recording ----------------------------------------------------------------------
 
@@ -261,6 +272,7 @@ class Complaint:
             raise CaseError(f"{self.reference}: acknowledged {on} before received {received}")
         self._move(Status.ACKNOWLEDGED, at, actor, f"stage {self.stage} acknowledged on {on}")
         self.acknowledged_on = on
+        self.acknowledgements[self.stage] = on
         self.deadlines = rule(self.stage, received, on)
         self._record_breaches(at, self.deadlines)
         self.record(at, SYSTEM, "deadlines recomputed",
@@ -288,11 +300,13 @@ class Complaint:
         self.acknowledged_on = None
         self.open_stage(at, rule)
 
-    def close(self, at: datetime, actor: str, why: str) -> None:
+    def close(self, at: datetime, actor: str, why: str, on: date | None = None) -> None:
         self._move(Status.CLOSED, at, actor, why)
+        self.closed_on = on
 
-    def refuse(self, at: datetime, actor: str, why: str) -> None:
+    def refuse(self, at: datetime, actor: str, why: str, on: date | None = None) -> None:
         self._move(Status.REFUSED, at, actor, why)
+        self.refused_on, self.refusal_reason = on, why
 
     def withdraw(self, at: datetime, actor: str, why: str) -> None:
         self._move(Status.WITHDRAWN, at, actor, why)
@@ -374,6 +388,11 @@ class Complaint:
             "outcome_sought": self.outcome_sought,
             "representative": dict(self.representative),
             "anonymous": self.anonymous,
+            "acknowledgements": {str(k): v.isoformat() for k, v in self.acknowledgements.items()},
+            "refused_on": iso_day(self.refused_on), "refusal_reason": self.refusal_reason,
+            "closed_on": iso_day(self.closed_on),
+            "compensation": {str(k): v for k, v in self.compensation.items()},
+            "category": self.category, "tenure": self.tenure, "imported": self.imported,
         }
         if with_timeline:
             out["timeline"] = [e.to_json() for e in self.timeline]

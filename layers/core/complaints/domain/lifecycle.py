@@ -9,6 +9,7 @@ stage 1 responder in England (HOS Code 6.13); nothing changes on a closed case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -198,6 +199,9 @@ def _respond(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEven
     case.remedies.extend({"stage": case.stage, "text": r.text,
                           "due": r.due.isoformat() if r.due else None, "done": False}
                          for r in cmd.remedies)
+    offered = sum(pounds(r.text) for r in cmd.remedies)
+    if offered:
+        case.compensation[case.stage] = offered
     return [e.Responded(case.stage, on, cmd.outcome, cmd.text.strip(), cmd.remedies, final)]
 
 
@@ -230,6 +234,15 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
                         d.respond_by, by_system=ctx.actor == SYSTEM)]
 
 
+_POUNDS = re.compile(r"£\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?")
+
+
+def pounds(text: str) -> float:
+    """The money a remedy offers (£150, £1,200.50), for the compensation the reports count."""
+    return sum(float(m.group(1).replace(",", "") + (m.group(2) or ""))
+               for m in _POUNDS.finditer(text))
+
+
 def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Refuse)
     if case.status not in (Status.RECEIVED, Status.ESCALATED):
@@ -237,7 +250,7 @@ def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
                       f"({case.reference} is {case.status.value}); #withdraw or #close instead")
     if not cmd.reason.strip():
         raise Refusal("#refuse needs the reason: the resident must be told why (Code 2.4)")
-    case.refuse(ctx.at, ctx.actor, cmd.reason.strip())
+    case.refuse(ctx.at, ctx.actor, cmd.reason.strip(), ctx.today)
     return [e.Refused(case.stage, cmd.reason.strip())]
 
 
@@ -263,7 +276,7 @@ def _close(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]
     if case.status != Status.RESPONDED:
         raise Refusal(f"{case.reference} has not been answered at stage {case.stage}: "
                       "#respond first, or #withdraw / #refuse")
-    case.close(ctx.at, ctx.actor, cmd.reason.strip() or "closed")
+    case.close(ctx.at, ctx.actor, cmd.reason.strip() or "closed", ctx.today)
     return [e.Closed(case.stage, cmd.reason.strip(), cmd.notify)]
 
 

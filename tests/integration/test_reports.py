@@ -1,0 +1,204 @@
+"""History import and the reports' definitions, worked by hand, on DynamoDB Local.
+
+Given cases imported from a CSV (and one live service request), when `Reports` counts a period,
+then TSM CH01/CH02 and the Scottish indicators come out exactly as worked below: on time, late,
+extended within and beyond the cap, acknowledged late, never acknowledged, over Christmas and
+Easter, in both nations, on both sides of 31 March / 1 April.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from complaints.adapters.store import Store
+from complaints.domain.commands import NotAComplaint
+from complaints.domain.measures import Period, per_1000, percent
+from complaints.service.clock import StatutoryClock
+from complaints.service.history import COLUMNS, History, cases_csv
+from complaints.service.mailroom import Mailroom
+from complaints.service.reports import Reports
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+HEADER = ",".join(COLUMNS)
+
+
+def csv_of(*rows: dict[str, str]) -> str:
+    return "\n".join([HEADER, *(",".join(r.get(c, "") for c in COLUMNS) for r in rows)]) + "\n"
+
+
+def row(reference: str, policy: str, received: str, **more: str) -> dict[str, str]:
+    return {"reference": reference, "policy": policy, "received": received, "channel": "email",
+            **more}
+
+
+# hos-2024, stage 1, received Fri 22 May 2026: day one Tue 26 May (Mon 25 May is a bank holiday),
+# acknowledge by Mon 1 Jun; acknowledged Wed 27 May -> respond by Wed 10 Jun, extended at most to
+# Wed 24 Jun (10 more working days).
+ENGLAND_MAY = [
+    row("E-ON-TIME", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+        stage1_responded="2026-06-10", stage1_outcome="upheld", category="repairs",
+        compensation="150.00", tenure="LCRA"),
+    row("E-LATE", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+        stage1_responded="2026-06-11", stage1_outcome="not-upheld", category="repairs"),
+    # extended to the cap and answered by it: late, but within with extensions
+    row("E-EXT-OK", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+        stage1_extended_to="2026-06-24", stage1_responded="2026-06-24",
+        stage1_outcome="partly-upheld", category="damp"),
+    # extended beyond the cap (Thu 25 Jun): not within even with extensions
+    row("E-EXT-BEYOND", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+        stage1_extended_to="2026-06-25", stage1_responded="2026-06-25",
+        stage1_outcome="upheld", category="damp"),
+    # acknowledged late (Wed 3 Jun): the response counts from the real acknowledgement: Wed 17 Jun
+    row("E-ACK-LATE", "hos-2024", "2026-05-22", stage1_acknowledged="2026-06-03",
+        stage1_responded="2026-06-17", stage1_outcome="upheld"),
+    # never acknowledged: from acknowledge_by (Mon 1 Jun): respond by Mon 15 Jun; Tue 16 is late
+    row("E-NO-ACK", "hos-2024", "2026-05-22", stage1_responded="2026-06-16",
+        stage1_outcome="not-upheld"),
+    # refused: received, never answered
+    row("E-REFUSED", "hos-2024", "2026-05-22", refused="2026-05-26",
+        refused_reason="the matter is before the court"),
+]
+# Christmas: received Wed 23 Dec 2026, day one Thu 24 Dec; 25 and 28 Dec and 1 Jan are holidays:
+# acknowledge by Mon 4 Jan 2027, respond by Mon 18 Jan.
+ENGLAND_CHRISTMAS = [
+    row("E-XMAS", "hos-2024", "2026-12-23", stage1_acknowledged="2027-01-04",
+        stage1_responded="2027-01-18", stage1_outcome="upheld"),
+]
+# Easter and the year boundary: stage 2 requested Tue 31 Mar 2026 (reporting year 2025), day one
+# Wed 1 Apr; Good Friday and Easter Monday: acknowledge by Thu 9 Apr, respond by Fri 8 May (the
+# early May bank holiday, Mon 4 May, skipped). Answered Fri 8 May 2026: reporting year 2026.
+ENGLAND_EASTER = [
+    row("E-EASTER", "hos-2024", "2026-03-02", stage1_acknowledged="2026-03-04",
+        stage1_responded="2026-03-18", stage1_outcome="not-upheld", escalated="2026-03-31",
+        stage2_acknowledged="2026-04-09", stage2_responded="2026-05-08",
+        stage2_outcome="partly-upheld", compensation="75.50"),
+    row("E-APRIL-1", "hos-2024", "2026-04-01"),  # received on 1 April: reporting year 2026
+]
+# spso-mchp: day one is the day of receipt. Stage 1 received Fri 22 May 2026: day 5 Fri 29 May
+# (Mon 25 May a holiday in Scotland too), at most Fri 5 Jun with an extension. Stage 2 requested
+# Wed 1 Apr 2026: Good Friday is a holiday, Easter Monday is not: acknowledge by Mon 6 Apr (day
+# 3), respond by Wed 29 Apr (day 20).
+SCOTLAND = [
+    row("S-ON-TIME", "spso-mchp", "2026-05-22", stage1_responded="2026-05-29",
+        stage1_outcome="resolved"),  # 5 working days taken
+    row("S-EXTENDED", "spso-mchp", "2026-05-22", stage1_extended_to="2026-06-05",
+        stage1_responded="2026-06-04", stage1_outcome="upheld"),  # 9 working days taken
+    row("S-STAGE-2", "spso-mchp", "2026-03-10", stage1_responded="2026-03-16",
+        stage1_outcome="not-upheld", escalated="2026-04-01", stage2_acknowledged="2026-04-08",
+        stage2_responded="2026-04-29", stage2_outcome="upheld"),  # 20 working days at stage 2
+]
+
+
+@pytest.fixture()
+def imported(store: Store, clock: StatutoryClock) -> Store:
+    result = History(store, clock, "Example Homes").import_csv(
+        csv_of(*ENGLAND_MAY, *ENGLAND_CHRISTMAS, *ENGLAND_EASTER, *SCOTLAND), "history.csv", NOW)
+    assert result == {"imported": 13, "errors": []}
+    return store
+
+
+def test_an_import_is_all_or_nothing_and_a_reimport_updates(store: Store,
+                                                            clock: StatutoryClock) -> None:
+    history = History(store, clock, "Example Homes")
+    bad = csv_of(*ENGLAND_MAY[:2], row("BAD", "hos-2024", "2026-05-22",
+                                       stage1_responded="2026-05-21", stage1_outcome="upheld"),
+                 row("WORSE", "no-such-policy", "22/05/2026"))
+    result = history.import_csv(bad, "bad.csv", NOW)
+    assert result["imported"] == 0
+    assert result["errors"] == [
+        {"line": 4, "error": "stage1_responded 2026-05-21 is before received 2026-05-22"},
+        {"line": 5, "error": result["errors"][1]["error"]}]
+    assert "no-such-policy" in result["errors"][1]["error"]
+    assert list(store.all_references()) == []  # nothing stored
+    assert history.import_csv(csv_of(*ENGLAND_MAY), "h.csv", NOW, dry_run=True) == {
+        "imported": 7, "errors": [], "dry_run": True}
+    assert list(store.all_references()) == []
+    assert history.import_csv(csv_of(*ENGLAND_MAY), "h.csv", NOW)["imported"] == 7
+    changed = dict(ENGLAND_MAY[1], stage1_responded="2026-06-10")  # E-LATE, corrected
+    assert history.import_csv(csv_of(*ENGLAND_MAY[:1], changed), "h.csv", NOW)["imported"] == 2
+    assert sorted(store.all_references()) == sorted(r["reference"] for r in ENGLAND_MAY)
+    case = store.load("E-LATE")
+    assert case is not None and case.imported and case.responded_on[1] == date(2026, 6, 10)
+    assert [e.event for e in case.timeline] == ["imported"]
+    assert "history" not in case.timeline[0].detail and "h.csv line 3" in case.timeline[0].detail
+    report = Reports(store, clock, "Example Homes").tsm(Period.year(2026), 1000)
+    assert report["CH01"]["stage1"]["count"] == 7  # once each, after two imports
+
+
+def test_a_row_without_a_reference_gets_the_same_one_each_time(store: Store,
+                                                               clock: StatutoryClock) -> None:
+    history = History(store, clock, "Example Homes")
+    text = csv_of(row("", "hos-2024", "2026-05-22", resident_email="jo@example.org"))
+    history.import_csv(text, "a.csv", NOW)
+    history.import_csv(text, "a.csv", NOW)
+    (reference,) = store.all_references()
+    assert reference.startswith("IMP-")
+
+
+def test_tsm_counts_english_cases_exactly(imported: Store, clock: StatutoryClock) -> None:
+    tsm = Reports(imported, clock, "Example Homes").tsm(Period.year(2026), 4000)
+    # received 1 Apr 2026 - 31 Mar 2027: the 7 May cases (the refused one too), Christmas and
+    # 1 April; E-EASTER's stage 1 (2 Mar) and stage 2 request (31 Mar) fall in 2025
+    assert tsm["CH01"] == {"stage1": {"count": 9, "per_1000": 2.3},  # 9 / 4000 x 1000 = 2.25
+                           "stage2": {"count": 0, "per_1000": 0.0}}
+    # answered in the year at stage 1: the 6 May cases and Christmas (not the refused one);
+    # within: E-ON-TIME, E-ACK-LATE, E-XMAS; with extensions also E-EXT-OK (not E-EXT-BEYOND)
+    assert tsm["CH02"]["stage1"] == {"responded": 7, "within": 3, "percent": 42.9,
+                                     "within_with_extensions": 4,
+                                     "percent_with_extensions": 57.1}
+    # stage 2 answered Fri 8 May 2026, its last day, though requested in the year before
+    assert tsm["CH02"]["stage2"] == {"responded": 1, "within": 1, "percent": 100.0,
+                                     "within_with_extensions": 1,
+                                     "percent_with_extensions": 100.0}
+    assert tsm["period"] == {"from": "2026-04-01", "to": "2027-03-31"}
+    before = Reports(imported, clock, "Example Homes").tsm(Period.year(2025), 4000)
+    assert before["CH01"]["stage1"]["count"] == 1 and before["CH01"]["stage2"]["count"] == 1
+    assert before["CH02"]["stage1"]["responded"] == 1 and before["CH02"]["stage2"]["responded"] == 0
+
+
+def test_the_scottish_indicators_count_scottish_cases_exactly(imported: Store,
+                                                              clock: StatutoryClock) -> None:
+    scotland = Reports(imported, clock, "Example Homes").scotland(Period.year(2026))
+    # stage 1 received in the year: the two May cases (S-STAGE-2's stage 1 was in March)
+    assert scotland["stage1"] == {"received": 2, "responded": 2, "within": 1, "percent": 50.0,
+                                  "within_with_extensions": 2, "percent_with_extensions": 100.0,
+                                  "average_working_days": 7.0}  # (5 + 9) / 2
+    assert scotland["stage2"] == {"received": 1, "responded": 1, "within": 1, "percent": 100.0,
+                                  "within_with_extensions": 1, "percent_with_extensions": 100.0,
+                                  "average_working_days": 20.0}
+
+
+def test_a_service_request_counts_in_neither(mailroom: Mailroom, store: Store,
+                                             clock: StatutoryClock, deliver: object) -> None:
+    from tests import mailfactory as mf
+
+    outcome = deliver(mf.message(sender="pat@example.org", body="The lift is broken."),  # type: ignore[operator]
+                      at=NOW)
+    mailroom.casework.run(outcome.reference, (
+        NotAComplaint("a repair request: booked for Thursday"),), "sam@landlord.example",
+        "cli-1", NOW)
+    period = Period(date(2026, 11, 1), date(2026, 11, 30))
+    reports = Reports(store, clock, "Example Homes")
+    assert reports.records(period)[0].not_a_complaint
+    assert reports.tsm(period, 100)["CH01"]["stage1"]["count"] == 0
+    deliver(mf.message(sender="kim@example.org", body="A complaint."), at=NOW)  # type: ignore[operator]
+    assert reports.tsm(period, 100)["CH01"]["stage1"]["count"] == 1
+
+
+def test_rounding_is_half_up_and_empty_wholes_are_null() -> None:
+    assert percent(1, 8) == 12.5 and percent(1, 16) == 6.3 and percent(0, 0) is None
+    assert per_1000(9, 4000) == 2.3  # 2.25, half up (Python's round() would give 2.2)
+    assert per_1000(1, 0) is None
+
+
+def test_cases_csv_can_be_imported_back(imported: Store, clock: StatutoryClock) -> None:
+    cases = list(imported.cases_now(sorted(imported.all_references())).values())
+    text = cases_csv(sorted(cases, key=lambda c: c.reference))
+    assert text.splitlines()[0] == HEADER
+    assert "E-EASTER,hos-2024,2026-03-02,email,,,,2026-03-04,,2026-03-18,not-upheld,2026-03-31," \
+           "2026-04-09,,2026-05-08,partly-upheld,,,,75.50" in text
+    again = History(imported, clock, "Example Homes").import_csv(text, "cases.csv", NOW,
+                                                                   dry_run=True)
+    assert again == {"imported": 13, "errors": [], "dry_run": True}
