@@ -79,6 +79,7 @@ bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python benchmarks/bench_deadlines.py
 	$(BIN)/python benchmarks/bench_inbound.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 # sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
 build: $(STAMP) $(TOOLS_STAMP)

@@ -202,3 +202,21 @@ def test_cases_csv_can_be_imported_back(imported: Store, clock: StatutoryClock) 
     again = History(imported, clock, "Example Homes").import_csv(text, "cases.csv", NOW,
                                                                    dry_run=True)
     assert again == {"imported": 13, "errors": [], "dry_run": True}
+
+
+def test_an_open_imported_case_is_reminded_of_what_is_to_come_not_of_last_year(
+        store: Store, clock: StatutoryClock) -> None:
+    from complaints.domain.agenda import AgendaRules, agenda
+
+    # received Mon 16 Nov 2026, never acknowledged: acknowledge by Mon 23 Nov (passed at the
+    # import on Tue 24 Nov), respond by Mon 7 Dec (provisional)
+    History(store, clock, "Example Homes").import_csv(
+        csv_of(row("OPEN-1", "hos-2024", "2026-11-16")), "h.csv", NOW)
+    case = store.load("OPEN-1")
+    assert case is not None and case.status.value == "received"
+    policy = clock.presets.get("hos-2024")
+    left = agenda(case, policy, clock.calendar_for(policy), AgendaRules())
+    assert left and all(t.act_on > date(2026, 11, 24) for t in left)
+    assert {(t.kind, t.step, t.due) for t in left if t.kind == "reminder"} == {
+        ("reminder", "response", date(2026, 12, 7))}
+    assert any(k.startswith("overdue:1:acknowledgement") for k in case.sweep_done)
