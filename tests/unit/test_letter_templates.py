@@ -312,3 +312,24 @@ def test_the_letterhead_comes_from_configuration(kind: str) -> None:
     bare = {**context(kind, policy, 1), "landlord_address": [], "logo_url": ""}
     text, html = parts(letter(kind, bare))
     assert "1 High Street" not in text and "<img" not in html
+
+
+@pytest.mark.parametrize("subject, name", [
+    # CVE-2024-6923: an encoded word holding CR LF, in the resident's subject or name
+    ("x =?utf-8?b?eA0KQ29udGVudC1UeXBlOiB0ZXh0L2h0bWwNCg0KPGgxPlBheSE8L2gxPjwhLS0=?=", "Jo"),
+    ("Damp", "=?utf-8?q?Sam_=3Csam=40landlord.example=3E?="),
+    ("=?utf-8?q?=3D=3Futf-8=3Fq=3FDamp=3D0D=3D0ABcc=3A_x=40evil.example=3F=3D?=", "Jo"),
+    ("line one\r\nBcc: x@evil.example", "Jo\r\nBcc: y@evil.example"),
+])
+def test_a_residents_words_never_become_headers(subject: str, name: str) -> None:
+    policy = LIBRARY.get("hos-2024")
+    envelope = Envelope(landlord="Example Homes", complaints_address=COMPLAINTS, to=RESIDENT,
+                        to_name=name, reference=REFERENCE, subject=subject)
+    message = build(envelope, "acknowledgement", context("acknowledgement", policy, 1))
+    raw = message.as_bytes()
+    head = re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0].lower()
+    for bad in (b"\ncontent-type: text/html", b"\nbcc:", b"<h1>"):
+        assert bad not in head, raw[:600]
+    names = [line.split(b":")[0] for line in head.splitlines() if line[:1] not in (b" ", b"\t")]
+    assert sorted(names) == sorted({*names})  # each header once
+    assert names.count(b"to") == 1 and b"sam@landlord.example>" not in head.split(b"\nto:")[1][:80]

@@ -56,6 +56,8 @@ def test_a_complete_form_is_a_submission_with_the_postcode_normalised() -> None:
     ({"email": "Complaints+CMP-2026-000001@landlord.example"}, "email", "not one of ours"),
     ({"email": "sam@landlord.example"}, "email", "give the resident's address"),
     ({"email": "noreply@example.org"}, "email", "can receive our replies"),
+    ({"email": "no_reply@example.org"}, "email", "can receive our replies"),
+    ({"email": "x@sub.landlord.example"}, "email", "give the resident's address"),
     ({"email": "mailer-daemon@example.org"}, "email", "can receive our replies"),
     ({"email": "a..b@example.org"}, "email", "correct format"),
     ({"email": ".a@example.org"}, "email", "correct format"),
@@ -177,6 +179,15 @@ def test_a_sealed_link_is_bound_to_its_purpose_and_expires() -> None:
         unseal(SECRET, "sent", token.replace("000001", "000002"), NOW)
     with pytest.raises(TokenError, match="expired"):
         unseal(SECRET, "sent", token, NOW + timedelta(hours=3))
+
+
+def test_a_kept_file_is_named_by_its_type() -> None:
+    from complaints.service.webform import typed_name
+
+    assert typed_name("poly.html", "image/gif") == "poly_html.gif"
+    assert typed_name("report.pdf.hta", "application/pdf") == "report_pdf_hta.pdf"
+    assert typed_name("noext", "image/png") == "noext.png"
+    assert typed_name("Photo.JPEG", "image/jpeg") == "Photo.JPEG"
 
 
 @pytest.mark.parametrize("data, name, kind", [

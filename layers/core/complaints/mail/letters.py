@@ -102,17 +102,53 @@ def sendable(address: str) -> str | None:
     return None
 
 
+class UnsafeHeader(ValueError):
+    """A letter whose serialised headers are not the ones we set: never sent."""
+
+
+def header_text(value: str) -> str:
+    """Text a resident wrote, made safe for a header: one line, and no RFC 2047 encoded-word
+    syntax. Python before 3.11.10/3.12.5 (CVE-2024-6923) decodes an "=?utf-8?b?...?=" found in
+    a header value while folding it and writes a CR LF it holds as a real line break: a subject
+    could add headers, or a body, to our letter."""
+    return " ".join(value.replace("=?", "= ?").replace("?=", "? =").split())
+
+
 def build(envelope: Envelope, letter: str, context: dict[str, Any],
           attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
+    message = _build(envelope, letter, context, attachments)
+    _check_headers(message)
+    return message
+
+
+_SET_HEADERS = ("From", "To", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References",
+                "X-Complaints-Letter", "Auto-Submitted", "X-Auto-Response-Suppress",
+                "Content-Type", "MIME-Version")
+
+
+def _check_headers(message: EmailMessage) -> None:
+    """What goes on the wire: exactly the headers we set, each once (belt and braces to
+    header_text: a header injected by any other route is caught here)."""
+    raw = message.as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    names = [line.split(b":", 1)[0].decode("ascii", "replace").strip().lower()
+             for line in head.splitlines() if line and line[:1] not in (b" ", b"\t")]
+    allowed = {h.lower() for h in _SET_HEADERS}
+    if any(n not in allowed for n in names) or len(names) != len(set(names)):
+        raise UnsafeHeader(f"the letter's headers are not the ones set: {names}")
+
+
+def _build(envelope: Envelope, letter: str, context: dict[str, Any],
+           attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
     text, html = render(letter, context)
     message = EmailMessage(policy=LETTER_POLICY)
     domain = envelope.complaints_address.partition("@")[2]
     message["From"] = formataddr((f"{envelope.landlord} complaints", envelope.complaints_address))
-    message["To"] = formataddr((envelope.to_name, envelope.to))
+    message["To"] = formataddr((header_text(envelope.to_name), envelope.to))
     message["Reply-To"] = envelope.reply_to or plus_address(envelope.complaints_address,
                                                             envelope.reference)
-    message["Subject"] = (f"[{envelope.reference}] {envelope.subject}" if envelope.reference
-                          else envelope.subject)
+    subject = header_text(envelope.subject)
+    message["Subject"] = f"[{envelope.reference}] {subject}" if envelope.reference else subject
     message["Message-ID"] = envelope.message_id or make_msgid(idstring=envelope.reference,
                                                               domain=domain)
     if envelope.in_reply_to:

@@ -106,24 +106,21 @@ class WebForm:
                           self.config.own_domains)
 
     def submit(self, body: bytes, cookie: str, client: str, now: datetime) -> Page:
-        """Posts that would store something, or that no person's browser sends, count against
-        the address's hourly limit; a resident's slips (the form again) do not."""
+        """Only complaints about to be opened count against the address's hourly limit, each
+        counted atomically before it is stored (concurrent posts cannot slip past it). Refused
+        posts cost nothing kept, and counting them would let any web page lock a shared
+        address out by making its visitors' browsers post junk."""
         client_key = "form-post#" + hashlib.sha256(client.encode()).hexdigest()[:24]
-        limited = self.store.count_this_hour(client_key, now) >= self.config.posts_per_hour
-
-        def hostile(page: Page) -> Page:
-            self.store.count_attempt(client_key, now)
-            return page
 
         try:
             fields, token, honeypot = form.parse_body(body)
         except form.BadPost as exc:
-            return hostile(self.problem(400, "We could not read the form", (
-                f"Your complaint has not been sent: {exc}. Go back to the form and try again.")))
+            return self.problem(400, "We could not read the form", (
+                f"Your complaint has not been sent: {exc}. Go back to the form and try again."))
         if honeypot:
-            return hostile(self.problem(400, "We could not accept the form", (
+            return self.problem(400, "We could not accept the form", (
                 "Your complaint has not been sent: the form had a field filled in that people "
-                "leave empty. If you are a person, go back to the form and try again.")))
+                "leave empty. If you are a person, go back to the form and try again."))
         try:
             nonce = check_form_token(self.secret, token, cookie, now, self.config.token_max_age)
         except TokenError as exc:
@@ -133,16 +130,9 @@ class WebForm:
                                             checked.values, {"form": (
                                                 "The form expired for your security. Check your "
                                                 "answers and send it again.")}), cookie=cookie)
-            return hostile(self.problem(403, "Your complaint has not been sent", (
+            return self.problem(403, "Your complaint has not been sent", (
                 f"For your security the form could not be checked: {exc}. Go back to the form, "
-                "reload it and send it again. Your browser must accept this site's cookie.")))
-        if limited:  # the form again, with what they typed: nothing is lost
-            checked = self._check(fields)
-            return Page(429, self._form(token, checked.values, {"form": (
-                f"{self.config.posts_per_hour} complaints have been sent from your connection "
-                "in the last hour, which is our limit. Your complaint has not been sent yet: "
-                "keep this page open and send it again in an hour, or email it to "
-                f"{self.config.complaints_address}.")}), retry_after=3600)
+                "reload it and send it again. Your browser must accept this site's cookie."))
         key = f"form-{nonce}"
         if self.store.inbound(key) is not None:
             return self._already_sent(key, now)
@@ -162,6 +152,13 @@ class WebForm:
                     "name and a way to contact you")
         if submission is None or choice is None or checked.errors:
             return Page(400, self._form(token, checked.values, checked.errors))
+        if self.store.count_attempt(client_key, now) > self.config.posts_per_hour:
+            # the form again, with what they typed: nothing is lost
+            return Page(429, self._form(token, checked.values, {"form": (
+                f"{self.config.posts_per_hour} complaints have been sent from your connection "
+                "in the last hour, which is our limit. Your complaint has not been sent yet: "
+                "keep this page open and send it again in an hour, or email it to "
+                f"{self.config.complaints_address}.")}), retry_after=3600)
         received = json.dumps({"received_at": utc_text(now), "fields": checked.values},
                               ensure_ascii=False, indent=2).encode()
         # named by its content too: of two posts of one token at once, each keeps its own
@@ -172,7 +169,6 @@ class WebForm:
         record = MessageRecord("in", key, now, submission.email,
                                (self.config.complaints_address,), command.subject, raw_key, "",
                                "web form", (), _written(submission))
-        self.store.count_attempt(client_key, now)
         try:
             case = self.intake.open(command, key, record, now, raw_key=raw_key)
         except DuplicateDelivery:  # the same form sent twice at once: the other one won
@@ -264,7 +260,7 @@ class WebForm:
                 if content_type else "The selected file must be a JPG, PNG, GIF, WebP or HEIC "
                 "photo, or a PDF, Word, OpenDocument or plain text document"))
         digest = hashlib.sha256(data).hexdigest()
-        safe = safe_filename(filename)
+        safe = typed_name(safe_filename(filename), content_type)
         kept = f"webform/{reference}/files/{digest[:16]}-{safe}"
         self.raw_mail.put(kept, data, content_type)  # evidence: create-only, out of uploads/
         entry = {"filename": safe, "content_type": content_type, "size": len(data),
@@ -287,6 +283,23 @@ class WebForm:
     def _discard(self, key: str) -> None:
         with contextlib.suppress(RawMailError):  # uploads/ expires by itself (lifecycle rule)
             self.raw_mail.delete(key)
+
+
+# the extensions a file of each type may keep (the first is given where it has none of them)
+EXTENSIONS = {"image/jpeg": ("jpg", "jpeg"), "image/png": ("png",), "image/gif": ("gif",),
+              "image/webp": ("webp",), "image/heic": ("heic", "heif"),
+              "application/pdf": ("pdf",), "text/plain": ("txt",), "application/msword": ("doc",),
+              **{t: (e,) for e, t in _ZIP_DOCUMENTS.items()}}
+
+
+def typed_name(name: str, content_type: str) -> str:
+    """The kept copy is named by what its bytes are: a GIF named poly.html (a polyglot that a
+    browser or mshta would run) is kept as poly_html.gif."""
+    allowed = EXTENSIONS[content_type]
+    _, dot, ext = name.rpartition(".")
+    if dot and ext.lower() in allowed:
+        return name
+    return f"{name.replace('.', '_')}.{allowed[0]}"
 
 
 def _written(s: form.Submission) -> str:

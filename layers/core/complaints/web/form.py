@@ -60,7 +60,8 @@ _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _EMAIL = re.compile(rf"(?=.{{1,64}}@){_ATOM}(?:\.{_ATOM})*@"
                     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 # Addresses that take no replies: a letter there is lost, and may bounce into a loop.
-_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)[+@.-]",
+_NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|postmaster|bounces?)"
+                       r"[+@._-]",
                        re.IGNORECASE)
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,30}")
 # Control characters, and invisible ones that only disguise text: zero-width space and word
@@ -186,7 +187,9 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
         if not _EMAIL.fullmatch(email):
             errors["email"] = ("Enter an email address in the correct format, like "
                                "name@example.com")
-        elif _base(email) in own_addresses or email.rpartition("@")[2].lower() in own_domains:
+        elif _base(email) in own_addresses or any(
+                domain == d or domain.endswith("." + d)
+                for domain in [email.rpartition("@")[2].lower()] for d in own_domains):
             errors["email"] = ("Enter your own email address, not one of ours (if you work for "
                                "us, give the resident's address)")
         elif _NO_REPLY.match(email):
