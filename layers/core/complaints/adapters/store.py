@@ -636,14 +636,7 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "agreements": {str(k): v for k, v in c.agreements.items()},
         "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
         "indexed_message_ids": sorted(c.sent_message_ids()), "sweep_done": sorted(c.sweep_done),
-        "channel": c.channel, "contact": c.contact, "home": c.home,
-        "outcome_sought": c.outcome_sought, "representative": c.representative,
-        "anonymous": c.anonymous,
-        "acknowledgements": {str(k): v.isoformat() for k, v in c.acknowledgements.items()},
-        "refused_on": iso_day(c.refused_on), "refusal_reason": c.refusal_reason,
-        "closed_on": iso_day(c.closed_on),
-        "compensation": {str(k): v for k, v in c.compensation.items()},
-        "category": c.category, "tenure": c.tenure, "imported": c.imported,
+        **c.particulars(),
         "events": len(c.timeline),  # an import may overwrite only a case nobody has touched
     }
 

@@ -355,6 +355,20 @@ class Complaint:
 
     # --- views --------------------------------------------------------------------------
 
+    def particulars(self) -> dict[str, Any]:
+        """How it reached us, what the resident told us beyond the message, and the record the
+        reports count: as `show --json` shows them and the store keeps them."""
+        return {
+            "channel": self.channel, "contact": dict(self.contact), "home": dict(self.home),
+            "outcome_sought": self.outcome_sought, "representative": dict(self.representative),
+            "anonymous": self.anonymous,
+            "acknowledgements": {str(k): v.isoformat() for k, v in self.acknowledgements.items()},
+            "refused_on": iso_day(self.refused_on), "refusal_reason": self.refusal_reason,
+            "closed_on": iso_day(self.closed_on),
+            "compensation": {str(k): v for k, v in self.compensation.items()},
+            "category": self.category, "tenure": self.tenure, "imported": self.imported,
+        }
+
     def to_json(self, with_timeline: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "reference": self.reference,
@@ -382,17 +396,7 @@ class Complaint:
             "extensions": list(self.extensions),
             "disposition": self.disposition,
             "sweep_done": sorted(self.sweep_done),
-            "channel": self.channel,
-            "contact": dict(self.contact),
-            "home": dict(self.home),
-            "outcome_sought": self.outcome_sought,
-            "representative": dict(self.representative),
-            "anonymous": self.anonymous,
-            "acknowledgements": {str(k): v.isoformat() for k, v in self.acknowledgements.items()},
-            "refused_on": iso_day(self.refused_on), "refusal_reason": self.refusal_reason,
-            "closed_on": iso_day(self.closed_on),
-            "compensation": {str(k): v for k, v in self.compensation.items()},
-            "category": self.category, "tenure": self.tenure, "imported": self.imported,
+            **self.particulars(),
         }
         if with_timeline:
             out["timeline"] = [e.to_json() for e in self.timeline]
