@@ -111,3 +111,39 @@ def test_the_annual_report_is_written_with_charts_pdf_and_cases(stack: Stack, hi
     assert result["tsm"]["CH01"]["stage1"]["count"] == 9
     back = run(stack, "import", str(out / "cases.csv"), "--dry-run", "--json")
     assert json.loads(back.stdout) == {"imported": 13, "errors": [], "dry_run": True}
+
+
+def test_the_evidence_bundle_is_the_same_bytes_twice(stack: Stack, tmp_path: Path) -> None:
+    import hashlib
+    import time
+    import zipfile
+
+    from tests import mailfactory as mf
+
+    stack.send(mf.message(sender="lee@example.org", subject="Bundle me", ses=b"",
+                          attachments=[("photo.png", "image/png", b"\x89PNG\r\n\x1a\nfake")]),
+               sender="lee@example.org")
+    for _ in range(100):
+        found = [c for c in stack.cli("list", "--json") if c.get("subject") == "Bundle me"]
+        if found and any(x["status"] == "sent" for x in stack.cli(
+                "show", found[0]["reference"], "--json")["letters"]):
+            break
+        time.sleep(0.2)
+    reference = found[0]["reference"]
+    first, second = tmp_path / "a.zip", tmp_path / "b.zip"
+    result = stack.cli("bundle", reference, "--out", str(first), "--json")
+    stack.cli("bundle", reference, "--out", str(second), "--json")
+    assert first.read_bytes() == second.read_bytes() and result["files"] >= 4
+    with zipfile.ZipFile(first) as z:
+        manifest = json.loads(z.read("manifest.json"))
+        for entry in manifest["files"]:
+            data = z.read(entry["path"])
+            assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["size"],
+                                                                     entry["sha256"])
+        names = z.namelist()
+    assert {"timeline.html", "timeline.json", "manifest.json"} <= set(names)
+    assert any(n.startswith("inbound/") and n.endswith(".eml") for n in names)
+    assert any(n.startswith("letters/receipt") for n in names)
+    assert any(n.startswith("attachments/") and n.endswith("photo.png") for n in names)
+    out = run(stack, "bundle", "CMP-1999-999999", "--out", str(tmp_path / "x.zip"))
+    assert out.returncode == 2 and "no complaint" in out.stderr

@@ -181,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true")
         p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("bundle", help="a case's evidence bundle for the Ombudsman (a zip)",
+                       description="The case's timeline (HTML and JSON), every message as "
+                       "received, every letter as sent, the attachments, and manifest.json "
+                       "(each file's size and SHA-256). The same case gives the same bytes.")
+    p.add_argument("reference")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.zip")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("quarantine", help="messages that are not a case, with the reason")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
@@ -210,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"policies": _policies, "deadlines": _deadlines, "workdays": _workdays,
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
                 "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
-                "act": _act, "sweep": _sweep, "import": _import, "report": _report,
+                "act": _act, "sweep": _sweep, "import": _import, "report": _report, "bundle": _bundle,
                 "local": _local}
     try:
         return commands[args.command](args)
@@ -607,6 +616,19 @@ def _report(args: argparse.Namespace) -> int:
     else:
         result = reports.annual(period, args.homes, args.out)
     print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from complaints.service.bundle import bundle_command
+
+    result = bundle_command(args.reference, args.out)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        missing = (f"; {result['missing']} not available, see manifest.json"
+                   if result["missing"] else "")
+        print(f"{result['out']}: {result['files']} files, {result['bytes']:,} bytes{missing}")
     return 0
 
 

@@ -112,8 +112,10 @@ class Mailroom:
         self.store, self.raw_mail, self.sender = store, raw_mail, sender
         self.clock, self.config, self.now = clock, config, now
         self.staff = config.staff
+        # every letter is kept as sent beside the raw mail (outbound/..., create-only); the
+        # sweep and the web form send through this same Post
         self.post = Post(store, sender, config.letters_per_hour, now, self._lint,
-                         exempt=lambda address: self.staff.covers(address))
+                         exempt=lambda address: self.staff.covers(address), keep=raw_mail.put)
         self.casework = Casework(self.post, clock, LetterConfig(
             config.landlord, config.complaints_address, config.team_address, config.signature,
             config.landlord_address, config.logo_url), self._attachments_for,

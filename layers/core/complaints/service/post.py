@@ -12,23 +12,40 @@ never sends a letter another delivery has claimed.
 A letter that cannot go is marked ``failed`` with the reason and the case flagged
 ``letter-failed`` (visible in `complaints list`): permanently for an address or content the
 mail service cannot take, for a retry otherwise (the exception goes up so Lambda retries).
+
+Each letter is kept as sent: just before an attempt, the exact bytes handed to the mail
+service are written create-only to the raw store at
+``outbound/<reference>/<letter id>-<attempt>-<sha256 prefix>.eml``, and the ``out`` message
+record of the attempt that went names that copy (its ``raw_key``). Each attempt builds the
+MIME again (a new boundary), so each has its own copy, named by its content as well: a retry
+after a crash, at the same attempt number, never finds the crashed attempt's copy under its
+name. A copy that cannot be written does not stop a statutory letter: it goes, and its
+timeline entry says no copy was kept and why.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from complaints.adapters.sender import Sender, SendError
+from complaints.adapters.sender import Sender, SendError, as_sent
 from complaints.adapters.store import MessageRecord, Store
 from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus, utc_text
 from complaints.mail import letters
 from complaints.service.unit_of_work import Change, change_case
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
+OUTBOUND_PREFIX = "outbound/"  # letters as sent, in the raw store
+
+
+def kept_key(reference: str, letter_id: str, attempt: int, data: bytes) -> str:
+    """Where one attempt's bytes are kept: per letter, attempt and content (create-only)."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    return f"{OUTBOUND_PREFIX}{reference}/{letter_id}-{attempt}-{digest}.eml"
 
 
 class LetterNotSent(RuntimeError):
@@ -74,8 +91,11 @@ class Post:
     def __init__(self, store: Store, sender: Sender, letters_per_hour: int,
                  now: Callable[[], datetime],
                  check: Callable[[str, EmailMessage, Complaint], list[str]] | None = None,
-                 exempt: Callable[[str], bool] | None = None) -> None:
+                 exempt: Callable[[str], bool] | None = None,
+                 keep: Callable[[str, bytes], None] | None = None) -> None:
         self.store, self.sender = store, sender
+        # keeps each letter as sent (the raw store's create-only put); None keeps nothing
+        self.keep = keep
         # addresses the loop guard does not count (our own staff): it guards against robots
         self.exempt = exempt or (lambda address: False)
         self.letters_per_hour, self.now = letters_per_hour, now
@@ -110,15 +130,15 @@ class Post:
         it has had fewer than ``attempts`` tries (the sweep allows AgendaRules.max_attempts)."""
         at = at or self.now()
         ids = [letter_ids] if isinstance(letter_ids, str) else list(letter_ids)
-        sent: list[tuple[str, str, str, str]] = []  # (letter id, Message-ID, subject, from)
+        sent: list[_Sent] = []
         error: LetterNotSent | None = None
         for letter_id in ids:
             letter = case.letters[letter_id]
             if not _ours(letter, claimant, attempts):
                 continue
             outcome = self._send_one(case, letter, draft, at)
-            if isinstance(outcome, tuple):
-                sent.append((letter_id, *outcome))
+            if isinstance(outcome, _Sent):
+                sent.append(outcome)
             elif isinstance(outcome, LetterNotSent):
                 error = error or outcome
             else:
@@ -130,7 +150,7 @@ class Post:
         return case
 
     def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft],
-                  at: datetime) -> tuple[str, str, str] | Complaint | LetterNotSent:
+                  at: datetime) -> _Sent | Complaint | LetterNotSent:
         if _guarded(letter) and not self.exempt(letter.to):
             sent_before = self.store.letters_sent_this_hour(letter.to, at)
             if sent_before >= self.letters_per_hour:
@@ -148,6 +168,7 @@ class Post:
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
             return self._settle(case, letter.id, LetterStatus.FAILED,
                                 "not sent: the letter " + "; ".join(lacking), "letter-failed", at)
+        raw_key, not_kept = self._keep(case.reference, letter, message)
         try:
             sent_id = self.sender.send(message)
         except SendError as exc:
@@ -156,24 +177,41 @@ class Post:
             if saved.letters[letter.id].attempts < MAX_ATTEMPTS:
                 return LetterNotSent(f"{letter.id}: {exc}")
             return saved
-        return sent_id, str(message["Subject"]), made.envelope.complaints_address
+        return _Sent(letter.id, sent_id, str(message["Subject"]),
+                     made.envelope.complaints_address, raw_key, not_kept)
 
-    def _record_sent(self, case: Complaint, sent: list[tuple[str, str, str, str]],
-                     at: datetime) -> Complaint:
+    def _keep(self, reference: str, letter: Letter, message: EmailMessage) -> tuple[str, str]:
+        """Keep this attempt's bytes as the sender will hand them over: (key, "") or ("", why
+        not)."""
+        if self.keep is None:
+            return "", "letters are not kept by this service"
+        data = as_sent(message)  # fixes the MIME boundaries: the sender's bytes are these
+        key = kept_key(reference, letter.id, letter.attempts + 1, data)
+        try:
+            self.keep(key, data)
+        except Exception as exc:  # the letter is statutory: it goes, and the record says so
+            return "", f"{type(exc).__name__}: {str(exc)[:300]}"
+        return key, ""
+
+    def _record_sent(self, case: Complaint, sent: list[_Sent], at: datetime) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
             records, counted = [], []
-            for letter_id, sent_id, subject, sender in sent:
-                current = fresh.letters[letter_id]
+            for went in sent:
+                current = fresh.letters[went.letter_id]
                 if current.status == LetterStatus.SENT:
                     continue
-                current.status, current.sent_message_id = LetterStatus.SENT, sent_id
+                current.status, current.sent_message_id = LetterStatus.SENT, went.sent_id
                 current.attempts += 1
                 current.error, current.retry, current.attempted_at = "", False, utc_text(at)
-                ours = "" if sent_id == current.message_id else f" (ours: {current.message_id})"
+                ours = ("" if went.sent_id == current.message_id
+                        else f" (ours: {current.message_id})")
+                not_kept = (f"; no copy as sent was kept ({went.not_kept})"
+                            if went.not_kept and self.keep is not None else "")
                 fresh.record(at, SYSTEM, f"{current.kind.replace('_', ' ')} letter sent",
-                             f"to {current.to} as {sent_id}{ours}")
-                records.append(MessageRecord("out", current.id, at, sender, (current.to,),
-                                             subject, "", sent_id, current.kind))
+                             f"to {current.to} as {went.sent_id}{ours}{not_kept}")
+                records.append(MessageRecord("out", current.id, at, went.sender, (current.to,),
+                                             went.subject, went.raw_key, went.sent_id,
+                                             current.kind))
                 if _guarded(current) and not self.exempt(current.to):
                     counted.append(current.to)
             if not records:
@@ -202,6 +240,18 @@ class Post:
 
         saved, _ = change_case(self.store, case.reference, apply, case)
         return saved
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """One letter the mail service took, to be recorded sent."""
+
+    letter_id: str
+    sent_id: str  # the Message-ID the mail service returned
+    subject: str
+    sender: str
+    raw_key: str  # the copy as sent, in the raw store ("" when none was kept)
+    not_kept: str = ""  # why no copy was kept
 
 
 def _guarded(letter: Letter) -> bool:
