@@ -220,3 +220,18 @@ def test_an_open_imported_case_is_reminded_of_what_is_to_come_not_of_last_year(
     assert {(t.kind, t.step, t.due) for t in left if t.kind == "reminder"} == {
         ("reminder", "response", date(2026, 12, 7))}
     assert any(k.startswith("overdue:1:acknowledgement") for k in case.sweep_done)
+
+
+def test_cases_csv_never_hands_a_spreadsheet_a_formula(store: Store, clock: StatutoryClock) -> None:
+    history = History(store, clock, "Example Homes")
+    history.import_csv(csv_of(row("F-1", "hos-2024", "2026-05-22",
+                                  category='"=HYPERLINK(""http://evil.example"",""x"")"',
+                                  refused="2026-05-26", refused_reason="-1+1")), "f.csv", NOW)
+    text = cases_csv(list(store.cases_now(["F-1"]).values()))
+    line = text.splitlines()[1]
+    assert ",'=HYPERLINK(" in line.replace('"', "") and ",'-1+1," in line
+    again = history.import_csv(text, "cases.csv", NOW)
+    assert again == {"imported": 1, "errors": []}
+    case = store.load("F-1")
+    assert case is not None and case.category.startswith("=HYPERLINK(")  # as the resident's
+    assert case.refusal_reason == "-1+1"

@@ -84,7 +84,7 @@ def check(text: str, policies: set[str]) -> tuple[list[Row], list[dict[str, Any]
                                                         f"{len(header)}"})
                 continue
             row = Row(number, {c: "" for c in COLUMNS} | {
-                h: v.strip() for h, v in zip(header, cells, strict=True)})
+                h: _uncell(v.strip()) for h, v in zip(header, cells, strict=True)})
             problem = _check_row(row, policies)
             if problem:
                 errors.append({"line": number, "error": problem})
@@ -269,8 +269,21 @@ def cases_csv(cases: list[Complaint]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    writer.writerows(_row(c) for c in cases)
+    writer.writerows([_cell(v) for v in _row(c)] for c in cases)
     return out.getvalue()
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """A cell a spreadsheet would run as a formula (=HYPERLINK(...) in a category) is written
+    with a leading apostrophe, which spreadsheets show as text; the import takes it off."""
+    return "'" + value if value.startswith(_FORMULA) else value
+
+
+def _uncell(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value
 
 
 def _row(c: Complaint) -> list[str]:
