@@ -60,11 +60,11 @@ ENGLAND_MAY = [
     row("E-REFUSED", "hos-2024", "2026-05-22", refused="2026-05-26",
         refused_reason="the matter is before the court"),
 ]
-# Christmas: received Wed 23 Dec 2026, day one Thu 24 Dec; 25 and 28 Dec and 1 Jan are holidays:
-# acknowledge by Mon 4 Jan 2027, respond by Mon 18 Jan.
+# Christmas: received Tue 23 Dec 2025, day one Wed 24 Dec; 25 and 26 Dec and 1 Jan are
+# holidays: acknowledge by Fri 2 Jan 2026, respond by Fri 16 Jan (reporting year 2025).
 ENGLAND_CHRISTMAS = [
-    row("E-XMAS", "hos-2024", "2026-12-23", stage1_acknowledged="2027-01-04",
-        stage1_responded="2027-01-18", stage1_outcome="upheld"),
+    row("E-XMAS", "hos-2024", "2025-12-23", stage1_acknowledged="2026-01-02",
+        stage1_responded="2026-01-16", stage1_outcome="upheld"),
 ]
 # Easter and the year boundary: stage 2 requested Tue 31 Mar 2026 (reporting year 2025), day one
 # Wed 1 Apr; Good Friday and Easter Monday: acknowledge by Thu 9 Apr, respond by Fri 8 May (the
@@ -125,6 +125,7 @@ def test_an_import_is_all_or_nothing_and_a_reimport_updates(store: Store,
     assert "history" not in case.timeline[0].detail and "h.csv line 3" in case.timeline[0].detail
     report = Reports(store, clock, "Example Homes").tsm(Period.year(2026), 1000)
     assert report["CH01"]["stage1"]["count"] == 7  # once each, after two imports
+    assert report["CH02"]["stage1"]["within"] == 3  # the corrected E-LATE is now on time
 
 
 def test_a_row_without_a_reference_gets_the_same_one_each_time(store: Store,
@@ -139,23 +140,28 @@ def test_a_row_without_a_reference_gets_the_same_one_each_time(store: Store,
 
 def test_tsm_counts_english_cases_exactly(imported: Store, clock: StatutoryClock) -> None:
     tsm = Reports(imported, clock, "Example Homes").tsm(Period.year(2026), 4000)
-    # received 1 Apr 2026 - 31 Mar 2027: the 7 May cases (the refused one too), Christmas and
-    # 1 April; E-EASTER's stage 1 (2 Mar) and stage 2 request (31 Mar) fall in 2025
-    assert tsm["CH01"] == {"stage1": {"count": 9, "per_1000": 2.3},  # 9 / 4000 x 1000 = 2.25
+    # received 1 Apr 2026 - 31 Mar 2027: the 7 May cases (the refused one too) and 1 April;
+    # E-EASTER's stage 1 (2 Mar) and stage 2 request (31 Mar), and Christmas, fall in 2025
+    assert tsm["CH01"] == {"stage1": {"count": 8, "per_1000": 2.0},
                            "stage2": {"count": 0, "per_1000": 0.0}}
-    # answered in the year at stage 1: the 6 May cases and Christmas (not the refused one);
-    # within: E-ON-TIME, E-ACK-LATE, E-XMAS; with extensions also E-EXT-OK (not E-EXT-BEYOND)
-    assert tsm["CH02"]["stage1"] == {"responded": 7, "within": 3, "percent": 42.9,
-                                     "within_with_extensions": 4,
-                                     "percent_with_extensions": 57.1}
+    # answered in the year at stage 1: the 6 May cases (not the refused one); within:
+    # E-ON-TIME, E-ACK-LATE; with extensions also E-EXT-OK (not E-EXT-BEYOND)
+    assert tsm["CH02"]["stage1"] == {"responded": 6, "within": 2, "percent": 33.3,
+                                     "within_with_extensions": 3,
+                                     "percent_with_extensions": 50.0}
     # stage 2 answered Fri 8 May 2026, its last day, though requested in the year before
     assert tsm["CH02"]["stage2"] == {"responded": 1, "within": 1, "percent": 100.0,
                                      "within_with_extensions": 1,
                                      "percent_with_extensions": 100.0}
     assert tsm["period"] == {"from": "2026-04-01", "to": "2027-03-31"}
     before = Reports(imported, clock, "Example Homes").tsm(Period.year(2025), 4000)
-    assert before["CH01"]["stage1"]["count"] == 1 and before["CH01"]["stage2"]["count"] == 1
-    assert before["CH02"]["stage1"]["responded"] == 1 and before["CH02"]["stage2"]["responded"] == 0
+    # 2025: E-EASTER's stage 1 and its stage 2 request, and Christmas (answered Fri 16 Jan
+    # 2026, its last day: within)
+    assert before["CH01"]["stage1"]["count"] == 2 and before["CH01"]["stage2"]["count"] == 1
+    assert before["CH02"]["stage1"] == {"responded": 2, "within": 2, "percent": 100.0,
+                                        "within_with_extensions": 2,
+                                        "percent_with_extensions": 100.0}
+    assert before["CH02"]["stage2"]["responded"] == 0
 
 
 def test_the_scottish_indicators_count_scottish_cases_exactly(imported: Store,
@@ -235,3 +241,48 @@ def test_cases_csv_never_hands_a_spreadsheet_a_formula(store: Store, clock: Stat
     case = store.load("F-1")
     assert case is not None and case.category.startswith("=HYPERLINK(")  # as the resident's
     assert case.refusal_reason == "-1+1"
+
+
+def test_the_import_refuses_our_own_numbering_future_dates_and_lets_a_case_close_early(
+        store: Store, clock: StatutoryClock, mailroom: Mailroom, deliver: object) -> None:
+    from tests import mailfactory as mf
+
+    live = deliver(mf.message(sender="amy@example.org", body="A live complaint."), at=NOW)  # type: ignore[operator]
+    history = History(store, clock, "Example Homes")
+    result = history.import_csv(csv_of(
+        row("CMP-2026-000002", "hos-2024", "2026-05-01"),
+        row("cmp-2026-000009", "hos-2024", "2026-05-01"),
+        row("FUTURE", "hos-2024", "2026-12-01"),
+        row("EARLY-CLOSE", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+            stage1_extended_to="2026-06-24", stage1_responded="2026-06-10",
+            stage1_outcome="upheld", closed="2026-06-12")), "h.csv", NOW)
+    assert [(e["line"], e["error"].split(":")[0]) for e in result["errors"]] == [
+        (2, "reference CMP-2026-000002 is in this service's own numbering (CMP-YYYY-NNNNNN)"),
+        (3, "reference cmp-2026-000009 is in this service's own numbering (CMP-YYYY-NNNNNN)"),
+        (4, "received 2026-12-01 is in the future")]
+    assert list(store.all_references()) == [live.reference]  # nothing imported
+    assert history.import_csv(csv_of(row("EARLY-CLOSE", "hos-2024", "2026-05-22",
+                                         stage1_acknowledged="2026-05-27",
+                                         stage1_extended_to="2026-06-24",
+                                         stage1_responded="2026-06-10", stage1_outcome="upheld",
+                                         closed="2026-06-12")), "h.csv", NOW)["imported"] == 1
+    # the next live complaint still gets the next reference
+    after = deliver(mf.message(sender="bob@example.org", body="Another."), at=NOW)  # type: ignore[operator]
+    assert after.outcome == "created" and after.reference.endswith("000002")
+
+
+def test_breaches_count_neither_steps_after_closing_nor_responses_within_an_extension(
+        store: Store, clock: StatutoryClock) -> None:
+    History(store, clock, "Example Homes").import_csv(csv_of(
+        # closed 5 Oct, before its acknowledgement fell due (8 Oct): nothing missed
+        row("CLOSED-EARLY", "hos-2024", "2026-10-01", closed="2026-10-05"),
+        # answered inside an extension within the cap: not a missed response
+        row("EXTENDED", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+            stage1_extended_to="2026-06-24", stage1_responded="2026-06-20",
+            stage1_outcome="upheld"),
+        # answered late with no extension: a missed response
+        row("LATE", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+            stage1_responded="2026-06-11", stage1_outcome="upheld")), "h.csv", NOW)
+    figures = Reports(store, clock, "Example Homes").annual_figures(Period.year(2026), 100)
+    assert figures.breaches["stage1"] == {"acknowledgement": 0, "response": 1}
+    assert figures.acknowledgements["stage1"] == {"due": 2, "on_time": 2}

@@ -778,13 +778,21 @@ def render(figures: AnnualFigures, out: Path, chromium: str | None = None) -> di
     """
     browser = find_chromium(chromium)
     out.mkdir(parents=True, exist_ok=True)
-    drawn = charts(figures, out)
-    page = out / HTML_NAME
-    page.write_text(html(figures, drawn), encoding="utf-8")
-    csv = out / CSV_NAME
-    csv.write_text(figures.cases_csv, encoding="utf-8", newline="")
-    pdf = out / PDF_NAME
-    print_pdf(browser, page, pdf)
-    written = {"html": page, "pdf": pdf, "cases_csv": csv}
-    written.update({f"chart_{name}": out / chart.file for name, chart in drawn.items()})
+    # drawn in a private directory, then each file moved into place: a file (or a symlink)
+    # already in out/ is replaced, never written through
+    work = Path(tempfile.mkdtemp(prefix=".annual-report-", dir=out))
+    try:
+        drawn = charts(figures, work)
+        (work / HTML_NAME).write_text(html(figures, drawn), encoding="utf-8")
+        (work / CSV_NAME).write_text(figures.cases_csv, encoding="utf-8", newline="")
+        print_pdf(browser, work / HTML_NAME, work / PDF_NAME)
+        written = {"html": out / HTML_NAME, "pdf": out / PDF_NAME, "cases_csv": out / CSV_NAME}
+        written.update({f"chart_{name}": out / chart.file for name, chart in drawn.items()})
+        for path in written.values():
+            os.replace(work / path.name, path)
+        for name in CHARTS:  # a chart an earlier run drew that has nothing to show now
+            if name not in drawn:
+                (out / f"chart-{name}.png").unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return written

@@ -43,6 +43,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 _MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
+_OURS = re.compile(r"CMP-\d{4}-\d{6}", re.IGNORECASE)  # this service's own numbering
 
 
 @dataclass
@@ -53,7 +54,8 @@ class Row:
     reference: str = ""
 
 
-def check(text: str, policies: set[str]) -> tuple[list[Row], list[dict[str, Any]]]:
+def check(text: str, policies: set[str],
+          today: date | None = None) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every row checked; (rows, errors). Pure: no store."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -85,7 +87,7 @@ def check(text: str, policies: set[str]) -> tuple[list[Row], list[dict[str, Any]
                 continue
             row = Row(number, {c: "" for c in COLUMNS} | {
                 h: _uncell(v.strip()) for h, v in zip(header, cells, strict=True)})
-            problem = _check_row(row, policies)
+            problem = _check_row(row, policies, today)
             if problem:
                 errors.append({"line": number, "error": problem})
                 continue
@@ -100,7 +102,7 @@ def check(text: str, policies: set[str]) -> tuple[list[Row], list[dict[str, Any]
     return rows, errors
 
 
-def _check_row(row: Row, policies: set[str]) -> str | None:
+def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
     v = row.values
     if v["policy"] not in policies:
         return f"policy {v['policy']!r} is not a preset (one of: {', '.join(sorted(policies))})"
@@ -117,6 +119,8 @@ def _check_row(row: Row, policies: set[str]) -> str | None:
             return f"{name} {text!r} is not a date (YYYY-MM-DD)"
         if not 1900 <= day.year <= 2100:
             return f"{name} {text} is outside 1900-2100"
+        if today is not None and day > today:
+            return f"{name} {text} is in the future: a history holds what has happened"
         row.dates[name] = day
     d = row.dates
     if d["received"] is None:
@@ -134,7 +138,10 @@ def _check_row(row: Row, policies: set[str]) -> str | None:
                            ("stage2_acknowledged", "escalated"), ("stage2_extended_to", "escalated"),
                            ("stage2_responded", "escalated"),
                            ("stage2_responded", "stage2_acknowledged"), ("refused", "received"),
-                           ("refused", "escalated"), *(("closed", x) for x in DATES if x != "closed")):
+                           ("refused", "escalated"),
+                           # the extended dates are deadlines, not events: a case may close first
+                           *(("closed", x) for x in DATES
+                             if x not in ("closed", "stage1_extended_to", "stage2_extended_to"))):
         problem = after(later, earlier)
         if problem:
             return problem
@@ -168,6 +175,9 @@ def _check_row(row: Row, policies: set[str]) -> str | None:
         if len(v[name]) > limit:
             return f"{name} is longer than {limit} characters"
     if v["reference"]:
+        if _OURS.fullmatch(v["reference"]):
+            return (f"reference {v['reference']} is in this service's own numbering "
+                    "(CMP-YYYY-NNNNNN): give the previous system's reference, or leave it empty")
         if not _REFERENCE.fullmatch(v["reference"]):
             return (f"reference {v['reference']!r}: letters, digits and / _ . - only, up to "
                     "40 characters")
@@ -186,7 +196,7 @@ class History:
 
     def import_csv(self, text: str, source: str, now: datetime,
                    dry_run: bool = False) -> dict[str, Any]:
-        rows, errors = check(text, {p.id for p in self.clock.presets.all()})
+        rows, errors = check(text, {p.id for p in self.clock.presets.all()}, london_date(now))
         existing = self.store.cases_now([r.reference for r in rows]) if rows else {}
         for row in rows:
             case = existing.get(row.reference)

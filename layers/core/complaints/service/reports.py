@@ -133,13 +133,21 @@ class Reports:
                 if s is None or r.refused is not None:
                     continue
                 d = self.deadlines_for(r.policy, n, s.received, s.acknowledged)
-                if d.acknowledge_by is not None and d.acknowledge_by in period:
+                ended = r.closed or date.max  # nothing falls due on a case already closed
+                if d.acknowledge_by is not None and d.acknowledge_by in period and (
+                        s.acknowledged is not None or d.acknowledge_by <= ended):
                     due += 1
                     if s.acknowledged is not None and s.acknowledged <= d.acknowledge_by:
                         on_time += 1
                     else:
                         late_ack += 1
-                if d.respond_by in period and (s.responded is None or s.responded > d.respond_by):
+                # a recorded extension within the policy's cap moves the date (as CH02 with
+                # extensions counts it)
+                respond_by = (s.extended_to if s.extended_to and (
+                    d.respond_by_extended is None or s.extended_to <= d.respond_by_extended)
+                    and s.extended_to > d.respond_by else d.respond_by)
+                if respond_by in period and (s.responded is not None or respond_by <= ended) and (
+                        s.responded is None or s.responded > respond_by):
                     late_response += 1
             acknowledgements[f"stage{n}"] = {"due": due, "on_time": on_time}
             breaches[f"stage{n}"] = {"acknowledgement": late_ack, "response": late_response}
