@@ -10,7 +10,6 @@ attempt that went.
 
 from __future__ import annotations
 
-import dataclasses
 import email
 import email.policy
 import hashlib
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.sender import SendError, SesSender, SmtpSender
+from complaints.adapters.sender import SendError, SesSender
 from complaints.adapters.store import Store
 from complaints.domain.commands import Note
 from complaints.service.bundle import build_bundle, bundle_command
@@ -38,19 +37,14 @@ from complaints.service.mailroom import Delivery, Mailroom
 from complaints.service.post import LetterNotSent
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
+from tests.integration import test_casework as casework
 from tests.integration.test_webform import FIELDS, NOW, post, reference, web
 
-TEAM = "complaints-team@landlord.example"
-SAM = "Sam Officer <sam@landlord.example>"
+TEAM, SAM = casework.TEAM, casework.SAM
+room = casework.room  # the mailroom with a team address, as the casework tests use it
+
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
-
-
-@pytest.fixture()
-def room(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
-         clock: StatutoryClock) -> Mailroom:
-    config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
-    return Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
 
 
 @pytest.fixture()
