@@ -116,12 +116,12 @@ class Reports:
         categories = dict(Counter(r.category or "uncategorised" for r in stage_one_received))
         refusals = dict(Counter(r.refusal_reason or "no reason recorded" for r in records
                                 if r.refused in period))
-        paid = {n: round(sum(j.record.compensation for j in judged[n]
-                             if j.stage.stage == max(s.stage for s in j.record.stages
-                                                     if s.responded)), 2) for n in STAGES}
-        compensation = {"cases": sum(1 for n in STAGES for j in judged[n]
-                                     if j.record.compensation and j.stage.stage == max(
-                                         s.stage for s in j.record.stages if s.responded)),
+        # a case's compensation counts once, at the last stage it was answered
+        final = [j for n in STAGES for j in judged[n]
+                 if j.stage.stage == max(s.stage for s in j.record.stages if s.responded)]
+        paid = {n: round(sum(j.record.compensation for j in final if j.stage.stage == n), 2)
+                for n in STAGES}
+        compensation = {"cases": sum(1 for j in final if j.record.compensation),
                         "total_gbp": round(sum(paid.values()), 2),
                         "by_stage": {f"stage{n}": paid[n] for n in STAGES}}
         acknowledgements: dict[str, dict[str, int]] = {}
