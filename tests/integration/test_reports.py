@@ -286,3 +286,27 @@ def test_breaches_count_neither_steps_after_closing_nor_responses_within_an_exte
     figures = Reports(store, clock, "Example Homes").annual_figures(Period.year(2026), 100)
     assert figures.breaches["stage1"] == {"acknowledgement": 0, "response": 1}
     assert figures.acknowledgements["stage1"] == {"due": 2, "on_time": 2}
+
+
+def test_an_import_and_live_saves_share_a_bundle_without_losing_either(
+        store: Store, clock: StatutoryClock, mailroom: Mailroom, deliver: object) -> None:
+    from tests import mailfactory as mf
+
+    history = History(store, clock, "Example Homes")
+    rows = [row(f"OLD-{n}", "hos-2024", "2026-11-02") for n in range(40)]  # every shard
+    history.import_csv(csv_of(*rows), "h.csv", NOW)
+    client = store._connection.client
+
+    def counters() -> dict[str, int]:
+        return {i["SK"]["S"]: int(i["n"]["N"]) for i in client.query(
+            TableName=store.table, KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": "REPORT#Example Homes#2026-11"}})["Items"]}
+
+    before = counters()
+    live = deliver(mf.message(sender="ivy@example.org", body="Live."), at=NOW)  # type: ignore[operator]
+    after = counters()
+    # the live save counted its change, so an import's conditional put of that item sees it
+    assert sum(after.values()) == sum(before.values()) + 1
+    history.import_csv(csv_of(*rows), "h.csv", NOW)  # a re-import, after the live save
+    found = store.records("Example Homes", date(2026, 11, 1), date(2026, 11, 30))
+    assert live.reference in found and len(found) == 41

@@ -247,8 +247,10 @@ class Store:
         if record != complaint.indexed_record:
             attribute = Path([f"r_{complaint.reference}"])
             for key, filed in self._filing(complaint, record).items():
+                # n counts every change, so an import's whole-item put can see this one
                 tx.update(self.Item(*key), actions=[
-                    attribute.set(filed) if filed is not None else attribute.remove()])
+                    attribute.set(filed) if filed is not None else attribute.remove(),
+                    self.Item.n.add(1)])
         for index in range(complaint.saved_events, len(complaint.timeline)):
             tx.save(self._event_item(complaint, index), condition=self.Item.PK.does_not_exist())
         return record
@@ -333,12 +335,16 @@ class Store:
                     else:
                         merged[name] = {"S": value}
                 merged["n"] = {"N": str(n + 1)}
+                condition: dict[str, Any]
+                if not item:
+                    condition = {"ConditionExpression": "attribute_not_exists(PK)"}
+                elif "n" not in item:  # filed before saves counted their changes
+                    condition = {"ConditionExpression": "attribute_not_exists(n)"}
+                else:
+                    condition = {"ConditionExpression": "n = :n",
+                                 "ExpressionAttributeValues": {":n": {"N": str(n)}}}
                 try:
-                    client.put_item(TableName=self.table, Item=merged, **(
-                        {"ConditionExpression": "n = :n",
-                         "ExpressionAttributeValues": {":n": {"N": str(n)}}} if item and "n" in item
-                        else {"ConditionExpression": "attribute_not_exists(PK)"} if not item
-                        else {}))
+                    client.put_item(TableName=self.table, Item=merged, **condition)
                     break
                 except client.exceptions.ConditionalCheckFailedException:
                     backoff(attempt)
@@ -503,16 +509,12 @@ class Store:
         item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
         return int(item.n or 0)
 
-    def count_this_hour(self, what: str, at: datetime) -> int:
-        """What has been counted for ``what`` in ``at``'s hour (a read, no write)."""
+    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
+        """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
         try:
-            return int(self.Item.get(_rate_key(what, at), "RATE", consistent_read=True).n or 0)
+            return int(self.Item.get(_rate_key(address, at), "RATE", consistent_read=True).n or 0)
         except DoesNotExist:
             return 0
-
-    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
-        """Letters recorded as sent to ``address`` in ``at``'s hour."""
-        return self.count_this_hour(address, at)
 
 
 class DuplicateDelivery(StoreError):
