@@ -28,11 +28,13 @@ from typing import TypedDict, cast
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = Path(__file__).resolve().parent.parent
 AXE_JS = REPO / "infra" / "node_modules" / "axe-core" / "axe.min.js"
@@ -165,6 +167,35 @@ def full_page_screenshot(driver: webdriver.Chrome, path: Path | str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(base64.b64decode(shot["data"]))
     return target
+
+
+# --- navigation -----------------------------------------------------------------------------
+
+def _gone(element: WebElement) -> bool:
+    # Chromium reports an element of a replaced document as stale, or, caught mid-navigation,
+    # as an inspector error ("Node with given id does not belong to the document"): both mean
+    # the old page has gone, which selenium's staleness_of only knows in the first form.
+    try:
+        element.is_enabled()
+    except WebDriverException:
+        return True
+    return False
+
+
+def next_page(driver: WebDriver, before: WebElement, url_check: Callable[[str], bool] | None = None,
+              timeout: float = 20) -> None:
+    """Wait until `before` (an element of the old page) has gone and the new page has loaded,
+    its URL passing `url_check` where given (a redirect chain passes through several pages)."""
+    def arrived(d: WebDriver) -> bool:
+        if not _gone(before):
+            return False
+        try:
+            loaded = d.execute_script("return document.readyState") == "complete"
+            return loaded and (url_check is None or url_check(d.current_url))
+        except WebDriverException:  # the document changed under the script: look again
+            return False
+
+    WebDriverWait(driver, timeout).until(arrived)
 
 
 # --- keyboard only --------------------------------------------------------------------------

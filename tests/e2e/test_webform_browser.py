@@ -19,8 +19,6 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
 from tests import browser as harness
 from tests.e2e.test_local_stack import Stack, started
@@ -72,7 +70,7 @@ def submit(driver: WebDriver, press: str | None = None) -> None:
         driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     else:
         harness.type_keys(driver, press)
-    WebDriverWait(driver, 20).until(staleness_of(page))
+    harness.next_page(driver, page)
 
 
 def reference_on_page(driver: WebDriver) -> str:
@@ -193,9 +191,10 @@ def test_a_photo_is_added_from_the_confirmation_page(browser: webdriver.Chrome, 
     photo = tmp_path / "ceiling.png"
     photo.write_bytes(PNG)
     browser.find_element(By.ID, "file").send_keys(str(photo))
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, "//button[text()='Upload file']").click()
     # the store, then /complaint/files, then the confirmation again: three pages
-    WebDriverWait(browser, 20).until(lambda d: d.current_url.endswith("#files"))
+    harness.next_page(browser, page, lambda at: at.endswith("#files"))
     assert "ceiling.png (" in browser.find_element(By.TAG_NAME, "main").text
     no_violations(browser)
     case = stack.cli("show", reference, "--json")
@@ -203,8 +202,9 @@ def test_a_photo_is_added_from_the_confirmation_page(browser: webdriver.Chrome, 
     not_a_photo = tmp_path / "invoice.png"
     not_a_photo.write_bytes(b"<html><script>alert(1)</script></html>")
     browser.find_element(By.ID, "file").send_keys(str(not_a_photo))
+    page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.XPATH, "//button[text()='Upload file']").click()
-    WebDriverWait(browser, 20).until(lambda d: "/complaint/files" in d.current_url)
+    harness.next_page(browser, page, lambda at: "/complaint/files" in at)
     assert "must be a JPG, PNG" in browser.find_element(By.CLASS_NAME, "error-summary").text
     no_alert(browser)
     no_violations(browser)
