@@ -193,6 +193,27 @@ def test_a_service_request_counts_in_neither(mailroom: Mailroom, store: Store,
     assert reports.tsm(period, 100)["CH01"]["stage1"]["count"] == 1
 
 
+def test_staff_categorise_a_live_case_from_their_mailbox_and_the_reports_follow(
+        mailroom: Mailroom, store: Store, clock: StatutoryClock, deliver: object) -> None:
+    from complaints.mail.staff_reply import parse_reply
+    from tests import mailfactory as mf
+
+    outcome = deliver(mf.message(sender="pat@example.org", body="Mould again."),  # type: ignore[operator]
+                      at=NOW)
+    reports = Reports(store, clock, "Example Homes")
+    period = Period(date(2026, 11, 1), date(2026, 11, 30))
+    assert reports.annual_figures(period, 100).categories == {"uncategorised": 1}
+    reply = parse_reply("#category Repairs - damp and mould\n#tenure lcra\n", NOW.date())
+    _, results = mailroom.casework.run(outcome.reference, reply.commands, "sam@landlord.example",
+                                       "cli-2", NOW)
+    assert [r.done for r in results] == [True, True]
+    [record] = reports.records(period)
+    assert (record.category, record.tenure) == ("Repairs - damp and mould", "LCRA")
+    assert reports.annual_figures(period, 100).categories == {"Repairs - damp and mould": 1}
+    exported = cases_csv([store.load(outcome.reference)])  # type: ignore[list-item]
+    assert ",LCRA,pat@example.org,Repairs - damp and mould," in exported
+
+
 def test_rounding_is_half_up_and_empty_wholes_are_null() -> None:
     assert percent(1, 8) == 12.5 and percent(1, 16) == 6.3 and percent(0, 0) is None
     assert per_1000(9, 4000) == 2.3  # 2.25, half up (Python's round() would give 2.2)

@@ -115,6 +115,8 @@ COMMANDS: dict[str, c.Command] = {
     "adjustments": c.RecordAdjustments("large print"),
     "message": c.SendMessage("We will visit on Tuesday."),
     "done": c.RemedyDone(1),
+    "category": c.Categorise("repairs - damp and mould"),
+    "tenure": c.SetTenure("lcra"),
 }
 
 
@@ -125,6 +127,8 @@ def expected(clock: StatutoryClock, case: Complaint, command: str) -> bool:
     policy, status, stage = case.policy, case.status, case.stage
     scotland = clock.presets.get(policy).nation == "scotland"
     final = stage >= len(clock.presets.get(policy).stages)
+    if command in ("category", "tenure"):  # the record, put right on any case: all are reported
+        return True
     if command == "done":  # remedy 1, where a response promised one; tracked after closing too
         return bool(case.remedies) and status not in (Status.WITHDRAWN, Status.REFUSED)
     if status == Status.CLOSED and command == "escalate":  # answered, then closed: may go on
@@ -192,6 +196,29 @@ def test_extensions_need_the_policys_agreement_and_stay_within_its_cap(
         run(clock, spso, c.RecordApproval(), c.Extend(6, "survey"))
     run(clock, spso, c.Extend(5, "survey"))  # the approval is still on record
     assert spso.extended_to == spso.deadlines.respond_by_extended  # type: ignore[union-attr]
+
+
+def test_category_and_tenure_are_put_right_on_the_record_even_after_closing(
+        clock: StatutoryClock) -> None:
+    case = new_case(clock, "hos-2024")
+    _closed(clock, case)
+    run(clock, case, c.Categorise("  Repairs -\tdamp   and mould "), c.SetTenure("lcho"))
+    assert (case.category, case.tenure, case.status) == ("Repairs - damp and mould", "LCHO",
+                                                         Status.CLOSED)
+    run(clock, case, c.Categorise("Repairs - leaks"), c.SetTenure("LCRA"))
+    said = [t.detail for t in case.timeline if t.event in ("categorised", "tenure recorded")]
+    assert said == ["category: Repairs - damp and mould", "tenure: LCHO",
+                    "category: Repairs - leaks (was Repairs - damp and mould)",
+                    "tenure: LCRA (was LCHO)"]
+    for command, why in [(c.Categorise("Repairs - leaks"), "already in the category"),
+                         (c.Categorise("x" * (c.MAX_CATEGORY + 1)), "at most 100"),
+                         (c.Categorise("repairs\x1b[31m"), "printable"),
+                         (c.Categorise(" \t "), "needs a few words"),
+                         (c.SetTenure("LCRA"), "already recorded as LCRA"),
+                         (c.SetTenure("shared ownership"), "one of LCRA, LCHO, other")]:
+        with pytest.raises(Refusal, match=why):
+            run(clock, case, command)
+    assert (case.category, case.tenure) == ("Repairs - leaks", "LCRA")
 
 
 def test_resident_escalation_outside_the_window_is_put_to_staff(clock: StatutoryClock) -> None:

@@ -15,6 +15,7 @@ from complaints.domain.commands import (
     COMMAND_NAMES,
     Acknowledge,
     Assign,
+    Categorise,
     Close,
     Command,
     Escalate,
@@ -29,6 +30,7 @@ from complaints.domain.commands import (
     Respond,
     SendMessage,
     SetPolicy,
+    SetTenure,
     Withdraw,
 )
 from complaints.mail.staff_reply import MAX_COMMAND_LINES, StaffReply, parse_reply
@@ -334,6 +336,10 @@ def test_trailing_whitespace_is_trimmed_and_indentation_kept() -> None:
     ("#policy no-such-policy", SetPolicy(policy="no-such-policy")),
     ("#adjustments large print; phone calls after 2pm only",
      RecordAdjustments(text="large print; phone calls after 2pm only")),
+    ("#category Repairs - damp and mould", Categorise(category="Repairs - damp and mould")),
+    ("#category: anti-social behaviour", Categorise(category="anti-social behaviour")),
+    ("#tenure LCHO", SetTenure(tenure="LCHO")),
+    ("#Tenure: lcra", SetTenure(tenure="lcra")),
 ])
 def test_each_command_and_its_argument(line: str, command: Command) -> None:
     # when
@@ -468,6 +474,8 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
     ("#note", '"#note": #note needs text'),
     ("#note:", '"#note:": #note needs text'),
     ("#adjustments", '"#adjustments": #adjustments needs text: the support needs'),
+    ("#category", '"#category": #category needs a few words on its line, e.g. #category repairs - damp'),
+    ("#tenure", '"#tenure": #tenure needs LCRA, LCHO or other'),
     ("#assign", '"#assign": #assign needs one email address'),
     ("#assign Sam Patel", '"#assign Sam Patel": #assign needs one email address'),
     ("#assign sam@", '"#assign sam@": #assign needs one email address'),
@@ -484,7 +492,8 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
                          '#not-a-complaint?'),
     ("#1 priority", '"#1 priority": #1 is not a command; the commands are #acknowledge, #extend, '
                     '#agreed, #approved, #respond, #remedy, #escalate, #refuse, #not-a-complaint, '
-                    '#withdraw, #close, #note, #assign, #policy, #adjustments, #done'),
+                    '#withdraw, #close, #note, #assign, #policy, #adjustments, #done, '
+                    '#category, #tenure'),
 ])
 def test_each_argument_error(line: str, problem: str) -> None:
     # when the line is the whole reply

@@ -144,6 +144,20 @@ class RecordAdjustments(Command):
 
 
 @dataclass(frozen=True)
+class Categorise(Command):
+    """What the complaint is about, for the annual report (a few words: "repairs - damp")."""
+
+    category: str
+
+
+@dataclass(frozen=True)
+class SetTenure(Command):
+    """The resident's tenure, for the Tenant Satisfaction Measures: one of TENURES."""
+
+    tenure: str
+
+
+@dataclass(frozen=True)
 class SendMessage(Command):
     """A staff reply with no commands: sent to the resident as a message on the case."""
 
@@ -163,4 +177,9 @@ COMMAND_NAMES: Final[dict[str, str]] = {
     "escalate": "Escalate", "refuse": "Refuse", "not-a-complaint": "NotAComplaint",
     "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
     "policy": "SetPolicy", "adjustments": "RecordAdjustments", "done": "RemedyDone",
+    "category": "Categorise", "tenure": "SetTenure",
 }
+
+# The TSM tenures (low-cost rental, low-cost home ownership), as written on the record.
+TENURES: Final[dict[str, str]] = {"lcra": "LCRA", "lcho": "LCHO", "other": "other"}
+MAX_CATEGORY: Final = 100  # characters: a category is a few words, one line

@@ -180,6 +180,24 @@ class AdjustmentsRecorded(DomainEvent):
 
 
 @dataclass(frozen=True)
+class Categorised(DomainEvent):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"category: {self.new}" + (f" (was {self.old})" if self.old else "")
+
+
+@dataclass(frozen=True)
+class TenureRecorded(DomainEvent):
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"tenure: {self.new}" + (f" (was {self.old})" if self.old else "")
+
+
+@dataclass(frozen=True)
 class MessageSent(DomainEvent):
     text: str
 

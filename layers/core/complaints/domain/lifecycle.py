@@ -69,8 +69,11 @@ def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEv
 
 def _reopens(case: Complaint, command: c.Command) -> bool:
     """A request for the next stage on a case closed after its stage was answered (by staff,
-    or by the sweep when the escalation window lapsed) is decided, not refused unseen; and a
-    promised action is tracked after closure (#done)."""
+    or by the sweep when the escalation window lapsed) is decided, not refused unseen; a
+    promised action is tracked after closure (#done); and the record's category and tenure
+    may be put right on any case, since every ended case still counts in the reports."""
+    if isinstance(command, (c.Categorise, c.SetTenure)):
+        return True
     if isinstance(command, c.RemedyDone):
         return case.status == Status.CLOSED
     return (isinstance(command, c.Escalate) and case.status == Status.CLOSED
@@ -325,6 +328,30 @@ def _adjustments(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.Domain
     return [e.AdjustmentsRecorded(case.stage, case.support_needs)]
 
 
+def _categorise(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.Categorise)
+    category = " ".join(cmd.category.split())
+    if not category:
+        raise Refusal("#category needs a few words on its line, e.g. #category repairs - damp")
+    if len(category) > c.MAX_CATEGORY or not category.isprintable():
+        raise Refusal(f"a category is one line of at most {c.MAX_CATEGORY} printable characters")
+    if category == case.category:
+        raise Refusal(f"{case.reference} is already in the category {category}")
+    old, case.category = case.category, category
+    return [e.Categorised(case.stage, old, category)]
+
+
+def _tenure(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
+    assert isinstance(cmd, c.SetTenure)
+    tenure = c.TENURES.get(cmd.tenure.strip().lower())
+    if tenure is None:
+        raise Refusal("#tenure is one of " + ", ".join(c.TENURES.values()))
+    if tenure == case.tenure:
+        raise Refusal(f"{case.reference} is already recorded as {tenure}")
+    old, case.tenure = case.tenure, tenure
+    return [e.TenureRecorded(case.stage, old, tenure)]
+
+
 def _remedy_done(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.RemedyDone)
     if not case.remedies:
@@ -358,5 +385,5 @@ _HANDLERS: dict[type, Callable[[Complaint, c.Command, Context], list[e.DomainEve
     c.Refuse: _refuse, c.NotAComplaint: _not_a_complaint, c.Withdraw: _withdraw,
     c.Close: _close, c.Note: _note, c.Assign: _assign, c.SetPolicy: _set_policy,
     c.RecordAdjustments: _adjustments, c.SendMessage: _message, c.Unreadable: _unreadable,
-    c.RemedyDone: _remedy_done,
+    c.RemedyDone: _remedy_done, c.Categorise: _categorise, c.SetTenure: _tenure,
 }

@@ -26,7 +26,8 @@ The rules:
 - The body is the text of ``#acknowledge`` (the complaint definition) and ``#respond`` (the
   response, with the ``#remedy`` lines as its remedies). ``#escalate``, ``#refuse``,
   ``#not-a-complaint``, ``#note`` and ``#adjustments`` take the text on their line, or the body
-  when their line has none. A reply without command lines is one ``SendMessage`` of its body.
+  when their line has none; ``#category`` and ``#tenure`` take only their line. A reply
+  without command lines is one ``SendMessage`` of its body.
 - Quoted history and signatures are cut from the body where the first of these starts: a line
   starting with ">"; Gmail's and Apple Mail's "On <date> ... wrote:" (also wrapped over up to
   three lines); Outlook's "From:" header block (a "Sent:" or "Date:" line follows within a few
@@ -51,6 +52,7 @@ from complaints.domain.commands import (
     OUTCOMES,
     Acknowledge,
     Assign,
+    Categorise,
     Close,
     Command,
     Escalate,
@@ -66,6 +68,7 @@ from complaints.domain.commands import (
     Respond,
     SendMessage,
     SetPolicy,
+    SetTenure,
     Unreadable,
     Withdraw,
 )
@@ -356,6 +359,12 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
         case "assign":
             address = _address(argument)
             return Assign(address=address) if address else "#assign needs one email address"
+        case "category":  # its own line only: the body is a message, not a category
+            return Categorise(category=argument) if argument.strip() else (
+                "#category needs a few words on its line, e.g. #category repairs - damp")
+        case "tenure":
+            return SetTenure(tenure=argument) if argument.strip() else (
+                "#tenure needs LCRA, LCHO or other")
         case "policy":
             policy = argument.lower()
             return SetPolicy(policy=policy) if _is_policy_id(policy) else (

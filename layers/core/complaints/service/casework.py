@@ -60,6 +60,7 @@ CHEAT_SHEET = (
     "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
     "#done N  - remedy N (as numbered in the response) is done",
+    "#category <a few words>  #tenure LCRA|LCHO|other  - for the reports; any case, closed too",
     "No # lines: your text goes to the resident as a message on the case.",
 )
 

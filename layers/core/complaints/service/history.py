@@ -26,7 +26,7 @@ from complaints.adapters.store import Store
 from complaints.domain.agenda import AgendaRules, agenda
 from complaints.domain.calendar import london_date
 from complaints.domain.case import SYSTEM, Complaint, Status
-from complaints.domain.commands import OUTCOMES
+from complaints.domain.commands import MAX_CATEGORY, OUTCOMES, TENURES
 from complaints.service.clock import StatutoryClock
 
 COLUMNS = ("reference", "policy", "received", "channel", "tenure", "resident_email", "category",
@@ -37,7 +37,6 @@ REQUIRED = ("policy", "received")
 DATES = ("received", "stage1_acknowledged", "stage1_extended_to", "stage1_responded",
          "escalated", "stage2_acknowledged", "stage2_extended_to", "stage2_responded", "refused",
          "closed")
-TENURES = {"lcra": "LCRA", "lcho": "LCHO", "other": "other"}
 MAX_ROWS = 500_000
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
@@ -171,7 +170,7 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
         return f"resident_email {v['resident_email']!r} is not an email address"
     if v["compensation"] and not _MONEY.fullmatch(v["compensation"].lstrip("£")):
         return f"compensation {v['compensation']!r} is not an amount in pounds (e.g. 150.00)"
-    for name, limit in (("channel", 40), ("category", 100), ("refused_reason", 500)):
+    for name, limit in (("channel", 40), ("category", MAX_CATEGORY), ("refused_reason", 500)):
         if len(v[name]) > limit:
             return f"{name} is longer than {limit} characters"
     if v["reference"]:
