@@ -77,8 +77,11 @@ def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
         case = store.load(reference)
         assert case is not None
         case.record(at, "system", "receipt letter sent", f"letter {n}")
-        store.save(case, letter_sent_to=(("A@example.org", at),))
-    assert store.letters_sent_this_hour("a@example.org", at) == 3
+        store.save(case, letter_sent_to=((("A@example.org", "a+tag@example.org",
+                                            "A+x+y@example.org")[n], at),))
+    assert store.letters_sent_this_hour("a@example.org", at) == 3  # one inbox, however tagged
+    assert store.letters_sent_this_hour("a+other@example.org", at) == 3
+    assert store.letters_sent_this_hour("+a@example.org", at) == 0  # a "+" first is the name
     assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0
 
 

@@ -9,7 +9,7 @@ Items (PK / SK):
   MSGID#<message-id> / MSGID        the case a letter we sent belongs to (replies, bounces)
   QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
   RESIDENT#<email> / RESIDENT       the resident register: tenancy, home postcode and nation
-  RATE#<address>#<hour> / RATE      letters sent to one address in one hour (loop guard),
+  RATE#<address>#<hour> / RATE      letters sent to one address (+tags one) in one hour (loop guard),
                                     counted in the transaction that records a letter as sent
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
 GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
@@ -545,8 +545,13 @@ def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0)
     time.sleep((rng or random).uniform(0, min(cap, base * 2 ** attempt)))
 
 
-def _rate_key(address: str, at: datetime) -> str:
-    return f"RATE#{address.lower()}#{at.astimezone(UTC).strftime('%Y%m%d%H')}"
+def _rate_key(what: str, at: datetime) -> str:
+    # One mailbox however it is tagged: jo+1@ and jo+2@ reach the same inbox, so the loop guard
+    # (and whoever types a stranger's address into the form) counts them together.
+    local, at_sign, domain = what.lower().rpartition("@")
+    if at_sign and "+" in local.lstrip("+"):
+        what = f"{local[:local.index('+', 1)]}@{domain}"
+    return f"RATE#{what.lower()}#{at.astimezone(UTC).strftime('%Y%m%d%H')}"
 
 
 def _check_size(tx: TransactWrite) -> None:

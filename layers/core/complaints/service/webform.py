@@ -242,7 +242,7 @@ class WebForm:
             return self.problem(400, "Your file was not added", (
                 "The upload could not be found: go back to the confirmation page and upload it "
                 "again."), confirmation=f"/complaint/sent?c={urllib.parse.quote(token)}")
-        if len(self._files(reference)) >= self.config.uploads_per_case:
+        if len(self._files(reference)) >= self.config.uploads_per_case:  # before reading it
             self._discard(key)
             return self.confirmation(token, now, base_url, (
                 f"You have already added {self.config.uploads_per_case} files"))
@@ -266,7 +266,13 @@ class WebForm:
         entry = {"filename": safe, "content_type": content_type, "size": len(data),
                  "sha256": digest, "key": kept, "note": ""}
 
-        def apply(case: Complaint) -> Change:
+        cap = self.config.uploads_per_case
+
+        def apply(case: Complaint) -> Change | None:
+            # counted again on the case as loaded for this save: its version check makes two
+            # uploads at once take turns, so together they cannot pass the cap
+            if sum(t.event == "file added" for t in case.timeline) >= cap:
+                return None
             case.record(now, RESIDENT, "file added", (
                 f"by the web form: {safe} ({content_type}, {len(data):,} bytes, sha256 "
                 f"{digest[:16]}...)"))
@@ -276,7 +282,11 @@ class WebForm:
                 inbound_key=f"file-{reference}-{digest[:40]}-{hashlib.sha256(safe.encode()).hexdigest()[:16]}")
 
         with contextlib.suppress(DuplicateDelivery):  # this same file, added before: once
-            change_case(self.store, reference, apply)
+            _, change = change_case(self.store, reference, apply)
+            if change is None:  # another upload took the last place meanwhile
+                self._discard(key)
+                return self.confirmation(token, now, base_url, (
+                    f"You have already added {cap} files"))
         self._discard(key)
         return Page(303, location=f"/complaint/sent?c={urllib.parse.quote(token)}#files")
 
