@@ -214,6 +214,16 @@ def test_staff_categorise_a_live_case_from_their_mailbox_and_the_reports_follow(
     assert ",LCRA,pat@example.org,Repairs - damp and mould," in exported
 
 
+def test_categories_typed_differently_are_counted_together(store: Store,
+                                                           clock: StatutoryClock) -> None:
+    history = History(store, clock, "Example Homes")
+    spellings = ["Repairs", "repairs", "Repairs ", "REPAIRS", "Damp  and mould", "damp and mould"]
+    history.import_csv(csv_of(*(row(f"CAT-{n}", "hos-2024", "2026-06-01", category=c)
+                                for n, c in enumerate(spellings))), "c.csv", NOW)
+    figures = Reports(store, clock, "Example Homes").annual_figures(Period.year(2026), 100)
+    assert figures.categories == {"Repairs": 4, "Damp and mould": 2}
+
+
 def test_rounding_is_half_up_and_empty_wholes_are_null() -> None:
     assert percent(1, 8) == 12.5 and percent(1, 16) == 6.3 and percent(0, 0) is None
     assert per_1000(9, 4000) == 2.3  # 2.25, half up (Python's round() would give 2.2)

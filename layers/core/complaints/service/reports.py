@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,9 +114,9 @@ class Reports:
         outcomes = {f"stage{n}": dict(Counter(j.stage.outcome or "not recorded"
                                               for j in judged[n])) for n in STAGES}
         stage_one_received = arrived[1]
-        categories = dict(Counter(r.category or "uncategorised" for r in stage_one_received))
-        refusals = dict(Counter(r.refusal_reason or "no reason recorded" for r in records
-                                if r.refused in period))
+        categories = _tally(r.category or "uncategorised" for r in stage_one_received)
+        refusals = _tally(r.refusal_reason or "no reason recorded" for r in records
+                          if r.refused in period)
         # a case's compensation counts once, at the last stage it was answered
         final = [j for n in STAGES for j in judged[n]
                  if j.stage.stage == max(s.stage for s in j.record.stages if s.responded)]
@@ -164,6 +165,17 @@ class Reports:
             compensation=compensation, breaches=breaches, acknowledgements=acknowledgements,
             extensions=extensions, escalation_rate=percent(escalated, len(judged[1])),
             cases_csv=cases_csv([full[r.reference] for r in records if r.reference in full]))
+
+
+def _tally(labels: Iterable[str]) -> dict[str, int]:
+    """Counts by label, where "Repairs", "repairs" and "repairs  " are one (typed by different
+    people over a year), each shown in its commonest spelling (ties: the first in order)."""
+    groups: dict[str, Counter[str]] = {}
+    for label in labels:
+        tidy = " ".join(label.split())
+        groups.setdefault(tidy.casefold(), Counter())[tidy] += 1
+    return {min(spellings, key=lambda s: (-spellings[s], s)): spellings.total()
+            for spellings in groups.values()}
 
 
 def _month_end(month: date) -> date:
