@@ -519,6 +519,20 @@ def test_without_homes_and_with_an_unrecorded_outcome_the_page_says_so(tmp_path:
     assert any("not recorded 2." in img["alt"] for img in page.images)
 
 
+def test_labels_typed_by_staff_are_drawn_as_text_never_as_tex(tmp_path: Path) -> None:
+    """A category or refusal reason with dollar signs and backslashes (matplotlib reads
+    "$...$" as TeX by default, and an unknown command such as \\foo stops the drawing)."""
+    hostile = {r"service charge $5 \foo{ and $10": 3, "$$": 2, r"\$x^2$": 1}
+    figures = replace(ENGLISH, categories=hostile, refusals=hostile)
+    drawn = charts(figures, tmp_path)
+    assert {"categories", "refusals"} <= set(drawn)
+    for name in ("categories", "refusals"):
+        assert (tmp_path / f"chart-{name}.png").read_bytes().startswith(b"\x89PNG")
+    page = Page()
+    page.feed(html(figures, drawn))
+    assert r"service charge $5 \foo{ and $10" in page.text
+
+
 def test_percentages_round_half_up_to_one_place() -> None:
     assert percent(15, 16) == 93.8  # 93.75
     assert percent(1, 8) == 12.5

@@ -77,6 +77,9 @@ RC: Final[dict[str, Any]] = {
     "axes.labelcolor": "#0b0c0c", "text.color": "#0b0c0c", "xtick.color": "#0b0c0c",
     "ytick.color": "#0b0c0c", "hatch.color": "#ffffff", "hatch.linewidth": 1.0,
     "figure.dpi": DPI, "savefig.dpi": DPI, "path.simplify": False,
+    # labels are what staff typed ("#category fees of $5 and $10", "\\foo"): text, never TeX,
+    # which would draw them wrongly or stop the whole report with a parse error
+    "text.parse_math": False,
 }
 PNG_METADATA: Final[dict[str, str | None]] = {"Software": None}
 
