@@ -222,6 +222,18 @@ def test_categories_typed_differently_are_counted_together(store: Store,
                                 for n, c in enumerate(spellings))), "c.csv", NOW)
     figures = Reports(store, clock, "Example Homes").annual_figures(Period.year(2026), 100)
     assert figures.categories == {"Repairs": 4, "Damp and mould": 2}
+    # one line of text, as #category takes it: a no-break space is a space, a control is refused
+    tidy = history.import_csv(csv_of(row("CAT-NBSP", "hos-2024", "2026-06-02",
+                                         category="Repairs\u00a0-  leaks")), "c.csv", NOW)
+    case = store.load("CAT-NBSP")
+    assert tidy["imported"] == 1 and case is not None and case.category == "Repairs - leaks"
+    hostile = history.import_csv(csv_of(
+        row("CAT-ESC", "hos-2024", "2026-06-02", category="Repairs\x1b[31m"),
+        row("CAT-RLO", "hos-2024", "2026-06-02", category="Repairs\u202egnp.exe"),
+        row("CAT-REF", "hos-2024", "2026-06-02", refused="2026-06-03",
+            refused_reason="out of time\x07")), "c.csv", NOW)
+    assert [e["line"] for e in hostile["errors"]] == [2, 3, 4] and hostile["imported"] == 0
+    assert "control or invisible" in hostile["errors"][0]["error"]
 
 
 def test_rounding_is_half_up_and_empty_wholes_are_null() -> None:

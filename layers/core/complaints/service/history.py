@@ -170,6 +170,12 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
         return f"resident_email {v['resident_email']!r} is not an email address"
     if v["compensation"] and not _MONEY.fullmatch(v["compensation"].lstrip("£")):
         return f"compensation {v['compensation']!r} is not an amount in pounds (e.g. 150.00)"
+    for name in ("channel", "category"):  # one line, spaced as #category leaves it
+        v[name] = " ".join(v[name].split())
+        if not v[name].isprintable():
+            return f"{name} has a control or invisible character: one line of text only"
+    if not all(ch.isprintable() or ch in "\n\t" for ch in v["refused_reason"]):
+        return "refused_reason has a control or invisible character"
     for name, limit in (("channel", 40), ("category", MAX_CATEGORY), ("refused_reason", 500)):
         if len(v[name]) > limit:
             return f"{name} is longer than {limit} characters"
