@@ -353,3 +353,91 @@ def test_an_import_and_live_saves_share_a_bundle_without_losing_either(
     history.import_csv(csv_of(*rows), "h.csv", NOW)  # a re-import, after the live save
     found = store.records("Example Homes", date(2026, 11, 1), date(2026, 11, 30))
     assert live.reference in found and len(found) == 41
+
+
+def test_a_refused_request_for_stage_2_leaves_stage_1_answered(store: Store,
+                                                                clock: StatutoryClock) -> None:
+    # stage 1 answered within time (respond by Wed 10 Jun, as E-ON-TIME), then the request for
+    # stage 2 refused: the refusal ends stage 2, never stage 1's answer
+    History(store, clock, "Example Homes").import_csv(csv_of(
+        row("S2-REFUSED", "hos-2024", "2026-05-22", stage1_acknowledged="2026-05-27",
+            stage1_responded="2026-06-09", stage1_outcome="not-upheld", escalated="2026-06-15",
+            refused="2026-06-16", refused_reason="already answered")), "h.csv", NOW)
+    reports = Reports(store, clock, "Example Homes")
+    tsm = reports.tsm(Period.year(2026), 1000)
+    assert tsm["CH01"] == {"stage1": {"count": 1, "per_1000": 1.0},
+                           "stage2": {"count": 1, "per_1000": 1.0}}
+    assert tsm["CH02"]["stage1"]["responded"] == 1 and tsm["CH02"]["stage1"]["within"] == 1
+    assert tsm["CH02"]["stage2"]["responded"] == 0
+    figures = reports.annual_figures(Period.year(2026), 1000)
+    assert figures.outcomes["stage1"] == {"not-upheld": 1}
+    assert figures.acknowledgements == {"stage1": {"due": 1, "on_time": 1},
+                                        "stage2": {"due": 0, "on_time": 0}}
+    assert figures.refusals == {"already answered": 1}
+
+
+def test_a_reimport_with_other_dates_leaves_no_copy_in_the_months_it_left(
+        store: Store, clock: StatutoryClock) -> None:
+    history = History(store, clock, "Example Homes")
+    reports = Reports(store, clock, "Example Homes")
+    september, autumn = Period(date(2026, 9, 1), date(2026, 9, 30)), Period(date(2026, 9, 1),
+                                                                             date(2026, 10, 31))
+    history.import_csv(csv_of(row("MOVED", "hos-2024", "2026-09-01",
+                                  stage1_acknowledged="2026-09-02", stage1_responded="2026-09-10",
+                                  stage1_outcome="upheld")), "h.csv", NOW)
+    assert reports.tsm(september, 1000)["CH02"]["stage1"]["within"] == 1
+    # the previous system's record corrected: received 1 Oct, acknowledged Fri 2 Oct, so respond
+    # by Fri 16 Oct; answered 30 Oct is late
+    history.import_csv(csv_of(row("MOVED", "hos-2024", "2026-10-01",
+                                  stage1_acknowledged="2026-10-02", stage1_responded="2026-10-30",
+                                  stage1_outcome="upheld")), "h.csv", NOW)
+    assert reports.records(september) == []
+    assert reports.tsm(september, 1000)["CH01"]["stage1"]["count"] == 0
+    ch02 = reports.tsm(autumn, 1000)["CH02"]["stage1"]
+    assert (ch02["responded"], ch02["within"]) == (1, 0)
+
+
+def test_an_imported_case_is_worked_and_its_letters_go(mailroom: Mailroom, store: Store,
+                                                         clock: StatutoryClock, outbox: object,
+                                                         deliver: object) -> None:
+    import email
+
+    from complaints.domain.commands import Acknowledge
+    from complaints.mail import lint
+    from tests import mailfactory as mf
+
+    # references from a previous system, not in this service's numbering
+    for reference in ("OLD/2026/17", "old.18"):
+        History(store, clock, "Example Homes").import_csv(csv_of(
+            row(reference, "hos-2024", "2026-11-20", resident_email="ann@example.org")),
+            "h.csv", NOW)
+        _, results = mailroom.casework.run(reference, (Acknowledge(
+            "the repair to the boiler was missed twice; you would like it fixed and an apology"),),
+            "sam@landlord.example", f"cli-{reference}", NOW)
+        assert [r.done for r in results] == [True]
+        case = store.load(reference)
+        assert case is not None and "letter-failed" not in case.flags
+        [ack] = [x for x in case.letters.values() if x.kind == "acknowledgement"]
+        assert ack.status == "sent"
+        [sent] = [raw for raw in outbox.letters()  # type: ignore[attr-defined]
+                  if b"X-Complaints-Letter: acknowledgement" in raw and reference.encode() in raw]
+        # check-letter on the file finds the reference in Reply-To's +tag, as no CMP- is there
+        policy = clock.presets.get("hos-2024")
+        assert lint.check("acknowledgement", sent, policy, clock.presets.regime_for("england")) == []
+        # the resident's reply joins the case by the letter it answers
+        letter_id = email.message_from_bytes(sent)["Message-ID"]
+        reply = deliver(mf.message(sender="ann@example.org", subject="Re: your complaint",  # type: ignore[operator]
+                                   to=f"complaints+{reference}@landlord.example",
+                                   body="Thank you, the boiler is still broken.",
+                                   headers={"In-Reply-To": letter_id}), at=NOW)
+        assert (reply.outcome, reply.reference) == ("appended", reference)
+
+
+def test_compensation_is_pounds_in_plain_digits(store: Store, clock: StatutoryClock) -> None:
+    result = History(store, clock, "Example Homes").import_csv(csv_of(*(
+        row(f"PAY-{n}", "hos-2024", "2026-06-01", stage1_responded="2026-06-05",
+            stage1_outcome="upheld", compensation=amount)
+        for n, amount in enumerate(("\u0661\u0662\u0663", "££5", "\uff15", "£5", "5.50")))),
+        "h.csv", NOW, dry_run=True)
+    assert [e["line"] for e in result["errors"]] == [2, 3, 4]
+    assert all("not an amount in pounds" in e["error"] for e in result["errors"])

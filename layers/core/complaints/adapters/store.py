@@ -353,18 +353,21 @@ class Store:
 
     def put_imported(self, cases: list[Complaint]) -> None:
         """Cases from a previous system, already checked (service/history.py): batched puts,
-        25 items a request, no transaction: each case is its item and its one timeline event.
-        Then the report filing. Safe to run again after a crash: every write is a whole-item
+        25 items a request, no transaction: each case is its item and its one timeline event,
+        after the report filing. Safe to run again after a crash: every write is a whole-item
         put, and filing a record already filed changes nothing."""
-        records: dict[str, str] = {}
+        items = {case.reference: self._case_item(case) for case in cases}
+        # Filed first: the case item keeps where its record was filed, so were the filing to
+        # come second, a crash between the two would leave a re-run with no way to find the
+        # months an earlier import of the case filed it in.
+        self._file_imported(cases, {ref: record for ref, (_, record) in items.items()})
         with self.Item.batch_write() as batch:
             for case in cases:
-                item, records[case.reference] = self._case_item(case)
+                item = items[case.reference][0]
                 item.version = case.version
                 batch.save(item)
                 for index in range(len(case.timeline)):
                     batch.save(self._event_item(case, index))
-        self._file_imported(cases, records)
 
     def cases_now(self, references: list[str]) -> dict[str, Complaint]:
         """The stored cases among ``references`` (BatchGet, 100 a request), without their

@@ -1,8 +1,9 @@
 """The reporting definitions (issue 12; README "Reports"), as pure functions of case records.
 
 - Received: stage 1 on its received date, stage 2 on its escalation request's date. Answered:
-  on the stage's response date. A refused complaint is received and never answered; a service
-  request (not a complaint) is neither.
+  on the stage's response date. A refused complaint is received and never answered at the stage
+  refused (a stage 1 answered before stage 2 was refused stays answered); a service request
+  (not a complaint) is neither.
 - Within timescale: the response date is no later than the stage's respond_by under the case's
   policy, counted from the recorded acknowledgement where the policy counts from it (else from
   acknowledge_by). Within timescale with extensions: within, or an extension was recorded, the
@@ -100,7 +101,7 @@ def received(records: Iterable[CaseRecord], number: int, period: Period) -> list
 def answered(records: Iterable[CaseRecord], number: int, period: Period,
              deadlines_for: DeadlinesFor, calendar_for: CalendarFor) -> list[Judged]:
     return [judge(r, s, deadlines_for, calendar_for) for r in records
-            if counted(r) and r.refused is None and (s := r.stage(number)) is not None
+            if counted(r) and not r.refused_at(number) and (s := r.stage(number)) is not None
             and s.responded in period]
 
 

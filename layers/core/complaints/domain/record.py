@@ -44,6 +44,12 @@ class CaseRecord:
     def stage(self, number: int) -> StageRecord | None:
         return next((s for s in self.stages if s.stage == number), None)
 
+    def refused_at(self, number: int) -> bool:
+        """Whether stage ``number`` is the one a refusal ended: the last stage. A stage answered
+        before it (stage 1, when the request for stage 2 was refused) stays answered."""
+        return self.refused is not None and number == max(
+            (s.stage for s in self.stages), default=number)
+
     def to_data(self) -> dict[str, Any]:
         return {"r": self.reference, "p": self.policy, "n": self.nation, "c": self.channel,
                 "t": self.tenure, "g": self.category, "x": _day(self.refused),

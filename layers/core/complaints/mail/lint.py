@@ -34,8 +34,12 @@ class Finding:
 
 
 def check(kind: str, letter: Message | bytes, policy: Policy, regime: Regime | None,
-          stage: int = 1) -> list[Finding]:
-    """Every rule of ``kind`` the letter breaks; [] when it is fit to send."""
+          stage: int = 1, reference: str | None = None) -> list[Finding]:
+    """Every rule of ``kind`` the letter breaks; [] when it is fit to send.
+
+    ``reference``: the case's, which the letter must quote. Without it (a file given to
+    check-letter), the reference in the subject, else the one in Reply-To's +tag: an imported
+    case keeps its previous system's reference, which is not in this service's numbering."""
     message = (email.message_from_bytes(letter, policy=email.policy.default)
                if isinstance(letter, bytes) else letter)
     if regime is None:
@@ -45,7 +49,7 @@ def check(kind: str, letter: Message | bytes, policy: Policy, regime: Regime | N
         return [Finding("kind", f"a known letter kind (the {regime.id} rules cover "
                         f"{', '.join(sorted(regime.letters)) or 'none'})", "letter", "lacks",
                         regime.file)]
-    values = _values(message, policy)
+    values = _values(message, policy, reference)
     conditions = _conditions(policy, stage)
     findings = []
     for part, text in _parts(message):
@@ -72,15 +76,17 @@ def _apply(rule: LetterRule, part: str, text: str, values: dict[str, str]) -> li
     return []
 
 
-def _values(message: Message, policy: Policy) -> dict[str, str]:
-    subject = str(message.get("Subject", ""))
-    reference = REFERENCE.search(subject)
+def _values(message: Message, policy: Policy, reference: str | None) -> dict[str, str]:
+    if not reference:
+        found = REFERENCE.search(str(message.get("Subject", "")))
+        reply_to = str(message.get("Reply-To", "")).partition("@")[0].rpartition("<")[2]
+        reference = found.group(0) if found else reply_to.partition("+")[2] or None
     sender: Any = message.get("From")
     address = ""
     if sender is not None and getattr(sender, "addresses", None):
         address = str(sender.addresses[0].addr_spec)
     o = policy.ombudsman
-    return {"reference": reference.group(0) if reference else "\x00",
+    return {"reference": reference or "\x00",
             "complaints_address": address or "\x00", "ombudsman_name": o.name,
             "ombudsman_phone": o.phone, "ombudsman_postcode": o.address[-1] if o.address else ""}
 

@@ -41,7 +41,7 @@ MAX_ROWS = 500_000
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
-_MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
+_MONEY = re.compile(r"£?[0-9]{1,9}(\.[0-9]{1,2})?")  # ASCII digits: \d takes any script's
 _OURS = re.compile(r"CMP-\d{4}-\d{6}", re.IGNORECASE)  # this service's own numbering
 
 
@@ -168,7 +168,7 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
         return f"tenure {v['tenure']!r} is not LCRA, LCHO or other"
     if v["resident_email"] and not _EMAIL.fullmatch(v["resident_email"]):
         return f"resident_email {v['resident_email']!r} is not an email address"
-    if v["compensation"] and not _MONEY.fullmatch(v["compensation"].lstrip("£")):
+    if v["compensation"] and not _MONEY.fullmatch(v["compensation"]):
         return f"compensation {v['compensation']!r} is not an amount in pounds (e.g. 150.00)"
     for name in ("channel", "category"):  # one line, spaced as #category leaves it
         v[name] = " ".join(v[name].split())
@@ -255,7 +255,7 @@ class History:
                     "reason": "recorded in the previous system", "new_date": extended.isoformat(),
                     "by": "import"})
         if v["compensation"]:
-            amount = float(Decimal(v["compensation"].lstrip("£")))
+            amount = float(Decimal(v["compensation"].removeprefix("£")))
             case.compensation[max(case.responded_on, default=1)] = amount
         current = stage
         case.acknowledged_on = case.acknowledgements.get(current)
@@ -275,6 +275,9 @@ class History:
                    if t.act_on <= london_date(now)]
         case.sweep_done |= {t.key for t in settled}
         case.version = (before.version if before else 0) + 1
+        # where the record was filed before, so a re-import with other dates takes it out of
+        # the months it no longer touches
+        case.indexed_record = before.indexed_record if before else ""
         return case
 
 

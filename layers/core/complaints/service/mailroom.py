@@ -386,7 +386,8 @@ class Mailroom:
     def _lint(self, kind: str, message: EmailMessage, case: Complaint) -> list[str]:
         policy = self.clock.presets.get(case.policy)
         regime = self.clock.presets.regime_for(policy.nation)
-        return [f.line() for f in lint.check(kind, message, policy, regime, case.stage)]
+        return [f.line() for f in lint.check(kind, message, policy, regime, case.stage,
+                                            case.reference)]
 
     # --- helpers ----------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ class Reports:
             due = on_time = late_ack = late_response = 0
             for r in records:
                 s = r.stage(n)
-                if s is None or r.refused is not None:
+                if s is None or r.refused_at(n):
                     continue
                 d = self.deadlines_for(r.policy, n, s.received, s.acknowledged)
                 ended = r.closed or date.max  # nothing falls due on a case already closed
