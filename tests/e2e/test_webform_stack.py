@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import http.client
 import json
 import re
@@ -533,7 +534,41 @@ def test_disguised_oversized_and_misdirected_uploads_are_refused(stack: Stack) -
     token = location.split("c=", 1)[1]
     stolen = client.request("GET", f"/complaint/files?c={token}&key=uploads/{other}/x/photo.png")
     assert stolen.status == 400
+    # a signed prefix then a walk out of it: an S3 key is a name, so here it is refused
+    url, fields = upload_form(client.request("GET", location).text)
+    prefix = fields["key"].replace("${filename}", "")
+    walk = f"{prefix}../../../webform/{reference}/files/${{filename}}"
+    body, content_type = multipart({**fields, "key": walk}, "planted.png", PNG)
+    walked = client.request("POST", urllib.parse.urlsplit(url).path, body,
+                            {"Content-Type": content_type})
+    assert walked.status == 400 and "'..' part" in html.unescape(walked.text)
+    assert str(stack.data_dir) not in walked.text  # no path of this machine is shown
+    # a key with a NUL in it is a 400 that says what to do, not a 500
+    nul = client.request("GET", f"/complaint/files?c={token}&key=uploads/{reference}/x/%00")
+    assert nul.status == 400 and "upload it again" in nul.text
     for ref in (reference, other):
         case = stack.cli("show", ref, "--json")
         assert not [e for e in case["timeline"] if e["event"] == "file added"]
     assert not list((stack.data_dir / "mail" / "uploads").rglob("*.*"))
+    assert not (stack.data_dir / "mail" / "webform" / reference).exists()
+
+
+def test_a_second_file_under_one_name_replaces_the_first_as_s3_does(stack: Stack) -> None:
+    """Two files named alike through one upload form: the store keeps the second (as S3
+    does); going back with the first's link adds nothing, the second's adds the second."""
+    client = Browserless(stack.http_port)
+    reference, location = sent(stack, client, valid())
+    url, fields = upload_form(client.request("GET", location).text)
+    backs = []
+    for data in (PNG + b"first", PNG + b"second"):
+        body, content_type = multipart(fields, "same.png", data)
+        reply = client.request("POST", urllib.parse.urlsplit(url).path, body,
+                               {"Content-Type": content_type})
+        assert reply.status == 303
+        backs.append(urllib.parse.urlsplit(reply.headers["Location"]))
+    first = client.request("GET", f"{backs[0].path}?{backs[0].query}")
+    assert first.status == 400 and "Another file was uploaded with the same name" in first.text
+    second = client.request("GET", f"{backs[1].path}?{backs[1].query}")
+    assert second.status == 303
+    kept = list((stack.data_dir / "mail" / "webform" / reference / "files").iterdir())
+    assert [p.read_bytes() for p in kept] == [PNG + b"second"]

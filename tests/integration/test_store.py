@@ -85,6 +85,21 @@ def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
     assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0
 
 
+def test_form_posts_are_counted_over_a_sliding_hour(store: Store) -> None:
+    """10 posts at 17:56 then, 12 minutes later, after 18:00: the 10 still count, less the
+    share of the last hour already outside the 60 minutes (a clock-hour counter forgot them)."""
+    before = datetime(2026, 5, 22, 17, 56, tzinfo=UTC)
+    assert [store.count_recent_attempt("form-post#x", before) for _ in range(10)] == list(
+        range(1, 11))
+    after = datetime(2026, 5, 22, 18, 8, tzinfo=UTC)  # 52 of the 60 minutes of 17:00-18:00 left
+    first, second = (store.count_recent_attempt("form-post#x", after) for _ in range(2))
+    assert round(first, 2) == round(1 + 10 * 52 / 60, 2) and first <= 10 < second
+    # an hour on, only this hour's and the share of the last still inside the 60 minutes
+    later = datetime(2026, 5, 22, 19, 30, tzinfo=UTC)
+    assert store.count_recent_attempt("form-post#x", later) == 1 + 2 * 0.5
+    assert store.count_recent_attempt("form-post#other", later) == 1
+
+
 def test_the_sweep_index_holds_each_case_on_its_first_day_of_work(
         store: Store, clock: StatutoryClock) -> None:
     """Received Fri 22 May 2026: acknowledge by Mon 1 Jun (Spring bank holiday 25 May), so the

@@ -172,3 +172,59 @@ def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store:
     assert sorted(p.status for p in pages) == [303] * 10 + [400, 400]
     assert all("You have already added 10 files" in p.html for p in pages if p.status == 400)
     assert len(form._files(ref)) == 10
+
+
+def test_a_file_planted_where_an_upload_is_kept_is_never_taken_for_it(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+    """The kept copy is create-only, so whatever got there first stays: it must be the very
+    bytes uploaded, or the file is not added (the timeline would vouch for another file)."""
+    import hashlib
+
+    form = web(mailroom, store, raw_mail, clock)
+    token = urllib.parse.unquote(post(form, FIELDS).location.split("c=", 1)[1])
+    ref = token.split(".", 1)[0]
+    photo = PNG + b"the resident's photo"
+    kept = f"webform/{ref}/files/{hashlib.sha256(photo).hexdigest()[:16]}-photo.png"
+    raw_mail.put(kept, PNG + b"someone else's bytes", "image/png")
+    raw_mail.put(f"uploads/{ref}/ab/photo.png", photo, "image/png")
+    page = form.attach(token, f"uploads/{ref}/ab/photo.png", NOW + timedelta(minutes=7),
+                       "http://form.example")
+    assert page.status == 400 and "could not be kept" in page.html
+    assert form._files(ref) == []
+    case = store.load(ref)
+    assert case is not None and not [t for t in case.timeline if t.event == "file added"]
+
+
+def test_a_file_is_added_only_if_it_is_the_one_the_store_acknowledged(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+    import hashlib
+
+    form = web(mailroom, store, raw_mail, clock)
+    token = urllib.parse.unquote(post(form, FIELDS).location.split("c=", 1)[1])
+    ref = token.split(".", 1)[0]
+    key = f"uploads/{ref}/cd/photo.png"
+    raw_mail.put(key, PNG + b"now there", "image/png")
+    at = NOW + timedelta(minutes=7)
+    earlier = hashlib.md5(PNG + b"uploaded first", usedforsecurity=False).hexdigest()
+    refused = form.attach(token, key, at, "http://form.example", etag=f'"{earlier}"')
+    assert refused.status == 400 and "Another file was uploaded" in refused.html
+    assert form._files(ref) == []
+    etag = hashlib.md5(PNG + b"now there", usedforsecurity=False).hexdigest()
+    assert form.attach(token, key, at, "http://form.example", etag=f'"{etag}"').status == 303
+    assert [f["size"] for f in form._files(ref)] == [len(PNG + b"now there")]
+
+
+def test_a_replay_gets_the_first_confirmation_never_a_longer_one(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+    form = web(mailroom, store, raw_mail, clock)
+    blank = form.blank(NOW)
+    token = re.search(r'name="csrf" value="([^"]+)"', blank.html)
+    assert token
+    body = urllib.parse.urlencode({**FIELDS, "csrf": token.group(1)}).encode()
+    first = form.submit(body, blank.cookie, "192.0.2.1", NOW)
+    assert first.status == 303
+    hour_later = form.submit(body, blank.cookie, "192.0.2.1", NOW + timedelta(hours=1))
+    assert hour_later.status == 409 and first.location in hour_later.html
+    # the form's token is good for 4 hours, the confirmation for 2: after that, no link
+    late = form.submit(body, blank.cookie, "192.0.2.1", NOW + timedelta(hours=3))
+    assert late.status == 409 and "/complaint/sent?c=" not in late.html

@@ -7,7 +7,9 @@ purpose; `sniff` types a file by its bytes, never by its name alone.
 
 from __future__ import annotations
 
+import io
 import urllib.parse
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,14 +125,22 @@ def test_text_is_normalised_before_it_is_measured() -> None:
     checked = form.check(fields(**{"full-name": "Jo\x00\x1b[31m  Bloggs\u2028\u202e",
                                    "what-happened": "line 1\r\nline 2\x07"}), True, OWN)
     assert checked.submission is not None
-    assert checked.submission.name == "Jo[31m Bloggs"
+    assert checked.submission.name == "Jo [31m Bloggs"
     assert checked.submission.what_happened == "line 1\nline 2"
+    # no two words are run together: other line breaks are line breaks, controls are spaces
+    checked = form.check(fields(**{"full-name": "Jane\x00Doe",
+                                   "what-happened": "Mould\u2028Bcc\x0bdamp\x85wet\u200bness"}),
+                         True, OWN)
+    assert checked.submission is not None and checked.submission.name == "Jane Doe"
+    assert checked.submission.what_happened == "Mould\nBcc\ndamp\nwetness"
 
 
 @pytest.mark.parametrize("body, words", [
     (b"a=1&a=2", "a field we did not ask for"),
     (b"email=1&email=2", "twice"),
     (b"email=%FF", "characters we could not read"),
+    (b"email=jo%zz@example.org", "not encoded as a browser encodes it"),
+    (b"full-name=Jo%4", "not encoded as a browser encodes it"),
     (b"email=%ED%A0%80", "characters we could not read"),
     ("email=j\u00f6".encode(), "characters we could not read"),
     (b"x" * (form.MAX_BODY + 1), "larger than"),
@@ -190,6 +200,14 @@ def test_a_kept_file_is_named_by_its_type() -> None:
     assert typed_name("Photo.JPEG", "image/jpeg") == "Photo.JPEG"
 
 
+def zipped(*entries: tuple[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in entries:
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize("data, name, kind", [
     (b"\xff\xd8\xff\xe0rest", "photo.jpg", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\nrest", "x.png", "image/png"),
@@ -197,9 +215,19 @@ def test_a_kept_file_is_named_by_its_type() -> None:
     (b"RIFF\0\0\0\0WEBPVP8 ", "x.webp", "image/webp"),
     (b"\0\0\0\x18ftypheic", "x.heic", "image/heic"),
     (b"%PDF-1.7", "letter.pdf", "application/pdf"),
-    (b"PK\x03\x04rest", "letter.docx",
-     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (zipped(("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<w:document/>")),
+     "letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (zipped(("mimetype", b"application/vnd.oasis.opendocument.text"), ("content.xml", b"<x/>")),
+     "letter.odt", "application/vnd.oasis.opendocument.text"),
+    (b"PK\x03\x04rest", "letter.docx", None),  # not even a zip
+    (zipped(("evil.html", b"<script>alert(1)</script>")), "doc.docx", None),
+    (zipped(("evil.html", b"<script>alert(1)</script>")), "z.odt", None),
     (b"Plain words, \xc2\xa3 sign", "notes.txt", "text/plain"),
+    (b"Rent \xa3500, Windows-1252", "notes.txt", "text/plain"),
+    ("Rent \u00a3500".encode("utf-16"), "notes.txt", "text/plain"),
+    (b"<!DOCTYPE html><script>alert(1)</script>", "h.txt", None),
+    (b"  <svg onload=alert(1)>", "svg.txt", None),
+    (b"words\x1b[31m and an escape", "notes.txt", None),
     (b"<html><script>alert(1)</script>", "photo.png", None),
     (b"<svg onload=alert(1)>", "x.svg", None),
     (b"PK\x03\x04rest", "archive.zip", None),

@@ -119,33 +119,52 @@ class DirectoryRawMail:
         return f"{self.prefix}{message_id}"
 
     def _path(self, key: str) -> Path:
+        # An S3 key is a name, not a path: "a/../b" is its own object there. Here it would be a
+        # directory walk, so no key may have a "." or ".." part (or a NUL, which no path takes).
+        if any(part in (".", "..") for part in key.split("/")) or "\x00" in key:
+            raise RawMailError(f"InvalidArgument: the key {key[:200]!r} has a '.' or '..' part")
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
-            raise RawMailError(f"{key!r} leaves the mail directory")
+            raise RawMailError(f"{key[:200]!r} leaves the mail directory")
         return path
 
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except OSError as exc:
-            raise RawMailError(f"{key}: {exc}") from exc
+            raise RawMailError(f"{key[:200]}: {exc.strerror}") from None
 
     def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None:
         """Create-only, like the bucket: evidence once written is never replaced."""
         path = self._path(key)
         if path.exists():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
         # a private temporary name, then a hard link: two writers of one key never collide,
         # and the first to finish wins, as S3's If-None-Match: * does
-        tmp = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
-        tmp.write_bytes(data)
+        tmp = path.with_name(f".{os.getpid()}-{secrets.token_hex(4)}.part")
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        except OSError as exc:  # the reason, never this machine's paths
+            raise RawMailError(f"{key[:200]}: {exc.strerror}") from None
+
+    def _replace(self, key: str, data: bytes) -> None:
+        """As S3 stores a browser's POST: a second file under one key replaces the first."""
+        path = self._path(key)
+        tmp = path.with_name(f".{os.getpid()}-{secrets.token_hex(4)}.part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise RawMailError(f"{key[:200]}: {exc.strerror}") from None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -185,8 +204,10 @@ class DirectoryRawMail:
             raise RawMailError(f"InvalidPolicyDocument: {exc}") from None
         if now > expires:
             raise RawMailError("AccessDenied: the policy has expired")
-        # S3 puts the browser's file name in as sent; browsers send no directories
-        name = Path(filename.replace("\\", "/").replace("\x00", "")).name[:150]
+        # S3 puts the browser's file name in as sent; browsers send no directories. A file name
+        # here is at most 255 bytes: 150 of the name's, whole characters only.
+        name = Path(filename.replace("\\", "/").replace("\x00", "")).name
+        name = name.encode()[:150].decode("utf-8", "ignore")
         key = fields.get("key", "").replace("${filename}", name if name not in ("", ".", "..")
                                             else "file")
         redirect = fields.get("success_action_redirect", "")
@@ -201,7 +222,7 @@ class DirectoryRawMail:
             elif condition[0] == "content-length-range" and len(data) > condition[2]:
                 raise RawMailError(f"EntityTooLarge: the file is {len(data):,} bytes; at most "
                                    f"{condition[2]:,} are taken")
-        self.put(key, data, "application/octet-stream")
+        self._replace(key, data)
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         query = urllib.parse.urlencode({"bucket": "local", "key": key, "etag": f'"{etag}"'})
         return redirect + ("&" if "?" in redirect else "?") + query

@@ -512,6 +512,21 @@ class Store:
         item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
         return int(item.n or 0)
 
+    def count_recent_attempt(self, what: str, at: datetime) -> float:
+        """Count one attempt at ``what`` and return the attempts in the 60 minutes to ``at``:
+        this clock hour's count, plus the last hour's weighted by the share of it still inside
+        those 60 minutes (a sliding window on two counters, so a limit cannot be spent twice
+        either side of :00)."""
+        current = self.count_attempt(what, at)
+        try:
+            previous = int(self.Item.get(_rate_key(what, at - timedelta(hours=1)), "RATE",
+                                         consistent_read=True).n or 0)
+        except DoesNotExist:
+            previous = 0
+        elapsed = (at.astimezone(UTC) - at.astimezone(UTC).replace(minute=0, second=0,
+                                                                     microsecond=0))
+        return current + previous * (1 - elapsed / timedelta(hours=1))
+
     def letters_sent_this_hour(self, address: str, at: datetime) -> int:
         """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
         try:

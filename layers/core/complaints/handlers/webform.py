@@ -124,7 +124,8 @@ def files() -> Response[str]:
     event = app.current_event
     return _respond(webform().attach(event.get_query_string_value("c", "") or "",
                                      event.get_query_string_value("key", "") or "",
-                                     datetime.now(UTC), _base_url()))
+                                     datetime.now(UTC), _base_url(),
+                                     etag=event.get_query_string_value("etag", "") or ""))
 
 
 @app.get("/assets/form.css")
@@ -150,8 +151,11 @@ def not_found(exc: Exception) -> Response[str]:
 def failed(exc: Exception) -> Response[str]:
     logger.exception("web form failed")
     s = settings()
+    posting = app.current_event.path == "/complaint" and app.current_event.http_method == "POST"
     html = pages.problem(s.landlord, s.complaints_address, "Sorry, there is a problem with the service", (
-        "Your complaint may not have been sent. Try again later, or email us."))
+        "Your complaint may not have been sent. Try again later, or email us." if posting else
+        "If you sent a complaint, it is safe: we emailed you its reference if you gave us an "
+        "address. Try again later, or email us."))
     return Response(500, HTML, html, _headers())
 
 

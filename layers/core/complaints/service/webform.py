@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
 import secrets
 import urllib.parse
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -152,7 +154,7 @@ class WebForm:
                     "name and a way to contact you")
         if submission is None or choice is None or checked.errors:
             return Page(400, self._form(token, checked.values, checked.errors))
-        if self.store.count_attempt(client_key, now) > self.config.posts_per_hour:
+        if self.store.count_recent_attempt(client_key, now) > self.config.posts_per_hour:
             # the form again, with what they typed: nothing is lost
             return Page(429, self._form(token, checked.values, {"form": (
                 f"{self.config.posts_per_hour} complaints have been sent from your connection "
@@ -178,11 +180,16 @@ class WebForm:
     def _already_sent(self, key: str, now: datetime) -> Page:
         earlier = self.store.inbound(key) or {}
         reference = str(earlier.get("reference") or "")
-        # the post carried this browser's cookie and our signed token: it is the same browser
+        case = self.store.load(reference) if reference else None
+        # the post carried this browser's cookie and our signed token: it is the same browser,
+        # shown its confirmation for what is left of the time it was given then (a replay
+        # does not make the link last longer)
+        link = ""
+        if case is not None and case.received_at + self.config.confirmation_for > now:
+            link = self._confirmation_url(reference, case.received_at)
         return self.problem(409, "This form has already been sent", (
             "We received this form before and opened a complaint for it, so we have not opened "
-            "another. To make a new complaint, start the form again."),
-            confirmation=self._confirmation_url(reference, now) if reference else "")
+            "another. To make a new complaint, start the form again."), confirmation=link)
 
     def _confirmation_url(self, reference: str, now: datetime) -> str:
         token = seal(self.secret, "sent", reference, now + self.config.confirmation_for)
@@ -228,8 +235,10 @@ class WebForm:
         return [a for m in self.store.messages(reference) if m.get("verdict") == "web form file"
                 for a in m.get("attachments", [])]
 
-    def attach(self, token: str, key: str, now: datetime, base_url: str) -> Page:
-        """The browser is back from the raw store with a file's key: check it, keep it."""
+    def attach(self, token: str, key: str, now: datetime, base_url: str, etag: str = "") -> Page:
+        """The browser is back from the raw store with a file's key and ETag: check it, keep
+        it. The ETag (the file's MD5 for a single-part upload) must be the bytes found there:
+        a second file uploaded under the same name would otherwise stand in for the first."""
         try:
             reference = unseal(self.secret, "sent", token, now)
         except TokenError as exc:
@@ -238,7 +247,7 @@ class WebForm:
                 f"{self.config.complaints_address} quoting your reference."))
         parts = key.split("/")
         if (len(key) > 400 or len(parts) != 4 or parts[:2] != ["uploads", reference]
-                or any(p in ("", ".", "..") for p in parts)):
+                or any(p in ("", ".", "..") for p in parts) or not key.isprintable()):
             return self.problem(400, "Your file was not added", (
                 "The upload could not be found: go back to the confirmation page and upload it "
                 "again."), confirmation=f"/complaint/sent?c={urllib.parse.quote(token)}")
@@ -251,6 +260,10 @@ class WebForm:
         except RawMailError:
             return self.confirmation(token, now, base_url, "The selected file could not be found: "
                                      "upload it again")
+        if etag and etag.strip('"') != hashlib.md5(data, usedforsecurity=False).hexdigest():
+            return self.confirmation(token, now, base_url, (
+                "Another file was uploaded with the same name after the selected file: upload "
+                "the selected file again"))
         filename = parts[3]
         content_type = sniff(data, filename)
         if len(data) > self.config.max_upload_bytes or content_type is None:
@@ -263,6 +276,14 @@ class WebForm:
         safe = typed_name(safe_filename(filename), content_type)
         kept = f"webform/{reference}/files/{digest[:16]}-{safe}"
         self.raw_mail.put(kept, data, content_type)  # evidence: create-only, out of uploads/
+        try:  # create-only keeps what was there first: it must be these very bytes
+            same = hashlib.sha256(self.raw_mail.get(kept)).hexdigest() == digest
+        except RawMailError:
+            same = False
+        if not same:
+            return self.confirmation(token, now, base_url, (
+                "The selected file could not be kept: upload it again, or email it to "
+                f"{self.config.complaints_address} quoting your reference"))
         entry = {"filename": safe, "content_type": content_type, "size": len(data),
                  "sha256": digest, "key": kept, "note": ""}
 
@@ -371,17 +392,53 @@ def sniff(data: bytes, filename: str) -> str | None:
         return "image/heic"
     if data.startswith(b"%PDF-"):
         return "application/pdf"
-    if data.startswith(b"PK\x03\x04") and ext in _ZIP_DOCUMENTS:
+    if data.startswith(b"PK\x03\x04") and ext in _ZIP_DOCUMENTS and _is_document(data, ext):
         return _ZIP_DOCUMENTS[ext]
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and ext == "doc":
         return "application/msword"
-    if ext == "txt" and b"\x00" not in data:
-        try:
-            data.decode("utf-8")
+    if ext == "txt":
+        text = _as_text(data)
+        # a page or a picture in words is still a page or a picture (scripts and all)
+        if text is not None and not text.lstrip("\ufeff \t\r\n").lower().startswith(_MARKUP):
             return "text/plain"
-        except UnicodeDecodeError:
-            return None
     return None
+
+
+_MARKUP = ("<!doctype", "<html", "<svg", "<?xml", "<script", "<head", "<body", "<iframe")
+
+
+def _as_text(data: bytes) -> str | None:
+    """Text as Windows and phones save it: UTF-8, UTF-16 with its byte order mark, or
+    Windows-1252 ("Rent \xa3500" from Notepad); with no control characters but line breaks and tabs."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in data:
+        return None
+    else:
+        encodings = ("utf-8", "cp1252")
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if all(ch.isprintable() or ch in "\t\r\n\f\ufeff" for ch in text):
+            return text
+        return None
+    return None
+
+
+def _is_document(data: bytes, ext: str) -> bool:
+    """A Word or OpenDocument file is a zip with its own parts; any other zip is refused."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if ext == "docx":
+                return {"[Content_Types].xml", "word/document.xml"} <= names
+            first = archive.infolist()[0]
+            return (first.filename == "mimetype" and first.file_size < 100
+                    and archive.read(first).strip() == b"application/vnd.oasis.opendocument.text")
+    except (zipfile.BadZipFile, IndexError, KeyError, OSError, RuntimeError, ValueError):
+        return False
 
 
 __all__ = ["FormConfig", "Page", "WebForm", "sniff"]

@@ -66,8 +66,12 @@ _NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|po
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,30}")
 # Control characters, and invisible ones that only disguise text: zero-width space and word
 # joiner, bidirectional overrides and isolates (the joiners U+200C/U+200D stay: scripts need them).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028-\u202e"
-                      r"\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Line breaks by other names (vertical tab, form feed, NEL, the Unicode separators) are line
+# breaks; other control characters are spaces, so no two words are run together.
+_BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class BadPost(ValueError):
@@ -107,12 +111,15 @@ def parse_body(body: bytes) -> tuple[dict[str, str], str, str]:
         raise BadPost(f"the form is larger than {MAX_BODY // 1024} KB")
     try:
         text = body.decode("ascii")  # urlencoded bodies are ASCII; UTF-8 arrives %-encoded
+        bad_escape = _BAD_ESCAPE.search(text) is not None  # a browser sends every % as %25
         pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, encoding="utf-8",
                                        errors="strict", max_num_fields=40)
     except UnicodeDecodeError:
         raise BadPost("the form had characters we could not read") from None
     except ValueError:
         raise BadPost("the form had too many fields") from None
+    if bad_escape:
+        raise BadPost("the form was not encoded as a browser encodes it")
     fields: dict[str, str] = {}
     for name, value in pairs:
         if name not in BY_NAME and name not in (TOKEN, HONEYPOT):
@@ -131,7 +138,7 @@ def _base(address: str) -> str:
 
 def clean(value: str, multiline: bool) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _CONTROL.sub("", value)
+    value = _CONTROL.sub(" ", _BREAK.sub("\n", _INVISIBLE.sub("", value)))
     if not multiline:
         value = " ".join(value.split())
     return value.strip()
