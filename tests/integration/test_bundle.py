@@ -271,7 +271,8 @@ def test_a_web_form_case_bundles_its_submission_and_files_as_received(
     token = urllib.parse.unquote(page.location.split("c=", 1)[1])
     upload = f"uploads/{ref}/0123456789abcdef/bedroom wall.png"
     raw_mail.put(upload, PHOTO, "application/octet-stream")
-    added = form.attach(token, upload, NOW + timedelta(minutes=10), "http://127.0.0.1:8080")
+    added = form.attach(token, upload, NOW + timedelta(minutes=10), "http://127.0.0.1:8080",
+                        f'"{hashlib.md5(PHOTO, usedforsecurity=False).hexdigest()}"')
     assert added.status == 303, added.html
 
     files, manifest = checked(build_bundle(store, raw_mail, ref))

@@ -164,9 +164,12 @@ def test_the_web_form_handler_opens_a_case_and_offers_a_presigned_s3_upload(
         "https://form.example/complaint/files?c=")
     # the browser's upload, as S3 would store it, then its return: checked, kept, removed
     key = html.unescape(fields["key"]).replace("${filename}", "boiler.pdf")
-    aws_env.put_object(Bucket="raw-mail", Key=key, Body=b"%PDF-1.7 the engineer's report")
-    back = web(http_event("GET", "/complaint/files", query={
+    put = aws_env.put_object(Bucket="raw-mail", Key=key, Body=b"%PDF-1.7 the engineer's report")
+    unproven = web(http_event("GET", "/complaint/files", query={
         "c": query["c"], "bucket": "raw-mail", "key": key}), LocalContext())
+    assert unproven["statusCode"] == 400  # no ETag: nothing says this is the file uploaded
+    back = web(http_event("GET", "/complaint/files", query={
+        "c": query["c"], "bucket": "raw-mail", "key": key, "etag": put["ETag"]}), LocalContext())
     assert back["statusCode"] == 303
     kept = aws_env.list_objects_v2(Bucket="raw-mail", Prefix=f"webform/{reference.group(0)}/")
     assert [o["Key"].rsplit("-", 1)[1] for o in kept["Contents"]] == ["boiler.pdf"]

@@ -141,6 +141,13 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
        b"\xef\x00\x00\x00\x00IEND\xaeB`\x82")
 
 
+def etag_of(data: bytes) -> str:
+    """The ETag S3 (and the local stand-in) puts in the redirect: the file's MD5, quoted."""
+    import hashlib
+
+    return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
+
+
 def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store: Store,
                                                       raw_mail: DirectoryRawMail,
                                                       clock: StatutoryClock) -> None:
@@ -159,7 +166,8 @@ def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store:
 
     def claim(key: str) -> None:
         start.wait()
-        pages.append(form.attach(token, key, NOW + timedelta(minutes=7), "http://form.example"))
+        pages.append(form.attach(token, key, NOW + timedelta(minutes=7), "http://form.example",
+                                 etag_of(PNG + bytes([keys.index(key)]))))
 
     threads = [threading.Thread(target=claim, args=(k,)) for k in keys]
     for t in threads:
@@ -188,7 +196,7 @@ def test_a_file_planted_where_an_upload_is_kept_is_never_taken_for_it(
     raw_mail.put(kept, PNG + b"someone else's bytes", "image/png")
     raw_mail.put(f"uploads/{ref}/ab/photo.png", photo, "image/png")
     page = form.attach(token, f"uploads/{ref}/ab/photo.png", NOW + timedelta(minutes=7),
-                       "http://form.example")
+                       "http://form.example", etag_of(photo))
     assert page.status == 400 and "could not be kept" in page.html
     assert form._files(ref) == []
     case = store.load(ref)
@@ -208,6 +216,8 @@ def test_a_file_is_added_only_if_it_is_the_one_the_store_acknowledged(
     earlier = hashlib.md5(PNG + b"uploaded first", usedforsecurity=False).hexdigest()
     refused = form.attach(token, key, at, "http://form.example", etag=f'"{earlier}"')
     assert refused.status == 400 and "Another file was uploaded" in refused.html
+    for missing in ("", '""', "W/"):  # no ETag is no proof either
+        assert form.attach(token, key, at, "http://form.example", etag=missing).status == 400
     assert form._files(ref) == []
     etag = hashlib.md5(PNG + b"now there", usedforsecurity=False).hexdigest()
     assert form.attach(token, key, at, "http://form.example", etag=f'"{etag}"').status == 303
@@ -228,3 +238,15 @@ def test_a_replay_gets_the_first_confirmation_never_a_longer_one(
     # the form's token is good for 4 hours, the confirmation for 2: after that, no link
     late = form.submit(body, blank.cookie, "192.0.2.1", NOW + timedelta(hours=3))
     assert late.status == 409 and "/complaint/sent?c=" not in late.html
+
+
+def test_posts_refused_by_the_limit_are_not_counted_against_it(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+    """The limit is on complaints opened: a 429 told to send again must not prolong it."""
+    import hashlib
+
+    form = web(mailroom, store, raw_mail, clock)
+    statuses = [post(form, FIELDS, client="192.0.2.9").status for _ in range(14)]
+    assert statuses == [303] * 10 + [429] * 4
+    key = "form-post#" + hashlib.sha256(b"192.0.2.9").hexdigest()[:24]
+    assert store.letters_sent_this_hour(key, NOW + timedelta(minutes=5)) == 10  # the counter

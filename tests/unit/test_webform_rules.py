@@ -11,6 +11,7 @@ import io
 import urllib.parse
 import zipfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -133,6 +134,8 @@ def test_text_is_normalised_before_it_is_measured() -> None:
                          True, OWN)
     assert checked.submission is not None and checked.submission.name == "Jane Doe"
     assert checked.submission.what_happened == "Mould\nBcc\ndamp\nwetness"
+    checked = form.check(fields(**{"full-name": "Jo\u061c Bloggs\U000e0041\U000e0042"}), True, OWN)
+    assert checked.submission is not None and checked.submission.name == "Jo Bloggs"
 
 
 @pytest.mark.parametrize("body, words", [
@@ -226,6 +229,15 @@ def zipped(*entries: tuple[str, bytes]) -> bytes:
     (b"Rent \xa3500, Windows-1252", "notes.txt", "text/plain"),
     ("Rent \u00a3500".encode("utf-16"), "notes.txt", "text/plain"),
     (b"<!DOCTYPE html><script>alert(1)</script>", "h.txt", None),
+    (b"\x0c<html><body><script>alert(1)</script>", "note.txt", None),
+    (b"<!-- x --><img src=x onerror=alert(1)>", "c.txt", None),
+    (b"Dear sir\n<p>hidden</p>", "p.txt", None),
+    (b"click <a href=javascript:alert(1)>here</a>", "a.txt", None),
+    (b"+ADw-html+AD4-+ADw-script+AD4-", "u7.txt", None),
+    (b"From: Jane <jane@example.org>\nI <3 my flat; damp < 2 weeks old", "mail.txt", "text/plain"),
+    ("\u0634\u0643\u0648\u0649\u200f \u0628\u062e\u0635\u0648\u0635 soft\u00adhyphen\u2028line".encode(),
+     "arabic.txt", "text/plain"),
+    ("reads \u202egnp.exe".encode(), "rlo.txt", None),
     (b"  <svg onload=alert(1)>", "svg.txt", None),
     (b"words\x1b[31m and an escape", "notes.txt", None),
     (b"<html><script>alert(1)</script>", "photo.png", None),
@@ -236,3 +248,22 @@ def zipped(*entries: tuple[str, bytes]) -> bytes:
 ])
 def test_a_file_is_typed_by_its_bytes(data: bytes, name: str, kind: str | None) -> None:
     assert sniff(data, name) == kind
+
+
+def test_a_long_file_name_keeps_its_extension_on_the_local_store(tmp_path: Path) -> None:
+    """The local stand-in shortens a name to fit a file system, never by its extension: a
+    document is typed by it."""
+    from complaints.adapters.raw_mail import DirectoryRawMail
+
+    store = DirectoryRawMail(tmp_path, upload_url="http://127.0.0.1:8080/_local/upload",
+                             upload_secret=lambda: b"k" * 32)
+    redirect = "http://127.0.0.1:8080/complaint/files?c=x"
+    post = store.upload_form("uploads/CMP-2026-000001/ab/", redirect, 1000, timedelta(hours=1),
+                             NOW)
+    for name in ("\u82e6\u60c5\u306e\u8a73\u7d30" * 12 + ".docx", "\U00020000" * 60 + ".txt"):
+        back = store.accept_upload(post.fields, name, b"data", NOW)
+        key = urllib.parse.parse_qs(urllib.parse.urlsplit(back).query)["key"][0]
+        kept = key.rsplit("/", 1)[1]
+        assert kept.endswith(name.rsplit(".", 1)[1]) and len(kept.encode()) <= 150
+        assert name.startswith(kept.rsplit(".", 1)[0])  # whole characters only
+        assert (tmp_path / key).read_bytes() == b"data"

@@ -207,7 +207,12 @@ class DirectoryRawMail:
         # S3 puts the browser's file name in as sent; browsers send no directories. A file name
         # here is at most 255 bytes: 150 of the name's, whole characters only.
         name = Path(filename.replace("\\", "/").replace("\x00", "")).name
-        name = name.encode()[:150].decode("utf-8", "ignore")
+        stem, dot, ext = name.rpartition(".")
+        if len(name.encode()) > 150:  # shortened, keeping its extension (the type is read by it)
+            ext = ext.encode()[:20].decode("utf-8", "ignore")
+            room = 150 - len(ext.encode()) - 1
+            name = (f"{stem.encode()[:room].decode('utf-8', 'ignore')}.{ext}" if dot and stem
+                    else name.encode()[:150].decode("utf-8", "ignore"))
         key = fields.get("key", "").replace("${filename}", name if name not in ("", ".", "..")
                                             else "file")
         redirect = fields.get("success_action_redirect", "")

@@ -512,6 +512,10 @@ class Store:
         item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
         return int(item.n or 0)
 
+    def uncount_attempt(self, what: str, at: datetime) -> None:
+        """Take back one attempt counted in ``at``'s hour (one refused after counting)."""
+        self.Item(_rate_key(what, at), "RATE").update(actions=[self.Item.n.add(-1)])
+
     def count_recent_attempt(self, what: str, at: datetime) -> float:
         """Count one attempt at ``what`` and return the attempts in the 60 minutes to ``at``:
         this clock hour's count, plus the last hour's weighted by the share of it still inside

@@ -125,7 +125,7 @@ def files() -> Response[str]:
     return _respond(webform().attach(event.get_query_string_value("c", "") or "",
                                      event.get_query_string_value("key", "") or "",
                                      datetime.now(UTC), _base_url(),
-                                     etag=event.get_query_string_value("etag", "") or ""))
+                                     event.get_query_string_value("etag", "") or ""))
 
 
 @app.get("/assets/form.css")

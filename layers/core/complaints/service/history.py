@@ -184,7 +184,7 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
             return (f"reference {v['reference']} is in this service's own numbering "
                     "(CMP-YYYY-NNNNNN): give the previous system's reference, or leave it empty")
         if not _REFERENCE.fullmatch(v["reference"]):
-            return (f"reference {v['reference']!r}: letters, digits and / _ . - only, up to "
+            return (f"reference {v['reference'][:60]!r}: letters, digits and / _ . - only, up to "
                     "40 characters")
         row.reference = v["reference"]
     else:

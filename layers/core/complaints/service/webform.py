@@ -155,6 +155,7 @@ class WebForm:
         if submission is None or choice is None or checked.errors:
             return Page(400, self._form(token, checked.values, checked.errors))
         if self.store.count_recent_attempt(client_key, now) > self.config.posts_per_hour:
+            self.store.uncount_attempt(client_key, now)  # the limit counts complaints opened
             # the form again, with what they typed: nothing is lost
             return Page(429, self._form(token, checked.values, {"form": (
                 f"{self.config.posts_per_hour} complaints have been sent from your connection "
@@ -235,7 +236,7 @@ class WebForm:
         return [a for m in self.store.messages(reference) if m.get("verdict") == "web form file"
                 for a in m.get("attachments", [])]
 
-    def attach(self, token: str, key: str, now: datetime, base_url: str, etag: str = "") -> Page:
+    def attach(self, token: str, key: str, now: datetime, base_url: str, etag: str) -> Page:
         """The browser is back from the raw store with a file's key and ETag: check it, keep
         it. The ETag (the file's MD5 for a single-part upload) must be the bytes found there:
         a second file uploaded under the same name would otherwise stand in for the first."""
@@ -260,7 +261,7 @@ class WebForm:
         except RawMailError:
             return self.confirmation(token, now, base_url, "The selected file could not be found: "
                                      "upload it again")
-        if etag and etag.strip('"') != hashlib.md5(data, usedforsecurity=False).hexdigest():
+        if etag.strip('"') != hashlib.md5(data, usedforsecurity=False).hexdigest():
             return self.confirmation(token, now, base_url, (
                 "Another file was uploaded with the same name after the selected file: upload "
                 "the selected file again"))
@@ -399,17 +400,26 @@ def sniff(data: bytes, filename: str) -> str | None:
     if ext == "txt":
         text = _as_text(data)
         # a page or a picture in words is still a page or a picture (scripts and all)
-        if text is not None and not text.lstrip("\ufeff \t\r\n").lower().startswith(_MARKUP):
+        if text is not None and not _MARKUP.search(text):
             return "text/plain"
     return None
 
 
-_MARKUP = ("<!doctype", "<html", "<svg", "<?xml", "<script", "<head", "<body", "<iframe")
+# An HTML or SVG tag anywhere ("<p>", "</script", "<img src"), a comment, doctype or XML
+# declaration, or UTF-7's "<": text a browser could take for a page. Words with "<" in them
+# ("x < 3", "<3", an address quoted as "<jane@example.org>") are still text.
+_MARKUP = re.compile(
+    r"<[!?]|\+ADw|<\s*/?\s*(?:a|abbr|audio|b|base|body|br|button|details|div|embed|form|frame|"
+    r"frameset|h[1-6]|head|html|i|iframe|img|input|link|math|meta|object|p|script|source|span|"
+    r"style|svg|table|td|template|textarea|title|tr|u|video)(?=[\s/>])", re.IGNORECASE)
+# Controls other than line breaks and tabs, and the bidirectional overrides and isolates that
+# make text read other than it is; other invisible marks (RLM, soft hyphen) are ordinary text.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _as_text(data: bytes) -> str | None:
     """Text as Windows and phones save it: UTF-8, UTF-16 with its byte order mark, or
-    Windows-1252 ("Rent \xa3500" from Notepad); with no control characters but line breaks and tabs."""
+    Windows-1252 ("Rent \xa3500" from Notepad); none of the characters in _NOT_TEXT."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) and not data.startswith(b"\xff\xfe\x00\x00"):
         encodings: tuple[str, ...] = ("utf-16",)
     elif b"\x00" in data:
@@ -421,9 +431,7 @@ def _as_text(data: bytes) -> str | None:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if all(ch.isprintable() or ch in "\t\r\n\f\ufeff" for ch in text):
-            return text
-        return None
+        return None if _NOT_TEXT.search(text) else text
     return None
 
 

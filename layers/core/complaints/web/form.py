@@ -66,7 +66,8 @@ _NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|po
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,30}")
 # Control characters, and invisible ones that only disguise text: zero-width space and word
 # joiner, bidirectional overrides and isolates (the joiners U+200C/U+200D stay: scripts need them).
-_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile(r"[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+                        r"\ufeff\U000e0001\U000e0020-\U000e007f]")
 # Line breaks by other names (vertical tab, form feed, NEL, the Unicode separators) are line
 # breaks; other control characters are spaces, so no two words are run together.
 _BREAK = re.compile(r"[\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
