@@ -7,6 +7,7 @@ SES's S3 action stores each message at <prefix><messageId>; attachments go besid
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -137,34 +138,27 @@ class DirectoryRawMail:
     def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None:
         """Create-only, like the bucket: evidence once written is never replaced."""
         path = self._path(key)
-        if path.exists():
-            return
-        # a private temporary name, then a hard link: two writers of one key never collide,
-        # and the first to finish wins, as S3's If-None-Match: * does
-        tmp = path.with_name(f".{os.getpid()}-{secrets.token_hex(4)}.part")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        except OSError as exc:  # the reason, never this machine's paths
-            raise RawMailError(f"{key[:200]}: {exc.strerror}") from None
+        if not path.exists():
+            # a hard link: two writers of one key never collide, and the first to finish wins,
+            # as S3's If-None-Match: * does
+            self._write(key, path, data, _link_unless_there)
 
     def _replace(self, key: str, data: bytes) -> None:
         """As S3 stores a browser's POST: a second file under one key replaces the first."""
-        path = self._path(key)
+        self._write(key, self._path(key), data, os.replace)
+
+    @staticmethod
+    def _write(key: str, path: Path, data: bytes, place: Callable[[Path, Path], None]) -> None:
+        """The bytes to a private temporary name beside ``path``, then ``place``d there."""
         tmp = path.with_name(f".{os.getpid()}-{secrets.token_hex(4)}.part")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(data)
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            place(tmp, path)
+        except OSError as exc:  # the reason, never this machine's paths
             raise RawMailError(f"{key[:200]}: {exc.strerror}") from None
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -231,3 +225,8 @@ class DirectoryRawMail:
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         query = urllib.parse.urlencode({"bucket": "local", "key": key, "etag": f'"{etag}"'})
         return redirect + ("&" if "?" in redirect else "?") + query
+
+
+def _link_unless_there(tmp: Path, path: Path) -> None:
+    with contextlib.suppress(FileExistsError):
+        os.link(tmp, path)

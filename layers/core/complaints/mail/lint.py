@@ -79,16 +79,19 @@ def _apply(rule: LetterRule, part: str, text: str, values: dict[str, str]) -> li
 def _values(message: Message, policy: Policy, reference: str | None) -> dict[str, str]:
     if not reference:
         found = REFERENCE.search(str(message.get("Subject", "")))
-        reply_to = str(message.get("Reply-To", "")).partition("@")[0].rpartition("<")[2]
-        reference = found.group(0) if found else reply_to.partition("+")[2] or None
-    sender: Any = message.get("From")
-    address = ""
-    if sender is not None and getattr(sender, "addresses", None):
-        address = str(sender.addresses[0].addr_spec)
+        tag = _address(message, "Reply-To").partition("@")[0].partition("+")[2]
+        reference = found.group(0) if found else tag or None
     o = policy.ombudsman
     return {"reference": reference or "\x00",
-            "complaints_address": address or "\x00", "ombudsman_name": o.name,
+            "complaints_address": _address(message, "From") or "\x00", "ombudsman_name": o.name,
             "ombudsman_phone": o.phone, "ombudsman_postcode": o.address[-1] if o.address else ""}
+
+
+def _address(message: Message, header: str) -> str:
+    """The first address in ``header`` as parsed (email.policy.default), else ""."""
+    value: Any = message.get(header)
+    addresses = getattr(value, "addresses", None) if value is not None else None
+    return str(addresses[0].addr_spec) if addresses else ""
 
 
 def _conditions(policy: Policy, stage: int) -> dict[str, Any]:
