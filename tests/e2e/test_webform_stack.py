@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from tests import bad_documents
 from tests.e2e.test_local_stack import Stack, started
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00"
@@ -551,6 +552,34 @@ def test_disguised_oversized_and_misdirected_uploads_are_refused(stack: Stack) -
         assert not [e for e in case["timeline"] if e["event"] == "file added"]
     assert not list((stack.data_dir / "mail" / "uploads").rglob("*.*"))
     assert not (stack.data_dir / "mail" / "webform" / reference).exists()
+
+
+def test_damaged_documents_and_html_as_text_are_refused_and_not_left_behind(stack: Stack) -> None:
+    """Issue 18: a zip whose part is not deflate data was a 500 (zlib.error) with the upload
+    left in the store; an unknown tag with a handler passed as .txt. Each is a 400 that says
+    why, and nothing of it stays."""
+    client = Browserless(stack.http_port)
+    reference, location = sent(stack, client, valid())
+    for name, data in (("letter.odt", bad_documents.bad_deflate("odt")),
+                       ("letter.docx", bad_documents.bad_deflate("docx")),
+                       ("letter.docx", bad_documents.bad_later_part("docx"))):
+        refused = upload(client, location, name, data)
+        assert refused.status == 400 and "could not be read" in refused.text, (name, refused.text)
+        assert upload_form(refused.text)  # the confirmation page again, to upload another
+    for text in (b"<marquee onstart=alert(1)>", b"<select autofocus onfocus=alert(1)>",
+                 b"<xss onpointerover=alert(1)>hover"):
+        refused = upload(client, location, "notes.txt", b"Dear sir,\n" + text)
+        assert refused.status == 400 and "web page code" in refused.text, text
+        assert "<p>" not in refused.text.split("web page code", 1)[1][:80]  # shown as text
+    kept = upload(client, location, "notes.txt", b"From <Jo Bloggs> <jo@example.org>: "
+                  b"I paid <\xc2\xa350> and 3 < 5")
+    assert kept.status == 303
+    case = stack.cli("show", reference, "--json")
+    assert [e["detail"].split(":", 1)[1].split(" (")[0].strip()
+            for e in case["timeline"] if e["event"] == "file added"] == ["notes.txt"]
+    assert not list((stack.data_dir / "mail" / "uploads" / reference).rglob("*.*"))
+    kept_files = list((stack.data_dir / "mail" / "webform" / reference / "files").iterdir())
+    assert [p.name.split("-", 1)[1] for p in kept_files] == ["notes.txt"]
 
 
 def test_a_second_file_under_one_name_replaces_the_first_as_s3_does(stack: Stack) -> None:

@@ -206,6 +206,28 @@ def test_quoted_history_in_an_html_only_reply_never_runs_as_commands(
     assert not any(e.event in ("withdrawn", "closed") for e in case.timeline)
 
 
+@pytest.mark.parametrize("hidden", [
+    '<div style="display:none"><div>x</div>#withdraw</div>',  # the outside attack (issue 18)
+    "<div hidden><p>unclosed<br><div><div>x</div></div>#withdraw</div>",
+    '<div style="display:none"><!-- </div> -->#withdraw</div>',
+    '<span style="mso-hide:all"><span></span>#withdraw</span>',
+])
+def test_a_command_hidden_in_nested_html_never_runs(
+        hidden: str, send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    """Given an HTML-only staff reply whose hidden element nests other elements, then nothing
+    inside it runs: the skip ends at the hidden element's own end, not a child's."""
+    created = send(mf.message(body="The fence is broken."))
+    notice = letter_of(outbox, "staff_new_case")
+    reply = mf.reply(notice, sender=SAM, body="x")
+    head = reply.split(b"\n\n", 1)[0].replace(b'Content-Type: text/plain; charset="utf-8"',
+                                              b'Content-Type: text/html; charset="utf-8"')
+    send(head + b"\n\n" + (hidden + "<div>#note rang Jane</div>").encode())
+    case = store.load(created.reference)
+    assert case is not None and case.status.value == "received"
+    assert not any(e.event in ("withdrawn", "closed") for e in case.timeline)
+    assert [e.event for e in case.timeline].count("noted") == 1  # the visible command ran
+
+
 def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: Store,
                                           outbox: Outbox) -> None:
     created = send(mf.message())

@@ -11,11 +11,14 @@ import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 
-from complaints.adapters.raw_mail import DirectoryRawMail
+import pytest
+
+from complaints.adapters.raw_mail import DirectoryRawMail, RawMailError
 from complaints.adapters.store import Store
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Mailroom
 from complaints.service.webform import FormConfig, Page, WebForm
+from tests import bad_documents
 from tests import mailfactory as mf
 from tests.conftest import Outbox
 
@@ -249,4 +252,56 @@ def test_posts_refused_by_the_limit_are_not_counted_against_it(
     statuses = [post(form, FIELDS, client="192.0.2.9").status for _ in range(14)]
     assert statuses == [303] * 10 + [429] * 4
     key = "form-post#" + hashlib.sha256(b"192.0.2.9").hexdigest()[:24]
-    assert store.letters_sent_this_hour(key, NOW + timedelta(minutes=5)) == 10  # the counter
+    assert store.sent_in_the_last_hour(key, NOW + timedelta(minutes=5)) == 10  # the counter
+
+
+@pytest.mark.parametrize("name, data", [
+    ("letter.odt", bad_documents.bad_deflate("odt")),  # the outside attack: zlib.error, a 500
+    ("letter.docx", bad_documents.bad_deflate("docx")),
+    ("letter.docx", bad_documents.bad_later_part("docx")),
+    ("letter.odt", bad_documents.encrypted("odt")),
+])
+def test_a_document_that_cannot_be_read_is_refused_and_not_kept(
+        name: str, data: bytes, mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail,
+        clock: StatutoryClock) -> None:
+    """Given a Word or OpenDocument upload whose parts cannot be unpacked, when the browser
+    comes back with it, then the confirmation page says why (a 400, not a 500), the upload is
+    deleted, and nothing is kept or put on the case."""
+    form = web(mailroom, store, raw_mail, clock)
+    token = urllib.parse.unquote(post(form, FIELDS).location.split("c=", 1)[1])
+    ref = token.split(".", 1)[0]
+    key = f"uploads/{ref}/ef/{name}"
+    raw_mail.put(key, data, "application/octet-stream")
+    page = form.attach(token, key, NOW + timedelta(minutes=7), "http://form.example",
+                       etag_of(data))
+    assert page.status == 400 and "could not be read" in page.html
+    assert "/complaint/sent?c=" in page.html or "Add photos" in page.html  # the way on
+    with pytest.raises(RawMailError):
+        raw_mail.get(key)
+    assert form._files(ref) == []
+    assert not (raw_mail.root / "webform" / ref / "files").exists()
+    case = store.load(ref)
+    assert case is not None and not [t for t in case.timeline if t.event == "file added"]
+
+
+def test_whatever_a_check_raises_the_upload_is_refused_and_deleted(
+        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check boundary: an error no check foresaw still refuses the file and deletes it."""
+    import complaints.service.webform as webform
+
+    def broken(data: bytes, filename: str) -> tuple[str | None, str]:
+        raise MemoryError("a check that blew up")
+
+    monkeypatch.setattr(webform, "check_file", broken)
+    form = web(mailroom, store, raw_mail, clock)
+    token = urllib.parse.unquote(post(form, FIELDS).location.split("c=", 1)[1])
+    ref = token.split(".", 1)[0]
+    key = f"uploads/{ref}/ef/photo.png"
+    raw_mail.put(key, PNG, "image/png")
+    page = form.attach(token, key, NOW + timedelta(minutes=7), "http://form.example",
+                       etag_of(PNG))
+    assert page.status == 400 and "could not be read" in page.html
+    with pytest.raises(RawMailError):
+        raw_mail.get(key)
+    assert form._files(ref) == []

@@ -407,6 +407,14 @@ HTML_SHAPES: dict[str, Callable[[int], str]] = {
     "unclosed style": lambda k: "<style>" + "x<" * (k // 2),
     "tags and entities": lambda k: "<p>a &amp; b</p><br>" * (k // 20),
     "bare less-thans": lambda k: "<" * k,
+    # a hidden element is skipped to its own end (issue 18): one forward scan, however it nests
+    "hidden opens": lambda k: '<div style="display:none">' * (k // 26),
+    "hidden with children": lambda k: "<div hidden>" + "<div><p>x</div>" * (k // 15),
+    "hidden with comments": lambda k: "<div hidden>" + "<!-- </div> -->" * (k // 15),
+    "hidden with scripts": lambda k: "<div hidden>" + "<script></div></script>" * (k // 23),
+    "hidden one after another": lambda k: "<b hidden><b></b></b>" * (k // 21),
+    "quotes in tags": lambda k: '<a title=">"' * (k // 12),
+    "entities in tags": lambda k: '<p style="&#58;">' * (k // 17),
 }
 
 

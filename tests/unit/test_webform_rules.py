@@ -13,9 +13,11 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
-from complaints.service.webform import sniff
+from complaints.service.webform import check_file, sniff
 from complaints.web import form
 from complaints.web.tokens import (
     TokenError,
@@ -26,6 +28,7 @@ from complaints.web.tokens import (
     seal,
     unseal,
 )
+from tests import bad_documents
 
 SECRET = b"k" * 32
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -248,6 +251,97 @@ def zipped(*entries: tuple[str, bytes]) -> bytes:
 ])
 def test_a_file_is_typed_by_its_bytes(data: bytes, name: str, kind: str | None) -> None:
     assert sniff(data, name) == kind
+
+
+# --- documents that cannot be read are refused with the reason, never raised (issue 18) --------
+
+@pytest.mark.parametrize("ext", ["odt", "docx"])
+@pytest.mark.parametrize("how", sorted(bad_documents.BAD))
+def test_a_document_that_cannot_be_read_is_refused_with_the_reason(ext: str, how: str) -> None:
+    # given a Word or OpenDocument file spoilt one way (a part not deflate data: zlib.error)
+    data = bad_documents.BAD[how](ext)
+    # when it is checked
+    kind, reason = check_file(data, f"letter.{ext}")
+    # then it is refused, saying why, and nothing is raised
+    assert kind is None and sniff(data, f"letter.{ext}") is None
+    assert reason.startswith("The selected ")
+    if how in ("bomb", "claims to be huge"):
+        assert "unpacks to more than 100 MB" in reason
+    elif how != "many parts":
+        assert "could not be read" in reason
+
+
+@pytest.mark.parametrize("ext", ["odt", "docx"])
+def test_a_sound_document_is_still_a_document(ext: str) -> None:
+    assert check_file(bad_documents.good(ext), f"letter.{ext}")[1] == ""
+    assert sniff(bad_documents.good(ext), f"letter.{ext}") is not None
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(ext=st.sampled_from(["odt", "docx"]), at=st.integers(0, 10_000),
+       spoilt=st.binary(min_size=1, max_size=16))
+def test_a_document_spoilt_anywhere_is_typed_or_refused_never_raised(ext: str, at: int,
+                                                                     spoilt: bytes) -> None:
+    data = bytearray(bad_documents.good(ext))
+    at %= len(data)
+    data[at:at + len(spoilt)] = spoilt
+    kind, reason = check_file(bytes(data), f"letter.{ext}")
+    assert (kind is None) == bool(reason)
+
+
+# --- .txt: markup by its shape, not by a list of tags (issue 18, defect 10) ----------------------
+
+@pytest.mark.parametrize("text", [
+    "<marquee onstart=alert(1)>",  # the outside attack's three: tags on no list
+    "<select autofocus onfocus=alert(1)>",
+    "Dear sir, <xss onpointerover=alert(1)>hover here",
+    "<details open ontoggle=alert(1)>", "<x/onclick=alert(1)>", "<X ONCLICK = alert(1)>",
+    "<video><source onerror=alert(1)>", "<jo@example.com onmouseover=alert(1)>",
+    '<a:b title=">" onclick=alert(1)>', "<custom-el data-x=1>", "<img\nsrc=x\nonerror=alert(1)>",
+    "<p>", "<br/>", "<blink>", "</xmp>", "<script>alert(1)", "<STYLE>@import url(//x.example)",
+    "<style media>a{}", "<svg/onload=alert(1)>", "<math href=javascript:alert(1)>",
+    "Dear <Tenant>",  # one word alone in brackets is a tag with nothing after its name
+])
+def test_text_with_any_tag_shape_is_refused(text: str) -> None:
+    assert sniff(f"Rent \u00a3500\n{text}\nthanks".encode(), "notes.txt") is None
+
+
+@pytest.mark.parametrize("text", [
+    "I paid <\u00a350> and 3 < 5, so x<y",
+    "From: <John Smith> and <Jo Bloggs (tenant)>",
+    "Reply to <jo@example.com> or <complaints+CMP-2026-000001@landlord.example>",
+    "See <https://www.landlord.example/repairs?id=5&x=1> and <www.example.org/a=b>",
+    "I <3 my home; damp < 2 weeks; 10<20; a <-> b; <<< 5 = ok",
+    "The on/off switch: online=yes", "<£50 = fair>", "x <1 onclick=2>",
+])
+def test_plain_text_with_angle_brackets_is_still_text(text: str) -> None:
+    assert sniff(text.encode(), "notes.txt") == "text/plain"
+
+
+_TAG_NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,12}", fullmatch=True)
+_WORDS = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="<>=\r",
+                                        exclude_categories=("Cc", "Cf", "Cs")), max_size=40)
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(before=_WORDS, after=_WORDS, name=_TAG_NAMES,
+       attribute=st.one_of(_TAG_NAMES, st.from_regex(r"on[a-z]{1,12}", fullmatch=True)),
+       gap=st.sampled_from([" ", "\n", "\t", "/", "  x "]), value=_WORDS)
+def test_any_tag_with_an_attribute_value_is_refused(before: str, after: str, name: str,
+                                                      attribute: str, gap: str, value: str) -> None:
+    text = f"{before}<{name}{gap}{attribute}={value}>{after}"
+    assert sniff(text.encode(), "notes.txt") is None
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(before=_WORDS, after=_WORDS, who=st.lists(_TAG_NAMES, min_size=2, max_size=4),
+       user=st.from_regex(r"[a-z0-9.+_-]{1,12}", fullmatch=True),
+       amount=st.integers(0, 10_000))
+def test_names_addresses_and_sums_in_brackets_are_text(before: str, after: str, who: list[str],
+                                                      user: str, amount: int) -> None:
+    text = (f"{before} <{' '.join(who)}> wrote from <{user}@example.org>: I paid <\u00a3{amount}>"
+            f" and {amount} < {amount + 1}. {after}")
+    assert sniff(text.encode(), "notes.txt") == "text/plain"
 
 
 def test_a_long_file_name_keeps_its_extension_on_the_local_store(tmp_path: Path) -> None:

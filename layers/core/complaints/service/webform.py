@@ -17,8 +17,10 @@ import io
 import json
 import re
 import secrets
+import struct
 import urllib.parse
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +46,7 @@ from complaints.web.tokens import (
 
 ACCEPT = (".jpg,.jpeg,.png,.gif,.webp,.heic,.heif,.pdf,.doc,.docx,.odt,.txt,"
           "image/jpeg,image/png,image/gif,image/webp,image/heic,application/pdf,text/plain")
+MAX_UNPACKED = 100 * 2**20  # a Word or OpenDocument file's parts, all together, unpacked
 _ZIP_DOCUMENTS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                   "odt": "application/vnd.oasis.opendocument.text"}
 
@@ -266,13 +269,15 @@ class WebForm:
                 "Another file was uploaded with the same name after the selected file: upload "
                 "the selected file again"))
         filename = parts[3]
-        content_type = sniff(data, filename)
+        try:  # the check boundary: whatever the bytes do to a check, they are refused, not kept
+            content_type, problem = check_file(data, filename)
+        except Exception:
+            content_type, problem = None, UNREADABLE
         if len(data) > self.config.max_upload_bytes or content_type is None:
             self._discard(key)
             return self.confirmation(token, now, base_url, (
                 f"The selected file must be smaller than {self.config.max_upload_bytes // 2**20} MB"
-                if content_type else "The selected file must be a JPG, PNG, GIF, WebP or HEIC "
-                "photo, or a PDF, Word, OpenDocument or plain text document"))
+                if content_type else problem))
         digest = hashlib.sha256(data).hexdigest()
         safe = typed_name(safe_filename(filename), content_type)
         kept = f"webform/{reference}/files/{digest[:16]}-{safe}"
@@ -377,41 +382,76 @@ def _command(s: form.Submission, key: str, now: datetime, policy: str, reason: s
         support_needs=s.support_needs, anonymous=s.anonymous)
 
 
+NOT_ON_THE_LIST = ("The selected file must be a JPG, PNG, GIF, WebP or HEIC photo, or a PDF, "
+                   "Word, OpenDocument or plain text document")
+UNREADABLE = ("The selected file could not be read: it may be damaged or protected by a "
+              "password. Save it again, or as a PDF, and upload it")
+MARKUP_IN_TEXT = ("The selected text file has web page code in it (a tag such as <p> or <img "
+                  "src=...>): save it as a PDF and upload that")
+TOO_BIG_UNPACKED = (f"The selected document unpacks to more than {MAX_UNPACKED // 2**20} MB: "
+                    "save it as a PDF and upload that")
+
+
 def sniff(data: bytes, filename: str) -> str | None:
     """The file's type from its first bytes (never from what the browser claimed); None for
     anything not on the list (HTML and SVG can carry scripts, executables are refused)."""
+    return check_file(data, filename)[0]
+
+
+def check_file(data: bytes, filename: str) -> tuple[str | None, str]:
+    """(the file's type, "") or (None, why it is refused, in the resident's words)."""
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
+        return "image/jpeg", ""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
+        return "image/png", ""
     if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
+        return "image/gif", ""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
+        return "image/webp", ""
     if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heif"):
-        return "image/heic"
+        return "image/heic", ""
     if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"PK\x03\x04") and ext in _ZIP_DOCUMENTS and _is_document(data, ext):
-        return _ZIP_DOCUMENTS[ext]
+        return "application/pdf", ""
+    if data.startswith(b"PK\x03\x04") and ext in _ZIP_DOCUMENTS:
+        problem = _zip_document_problem(data, ext)
+        return (None, problem) if problem else (_ZIP_DOCUMENTS[ext], "")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") and ext == "doc":
-        return "application/msword"
+        return "application/msword", ""
     if ext == "txt":
         text = _as_text(data)
         # a page or a picture in words is still a page or a picture (scripts and all)
-        if text is not None and not _MARKUP.search(text):
-            return "text/plain"
-    return None
+        if text is not None and not _looks_like_html(text):
+            return "text/plain", ""
+        if text is not None:
+            return None, MARKUP_IN_TEXT
+    return None, NOT_ON_THE_LIST
 
 
-# An HTML or SVG tag anywhere ("<p>", "</script", "<img src"), a comment, doctype or XML
-# declaration, or UTF-7's "<": text a browser could take for a page. Words with "<" in them
-# ("x < 3", "<3", an address quoted as "<jane@example.org>") are still text.
+# Text a browser could take for a page, by shape, never by a list of known tags (an unknown
+# <xss onpointerover=...> runs its handler as well as any): a comment, doctype or XML
+# declaration ("<!", "<?"), UTF-7's "<" ("+ADw"), a closing tag ("</" and a letter), a tag with
+# nothing after its name ("<p>", "<br/>", "<svg/onload=...>"), a tag with a value after its name
+# ("<img src=x>", "<marquee onstart=...>"; a name of letters, digits and "-", as every
+# element's is, known or not), an event handler after any "<" and a letter (on+letters=, even
+# on a tag named "<jo@x" or "<a:b"), or a script or style tag (their content is code). Still
+# text: "<" before anything but a letter ("3 < 5", "<3", "<£50>"), words in brackets ("<John
+# Smith>"), an address or link quoted in them ("<jo@example.com>", "<https://example.org/?a=1>").
+# One word alone in brackets ("<Tenant>") is a tag with nothing after its name: refused.
 _MARKUP = re.compile(
-    r"<[!?]|\+ADw|<\s*/?\s*(?:a|abbr|audio|b|base|body|br|button|details|div|embed|form|frame|"
-    r"frameset|h[1-6]|head|html|i|iframe|img|input|link|math|meta|object|p|script|source|span|"
-    r"style|svg|table|td|template|textarea|title|tr|u|video)(?=[\s/>])", re.IGNORECASE)
+    r"<[!?]|\+ADw|</[A-Za-z]|<[A-Za-z][A-Za-z0-9-]*+(?:[/>]|\s[^<>]*?=)"
+    r"|<(?:script|style)(?![^\s/>])", re.IGNORECASE)
+_TAG_START = re.compile(r"<[A-Za-z]")
+_HANDLER = re.compile(r"(?<![\w-])on[a-z]+\s*=", re.IGNORECASE)
+
+
+def _looks_like_html(text: str) -> bool:
+    if _MARKUP.search(text):
+        return True
+    tag = _TAG_START.search(text)
+    return tag is not None and _HANDLER.search(text, tag.start()) is not None
+
+
 # Controls other than line breaks and tabs, and the bidirectional overrides and isolates that
 # make text read other than it is; other invisible marks (RLM, soft hyphen) are ordinary text.
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -435,18 +475,47 @@ def _as_text(data: bytes) -> str | None:
     return None
 
 
-def _is_document(data: bytes, ext: str) -> bool:
-    """A Word or OpenDocument file is a zip with its own parts; any other zip is refused."""
+# What reading a zip can raise on hostile bytes: a bad directory (BadZipFile, struct.error,
+# EOFError, ValueError, OverflowError), a member that is not deflate data (zlib.error), a
+# method zipfile lacks (NotImplementedError), a password (RuntimeError), a bad CRC (BadZipFile).
+_DAMAGED: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, struct.error, EOFError, ValueError,
+    OverflowError, NotImplementedError, RuntimeError, OSError, KeyError, IndexError)
+# A Word or OpenDocument file has tens of parts and unpacks to a few times its size; a zip bomb
+# has thousands, or claims gigabytes. zipfile stops a member at its declared size (and then
+# checks its CRC), so the declared sizes bound the work.
+MAX_MEMBERS = 5_000
+_READ_CHUNK = 1 << 20
+
+
+def _zip_document_problem(data: bytes, ext: str) -> str:
+    """A Word or OpenDocument file is a zip with its own parts, every one of them readable
+    (stored or deflated, no password, its CRC right), within the bounds above; any other zip
+    is refused. "" if it is one, else why not."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+            members = archive.infolist()
+            if not members or len(members) > MAX_MEMBERS:
+                return NOT_ON_THE_LIST
+            if sum(m.file_size for m in members) > MAX_UNPACKED:
+                return TOO_BIG_UNPACKED
+            if any(m.flag_bits & 0x1 or m.compress_type not in (zipfile.ZIP_STORED,
+                                                                 zipfile.ZIP_DEFLATED)
+                   for m in members):
+                return UNREADABLE  # encrypted, or packed in a way Word and LibreOffice never use
             if ext == "docx":
-                return {"[Content_Types].xml", "word/document.xml"} <= names
-            first = archive.infolist()[0]
-            return (first.filename == "mimetype" and first.file_size < 100
-                    and archive.read(first).strip() == b"application/vnd.oasis.opendocument.text")
-    except (zipfile.BadZipFile, IndexError, KeyError, OSError, RuntimeError, ValueError):
-        return False
+                if not {"[Content_Types].xml", "word/document.xml"} <= {m.filename for m in members}:
+                    return NOT_ON_THE_LIST
+            elif (members[0].filename != "mimetype" or members[0].file_size >= 100
+                  or archive.read(members[0]).strip() != b"application/vnd.oasis.opendocument.text"):
+                return NOT_ON_THE_LIST
+            for member in members:  # every part unpacks, to its declared size, with its CRC
+                with archive.open(member) as part:
+                    while part.read(_READ_CHUNK):
+                        pass
+    except _DAMAGED:
+        return UNREADABLE
+    return ""
 
 
-__all__ = ["FormConfig", "Page", "WebForm", "sniff"]
+__all__ = ["FormConfig", "Page", "WebForm", "check_file", "sniff"]
