@@ -309,3 +309,27 @@ def test_a_letter_whose_copy_cannot_be_kept_still_goes_and_says_so(
     assert "no copy as sent was kept (OSError: the raw store refused the write)" in sent
     _, manifest = checked(build_bundle(store, raw_mail, ref))
     assert "letters/receipt-1.eml" in {m["path"] for m in manifest["missing"]}
+
+
+def test_a_residents_html_attachment_opens_as_text_never_as_a_page(
+        send: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail) -> None:
+    """Issue 18, 12: timeline.html linked attachments/001-001-report.html, so an investigator's
+    click ran the resident's page (scripts and all) from the unzipped bundle. Files of any type
+    a browser renders or might sniff (HTML, SVG, XML, no extension) are bundled with .txt
+    added and linked under that name; photos and PDFs keep theirs; the bytes are unchanged."""
+    page = b"<html><body><script>alert(document.cookie)</script>Rent statement</body></html>"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    created = send(mf.message(attachments=[
+        ("report.html", "text/html", page), ("drawing.SVG", "image/svg+xml", svg),
+        ("statement", "application/octet-stream", page), ("mould.jpg", "image/jpeg", PHOTO)]))
+    assert created.outcome == "created"
+    files, manifest = checked(build_bundle(store, raw_mail, created.reference))
+    attached = sorted(p for p in files if p.startswith("attachments/"))
+    assert attached == ["attachments/001-001-report.html.txt", "attachments/001-002-drawing.SVG.txt",
+                        "attachments/001-003-statement.txt", "attachments/001-004-mould.jpg"]
+    assert files["attachments/001-001-report.html.txt"] == page  # the bytes as received
+    by_path = {f["path"]: f["source"] for f in manifest["files"]}
+    assert by_path["attachments/001-001-report.html.txt"]["filename"] == "report.html"
+    links = re.findall(r'href="([^"#]+)"', files["timeline.html"].decode())
+    assert set(attached) <= set(links)
+    assert not [link for link in links if re.search(r"\.(html?|svg)$", link, re.I)]

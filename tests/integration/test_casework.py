@@ -108,7 +108,10 @@ def test_a_staff_command_failing_dmarc_is_not_executed(
     outcome = send(forged)
     case = store.load(created.reference)
     assert case is not None and case.status.value == "received"
-    assert outcome.outcome == "created"  # not a party, not staff: a new case of its own
+    # a staff address its domain does not vouch for: held for review, never a case of its own
+    # whose receipt would mail the real Sam (issue 18, 3)
+    assert outcome.outcome == "quarantined" and "possibly forged" in outcome.reason
+    assert store.cases_for_sender(SAM) == []
     assert not any(e.event in ("withdrawn", "closed") for e in case.timeline)
 
 

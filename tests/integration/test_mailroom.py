@@ -235,10 +235,11 @@ def test_staff_from_an_authenticated_domain_may_add_to_a_case(
     outcome = deliver(mf.message(sender="Sam Officer <sam@landlord.example>",
                                  subject=f"Re: {created.reference}"))
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
-    # the same words from a domain that failed DMARC open a new case instead
+    # the same words from a domain that failed DMARC are held for review (issue 18, 3): a case
+    # opened for them would mail the real Sam
     forged = mf.message(sender="Sam Officer <sam@landlord.example>", subject=f"Re: {created.reference}",
                         ses=mf.ses_headers("landlord.example", dmarc="fail"))
-    assert deliver(forged).outcome == "created"
+    assert deliver(forged).outcome == "quarantined"
 
 
 @pytest.mark.parametrize("name", sorted(__import__("tests.corpus", fromlist=["hostile"]).hostile()))
@@ -269,3 +270,67 @@ def test_a_bounce_without_a_from_still_finds_its_case(
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
     case = store.load(created.reference)
     assert case is not None and "letter-undelivered" in case.flags
+
+
+def test_loop_guard_counts_a_sliding_hour_not_the_clock_hour(
+        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    """Given 10 complaints from one inbox between 10:59:40 and 11:00:10 (issue 18, 7: a
+    clock-hour counter started again at 11:00 and sent all 10), then 5 receipts go and 5 are
+    held; a complaint at 12:00:30, more than an hour after the 5 sent, gets its receipt."""
+    times = [datetime(2026, 5, 22, 10, 59, 40 + 4 * n, tzinfo=UTC) for n in range(5)] + [
+        datetime(2026, 5, 22, 11, 0, 2 * n, tzinfo=UTC) for n in range(5)]
+    now = [times[0]]
+    mailroom = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock,
+                        MAIL_CONFIG, now=lambda: now[0])
+    references: list[str] = []
+    for n, at in enumerate([*times, datetime(2026, 5, 22, 12, 0, 30, tzinfo=UTC)]):
+        now[0] = at
+        raw_key = raw_mail.key_for(f"slide-{n}")
+        raw_mail.put(raw_key, mf.message(subject=f"complaint {n}"))
+        outcome = mailroom.receive(Delivery(f"slide-{n}", raw_key, at))
+        assert outcome.outcome == "created" and outcome.reference is not None
+        references.append(outcome.reference)
+    statuses = [letter_statuses(store, r)["receipt"] for r in references]
+    assert statuses == ["sent"] * 5 + ["held"] * 5 + ["sent"]
+    assert len(outbox.letters()) == 6
+
+
+# --- issue 18, defect 6: a reference inside a longer one names no case --------------------------
+
+
+def test_a_reference_inside_an_imported_one_never_threads_to_the_live_case(
+        store: Store, clock: StatutoryClock, deliver: Callable[..., Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from complaints.service import history
+    from tests.integration.test_reports import NOW, csv_of, row
+
+    live = deliver(mf.message(sender="amy@example.org", body="The boiler is broken."), at=NOW)
+    assert live.outcome == "created"
+    # an imported case whose reference holds the live one's, as an import before issue 18
+    # took it (the import refuses it now): amy is a party to both
+    legacy = f"{live.reference}/x"
+    monkeypatch.setattr(history, "_OURS", re.compile(r"(?!)"))
+    assert history.History(store, clock, "Example Homes").import_csv(csv_of(
+        row(legacy, "hos-2024", "2026-11-02", resident_email="amy@example.org")), "h.csv",
+        NOW)["imported"] == 1
+    before = store.load(live.reference)
+    assert before is not None
+    for quoted in (mf.message(sender="amy@example.org", subject=f"Re: {legacy} the old one",
+                              body="About my old complaint."),
+                   mf.message(sender="amy@example.org", subject="the old one",
+                              to=f"complaints+{legacy}@landlord.example",
+                              body="About my old complaint, again.")):
+        outcome = deliver(quoted, at=NOW)
+        # not the live case: no whole reference of ours is quoted, so it is a new complaint
+        assert outcome.outcome == "created"
+        assert outcome.reference not in (live.reference, legacy)
+    after = store.load(live.reference)
+    assert after is not None and len(after.timeline) == len(before.timeline)
+    imported = store.load(legacy)
+    assert imported is not None and len(imported.timeline) == 1
+    # the whole reference still threads
+    whole = deliver(mf.message(sender="amy@example.org", subject=f"Re: [{live.reference}]",
+                               body="Any news?"), at=NOW)
+    assert (whole.outcome, whole.reference) == ("appended", live.reference)

@@ -9,6 +9,7 @@ Easter, in both nations, on both sides of 31 March / 1 April.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -300,8 +301,8 @@ def test_the_import_refuses_our_own_numbering_future_dates_and_lets_a_case_close
             stage1_extended_to="2026-06-24", stage1_responded="2026-06-10",
             stage1_outcome="upheld", closed="2026-06-12")), "h.csv", NOW)
     assert [(e["line"], e["error"].split(":")[0]) for e in result["errors"]] == [
-        (2, "reference CMP-2026-000002 is in this service's own numbering (CMP-YYYY-NNNNNN)"),
-        (3, "reference cmp-2026-000009 is in this service's own numbering (CMP-YYYY-NNNNNN)"),
+        (2, "reference 'CMP-2026-000002' contains this service's own numbering (CMP-YYYY-NNNNNN)"),
+        (3, "reference 'cmp-2026-000009' contains this service's own numbering (CMP-YYYY-NNNNNN)"),
         (4, "received 2026-12-01 is in the future")]
     assert list(store.all_references()) == [live.reference]  # nothing imported
     assert history.import_csv(csv_of(row("EARLY-CLOSE", "hos-2024", "2026-05-22",
@@ -441,3 +442,130 @@ def test_compensation_is_pounds_in_plain_digits(store: Store, clock: StatutoryCl
         "h.csv", NOW, dry_run=True)
     assert [e["line"] for e in result["errors"]] == [2, 3, 4]
     assert all("not an amount in pounds" in e["error"] for e in result["errors"])
+
+
+# --- issue 18, defect 2: the check and the write are one decision --------------------------------
+
+
+def test_a_reimport_never_overwrites_a_case_staff_worked_on_after_its_check(
+        store: Store, clock: StatutoryClock, mailroom: Mailroom, outbox: object,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from complaints.domain.commands import Acknowledge
+
+    history = History(store, clock, "Example Homes")
+    history.import_csv(csv_of(
+        row("RACE-ACK", "hos-2024", "2026-11-02", resident_email="ann@example.org"),
+        row("RACE-MOVED", "hos-2024", "2026-11-03")), "h.csv", NOW)
+    # the previous system's corrected file moves both cases to October and adds one
+    again = csv_of(row("RACE-ACK", "hos-2024", "2026-10-01", resident_email="ann@example.org",
+                       category="repairs"),
+                   row("RACE-MOVED", "hos-2024", "2026-10-05", category="damp"),
+                   row("RACE-NEW", "hos-2024", "2026-10-06"))
+    write = store.put_imported
+
+    def staff_acknowledge_between_check_and_write(cases: list[Any]) -> Any:
+        # every row has been checked (RACE-ACK untouched then); now staff acknowledge it
+        _, results = mailroom.casework.run("RACE-ACK", (Acknowledge("the boiler"),),
+                                           "sam@landlord.example", "cli-race", NOW)
+        assert [r.done for r in results] == [True]
+        return write(cases)
+
+    monkeypatch.setattr(store, "put_imported", staff_acknowledge_between_check_and_write)
+    result = history.import_csv(again, "again.csv", NOW)
+    assert result["imported"] == 2 and result["errors"] == []
+    [left] = result["not_overwritten"]
+    assert (left["line"], left["reference"]) == (2, "RACE-ACK")
+    assert "changed while the import ran" in left["reason"]
+    # the staff change survives whole: the acknowledgement, its letter, the timeline
+    case = store.load("RACE-ACK")
+    assert case is not None and case.received_on == date(2026, 11, 2)
+    assert case.acknowledged_on == NOW.date() and case.category == ""
+    assert case.timeline[0].event == "imported" and len(case.timeline) > 1
+    assert "again.csv" not in " ".join(e.detail for e in case.timeline)
+    assert [x.status for x in case.letters.values() if x.kind == "acknowledgement"] == ["sent"]
+    moved = store.load("RACE-MOVED")
+    assert moved is not None and moved.received_on == date(2026, 10, 5)
+    # the month bundles say what the case items say: RACE-ACK stays filed in November as staff
+    # left it (acknowledged), never in October; RACE-MOVED left November for October
+    october = store.records("Example Homes", date(2026, 10, 1), date(2026, 10, 31))
+    november = store.records("Example Homes", date(2026, 11, 1), date(2026, 11, 30))
+    assert sorted(october) == ["RACE-MOVED", "RACE-NEW"]
+    assert sorted(november) == ["RACE-ACK"]
+    stage = november["RACE-ACK"].stage(1)
+    assert stage is not None and stage.acknowledged == NOW.date()
+    assert october["RACE-MOVED"].category == "damp"
+
+
+def test_an_import_never_overwrites_a_case_created_after_its_check(
+        store: Store, clock: StatutoryClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two imports of overlapping files at once: the second finds no RACE-BOTH when it checks,
+    # the first writes it before the second does
+    history = History(store, clock, "Example Homes")
+    other = History(Store(store.table, store.region, store.host, wake=store.wake), clock,
+                    "Example Homes")
+    write = store.put_imported
+
+    def the_other_import_first(cases: list[Any]) -> Any:
+        assert other.import_csv(csv_of(row("RACE-BOTH", "hos-2024", "2026-09-01",
+                                           category="first")), "first.csv", NOW)["imported"] == 1
+        return write(cases)
+
+    monkeypatch.setattr(store, "put_imported", the_other_import_first)
+    result = history.import_csv(csv_of(row("RACE-ONLY", "hos-2024", "2026-09-02"),
+                                       row("RACE-BOTH", "hos-2024", "2026-10-01",
+                                           category="second")), "second.csv", NOW)
+    assert result["imported"] == 1
+    [left] = result["not_overwritten"]
+    assert (left["line"], left["reference"]) == (3, "RACE-BOTH")
+    assert "created while the import ran" in left["reason"]
+    case = store.load("RACE-BOTH")
+    assert case is not None and case.category == "first" and case.received_on == date(2026, 9, 1)
+    assert "first.csv" in case.timeline[0].detail
+    assert sorted(store.records("Example Homes", date(2026, 9, 1), date(2026, 10, 31))) == [
+        "RACE-BOTH", "RACE-ONLY"]
+    assert store.records("Example Homes", date(2026, 10, 1), date(2026, 10, 31)) == {}
+
+
+# --- issue 18, defect 6: this service's numbering, anywhere in a reference ------------------------
+
+
+REFERENCES_HOLDING_OURS = ["CMP-2026-000001/x", "x/cmp-2026-000001", "OLD.CMP-2026-000001.2",
+                           "CMP-2026-0000012", "ACMP-2026-000001"]
+
+
+def test_an_import_refuses_any_reference_that_holds_our_numbering(store: Store,
+                                                                   clock: StatutoryClock) -> None:
+    result = History(store, clock, "Example Homes").import_csv(csv_of(
+        row("OLD-FINE", "hos-2024", "2026-05-01"),
+        *(row(r, "hos-2024", "2026-05-01") for r in REFERENCES_HOLDING_OURS)), "h.csv", NOW)
+    assert result["imported"] == 0
+    assert [e["line"] for e in result["errors"]] == [3, 4, 5, 6, 7]
+    assert all("contains this service's own numbering (CMP-YYYY-NNNNNN)" in e["error"]
+               for e in result["errors"])
+    assert "CMP-2026-000001/x" in result["errors"][0]["error"]
+    assert list(store.all_references()) == []
+
+
+def test_the_import_command_refuses_them_too(cli_env: dict[str, str], dynamodb_local: str,
+                                             tmp_path: Any) -> None:
+    import json
+    import uuid
+
+    from tests.integration.test_cli import run
+
+    env = dict(cli_env, COMPLAINTS_DYNAMODB_ENDPOINT=dynamodb_local,
+               COMPLAINTS_TABLE=f"complaints-{uuid.uuid4().hex[:10]}",
+               COMPLAINTS_DATA_DIR=str(tmp_path / "nostack"), AWS_ACCESS_KEY_ID="local",
+               AWS_SECRET_ACCESS_KEY="local")
+    Store(env["COMPLAINTS_TABLE"], "eu-west-2", dynamodb_local).create_table()
+    path = tmp_path / "history.csv"
+    path.write_text(csv_of(row("OLD-FINE", "hos-2024", "2026-05-01"),
+                           row("CMP-2026-000001/x", "hos-2024", "2026-05-01")))
+    out = run(env, "import", str(path), "--json")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    report = json.loads(out.stdout)
+    assert report["imported"] == 0 and [e["line"] for e in report["errors"]] == [3]
+    assert "contains this service's own numbering" in report["errors"][0]["error"]
+    text = run(env, "import", str(path))
+    assert text.returncode == 1 and text.stderr.startswith("line 3: reference 'CMP-2026-000001/x'")
+    assert list(Store(env["COMPLAINTS_TABLE"], "eu-west-2", dynamodb_local).all_references()) == []

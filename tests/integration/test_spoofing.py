@@ -347,3 +347,132 @@ def test_a_genuine_staff_reply_with_a_folded_from_header_is_appended(
     assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)
     added = arrivals(store, victim.reference, victim)
     assert [(a, e) for a, e, _ in added] == [("sam@landlord.example", "message added")]
+
+
+def test_a_forged_staff_from_quoting_a_reference_is_held_never_opened_however_often(
+        victim: Victim, deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    """Given a staff From that DMARC fails (issue 18, 3: quoting any reference, 8 in a row each
+    opened a case whose receipt mailed the real Sam, the loop guard exempting staff), when it
+    quotes the victim's reference by subject, by plus-address or by replying to the letter, then
+    every one is quarantined for review: no case, no letter to Sam, the victim's case untouched."""
+    shapes = [({}, f"Re: {victim.reference}", "complaints@landlord.example"),
+              (victim.replying(), f"Re: {victim.letter_subject}", "complaints@landlord.example"),
+              ({}, "About my case", f"complaints+{victim.reference}@landlord.example")]
+    before = store.quarantined()
+    outcomes = []
+    for n in range(8):
+        headers, subject, to = shapes[n % len(shapes)]
+        raw = raw_mail_from("Sam Officer <sam@landlord.example>", subject,
+                            mf.ses_headers("landlord.example", dmarc="fail"),
+                            f"Please call me on 07700 900{n:03d}", headers).replace(
+                                b"To: complaints@landlord.example", f"To: {to}".encode())
+        outcomes.append(deliver(raw))
+    assert [o.outcome for o in outcomes] == ["quarantined"] * 8
+    held = store.quarantined()[len(before):]
+    assert len(held) == 8 and all(q["review"] for q in held)
+    assert all("possibly forged" in q["reason"] and victim.reference in q["reason"] for q in held)
+    assert store.cases_for_sender("sam@landlord.example") == []
+    assert not [x for x in outbox.letters()
+                if "sam@landlord.example" in str(email.message_from_bytes(x)["To"])]
+    assert_untouched(store, victim)
+
+
+# --- issue 18, 4: a reply to a quarantine notice is about the quarantined message -------------
+
+
+@pytest.mark.parametrize("kept", ["in-reply-to", "subject only", "reply-to address only"])
+def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
+        kept: str, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        clock: Any) -> None:
+    """Given a victim's case and an attacker's mail quoting its reference that is quarantined
+    for review (the notice echoed the attacker's subject, Reply-To the complaints address), when
+    a genuine member of staff replies to the notice with internal words and a command, then
+    the reply is kept with the quarantined message: the victim's case and resident get nothing."""
+    from dataclasses import replace as replaced
+
+    from complaints.adapters.sender import SmtpSender
+    from tests.conftest import MAIL_CONFIG
+
+    config = replaced(MAIL_CONFIG, team_address="complaints-team@landlord.example")
+    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+
+    def go(raw: bytes) -> Outcome:
+        key = f"ses-notice-{next(_ids):06d}"
+        raw_mail.put(raw_mail.key_for(key), raw)
+        return room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC)))
+
+    created = go(mf.message(subject="Damp and mould in the bedroom"))
+    assert created.outcome == "created" and created.reference is not None
+    victim = Victim(created.reference, outbox.letters()[-1], timeline(store, created.reference),
+                    len(store.messages(created.reference)))
+    sent_before = len(outbox.letters())
+    # the attacker: an ambiguous From quoting the victim's reference, held for review
+    held = go(raw_mail_from("Sam <sam@landlord.example> <mallory@evil.example>",
+                            f"Re: [{victim.reference}] x", mf.ses_headers("evil.example"), "hi"))
+    assert held.outcome == "quarantined"
+    [notice_raw] = outbox.letters()[sent_before:]
+    notice = email.message_from_bytes(notice_raw, policy=email.policy.default)
+    assert victim.reference not in str(notice["Subject"]) + str(notice["Reply-To"])
+    # the handler answers it from their own mailbox, DMARC passing
+    headers = {"In-Reply-To": str(notice["Message-ID"]), "References": str(notice["Message-ID"])}
+    subject = f"Re: {notice['Subject']}"
+    if kept == "subject only":
+        headers = {}
+    if kept == "reply-to address only":
+        headers, subject = {}, f"Re: [{victim.reference}] x"  # as a client might rebuild it
+    reply = raw_mail_from("Sam Officer <sam@landlord.example>", subject,
+                          mf.ses_headers("landlord.example"),
+                          "#withdraw\nSpam again, it is the neighbour: ignore.", headers)
+    if kept == "reply-to address only":
+        reply = reply.replace(b"To: complaints@landlord.example",
+                              f"To: {notice['Reply-To']}".encode())
+    outcome = go(reply)
+    assert outcome.outcome == "quarantined" and outcome.reference is None
+    [entry] = [q for q in store.quarantined() if q["reason"] == outcome.reason]
+    assert entry["about"] == [q for q in store.quarantined() if q["review"]][-1]["key"]
+    assert not entry["review"] and "never added to a case" in entry["reason"]
+    assert_untouched(store, victim)
+    assert loaded(store, victim.reference).status == "received"
+    assert len(outbox.letters()) == sent_before + 1  # the one notice; nothing to Jane, no loop
+
+
+# --- issue 18, 12: what DMARC vouched for must be the address we act on -----------------------
+
+
+@pytest.mark.parametrize("ses_saw", ["its header names another domain", "its event names another From"])
+def test_an_ses_pass_for_a_from_read_differently_vouches_for_no_one(
+        ses_saw: str, victim: Victim, mailroom: Mailroom, raw_mail: DirectoryRawMail,
+        store: Store) -> None:
+    """Given a reply to the victim's letter whose From we read as sam@landlord.example, and an
+    SES event saying DMARC PASS, when SES read the From header differently (its stored
+    Authentication-Results says it evaluated evil.example, or its event's commonHeaders.from
+    names mallory@evil.example), then the PASS is not lent to Sam's address: not staff, never on
+    the case, held for review as a staff address not vouched for."""
+    stored = (mf.ses_headers("evil.example") if ses_saw == "its header names another domain"
+              else mf.ses_headers("landlord.example"))
+    ses_from = (("Sam Officer <sam@landlord.example>",) if ses_saw.startswith("its header")
+                else ('"Sam Officer" <mallory@evil.example>',))
+    raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
+                        stored, "#close", victim.replying())
+    key = f"ses-event-{next(_ids):06d}"
+    raw_mail.put(raw_mail.key_for(key), raw)
+    outcome = mailroom.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC),
+                                        receipt=receipt("PASS"), ses_from=ses_from,
+                                        recipients=("complaints@landlord.example",)))
+    assert outcome.outcome == "quarantined", outcome
+    assert "possibly forged" in outcome.reason and "vouches for no one" in outcome.reason
+    assert_untouched(store, victim)
+    assert loaded(store, victim.reference).status != "closed"
+
+
+def test_an_ses_pass_for_the_same_from_still_makes_staff(
+        victim: Victim, mailroom: Mailroom, raw_mail: DirectoryRawMail, store: Store) -> None:
+    """The same reply where SES read the same From (display name and all): staff, appended."""
+    raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
+                        mf.ses_headers("landlord.example"), "Surveyor booked.", victim.replying())
+    key = f"ses-event-{next(_ids):06d}"
+    raw_mail.put(raw_mail.key_for(key), raw)
+    outcome = mailroom.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC),
+                                        receipt=receipt("PASS"),
+                                        ses_from=("Sam Officer <sam@landlord.example>",)))
+    assert (outcome.outcome, outcome.reference) == ("appended", victim.reference)

@@ -71,32 +71,35 @@ def test_rate_counter_counts_letters_recorded_as_sent_per_hour(
         store: Store, clock: StatutoryClock) -> None:
     at = datetime(2026, 5, 22, 9, 30, tzinfo=UTC)
     reference = create(store, 1, clock)
-    assert store.letters_sent_this_hour("a@example.org", at) == 0  # reading counts nothing
-    assert store.letters_sent_this_hour("a@example.org", at) == 0
+    assert store.sent_in_the_last_hour("a@example.org", at) == 0  # reading counts nothing
+    assert store.sent_in_the_last_hour("a@example.org", at) == 0
     for n in range(3):  # each save that records a letter as sent counts one
         case = store.load(reference)
         assert case is not None
         case.record(at, "system", "receipt letter sent", f"letter {n}")
         store.save(case, letter_sent_to=((("A@example.org", "a+tag@example.org",
                                             "A+x+y@example.org")[n], at),))
-    assert store.letters_sent_this_hour("a@example.org", at) == 3  # one inbox, however tagged
-    assert store.letters_sent_this_hour("a+other@example.org", at) == 3
-    assert store.letters_sent_this_hour("+a@example.org", at) == 0  # a "+" first is the name
-    assert store.letters_sent_this_hour("a@example.org", at + timedelta(hours=1)) == 0
+    assert store.sent_in_the_last_hour("a@example.org", at) == 3  # one inbox, however tagged
+    assert store.sent_in_the_last_hour("a+other@example.org", at) == 3
+    assert store.sent_in_the_last_hour("+a@example.org", at) == 0  # a "+" first is the name
+    # a sliding hour, never shorter than 60 minutes: at 10:30 the 09:30 letters still count
+    assert store.sent_in_the_last_hour("a@example.org", at + timedelta(hours=1)) == 3
+    assert store.sent_in_the_last_hour("a@example.org", at + timedelta(minutes=61)) == 0
 
 
 def test_form_posts_are_counted_over_a_sliding_hour(store: Store) -> None:
-    """10 posts at 17:56 then, 12 minutes later, after 18:00: the 10 still count, less the
-    share of the last hour already outside the 60 minutes (a clock-hour counter forgot them)."""
+    """10 posts at 17:56 then, 12 minutes later, after 18:00: the 10 still count in full (a
+    clock-hour counter forgot them), until the hour since them has passed."""
     before = datetime(2026, 5, 22, 17, 56, tzinfo=UTC)
     assert [store.count_recent_attempt("form-post#x", before) for _ in range(10)] == list(
         range(1, 11))
-    after = datetime(2026, 5, 22, 18, 8, tzinfo=UTC)  # 52 of the 60 minutes of 17:00-18:00 left
-    first, second = (store.count_recent_attempt("form-post#x", after) for _ in range(2))
-    assert round(first, 2) == round(1 + 10 * 52 / 60, 2) and first <= 10 < second
-    # an hour on, only this hour's and the share of the last still inside the 60 minutes
-    later = datetime(2026, 5, 22, 19, 30, tzinfo=UTC)
-    assert store.count_recent_attempt("form-post#x", later) == 1 + 2 * 0.5
+    after = datetime(2026, 5, 22, 18, 8, tzinfo=UTC)
+    assert [store.count_recent_attempt("form-post#x", after) for _ in range(2)] == [11, 12]
+    store.uncount_attempt("form-post#x", after)  # one taken back: 11 in the hour
+    assert store.sent_in_the_last_hour("form-post#x", after) == 11
+    # 17:56's ten leave the window after 18:56; 18:08's one stays until 19:08
+    later = datetime(2026, 5, 22, 18, 57, 30, tzinfo=UTC)
+    assert store.count_recent_attempt("form-post#x", later) == 1 + 1
     assert store.count_recent_attempt("form-post#other", later) == 1
 
 

@@ -179,9 +179,10 @@ def auth_for(form: Form, sender: From, result: str, alignment: str,
     opposite = "fail" if result == "pass" else "pass"
     stored = authentication_results("amazonses.com", opposite, header_from)
     fallback = auth_from_header([stored], "PASS", "PASS")
-    # SES evaluates DMARC for the From domain itself: its verdict is aligned by construction
+    # SES evaluates DMARC for the From domain as it reads it: aligned by construction unless
+    # its own stored header names the domain it evaluated as another (issue 18, 12)
     return (auth_from_ses_event(receipt, sender.domain, fallback), SES_STATUS[result].lower(),
-            form.same)
+            form.same if header_from is None else header_from)
 
 
 MATRIX = [

@@ -105,3 +105,49 @@ def test_a_mail_server_address_is_a_bounce_whatever_its_subject() -> None:
 def test_parse_says_when_the_service_would_quarantine() -> None:
     no_from = b"To: complaints@landlord.example\r\nSubject: who\r\n\r\nhello"
     assert "quarantines" in parse(no_from).reason and "no usable sender" in parse(no_from).reason
+
+
+# --- issue 18, defect 6: a reference is matched whole, never as part of a longer one -------------
+
+
+@pytest.mark.parametrize("text", [
+    "Re: CMP-2026-000001/x about the boiler",  # an imported reference that contains ours
+    "Re: [CMP-2026-000001/x] We have received your complaint",
+    "xCMP-2026-0000012", "CMP-2026-0000012", "ACMP-2026-000001", "OLD/CMP-2026-000001",
+    "CMP-2026-000001.2", "CMP-2026-000001-b", "CMP-2026-000001_b", "old.CMP-2026-000001",
+    "CMP-2026-000001é", "éCMP-2026-000001", "CMP-2026-000001\u0663",
+    "CMP-\u0662\u0660\u0662\u0666-000001",  # digits of another script are not our numbering
+])
+def test_a_reference_inside_a_longer_token_is_no_reference(text: str) -> None:
+    from complaints.mail.inbound import find_reference
+
+    assert find_reference(text) is None
+    assert parse(mf.message(subject=text)).reference is None
+
+
+@pytest.mark.parametrize("text", [
+    "CMP-2026-000001", "Re: [CMP-2026-000001] Your complaint", "Re:CMP-2026-000001",
+    "about CMP-2026-000001.", "(CMP-2026-000001)", "CMP-2026-000001, thanks", "«CMP-2026-000001»",
+    "Re: CMP-2026-000001/x, or rather CMP-2026-000001", "ref: -CMP-2026-000001-",
+])
+def test_a_whole_reference_is_found_whatever_punctuation_is_around_it(text: str) -> None:
+    from complaints.mail.inbound import find_reference
+
+    assert find_reference(text) == "CMP-2026-000001"
+
+
+def test_a_plus_address_or_message_id_names_a_case_only_by_a_whole_reference() -> None:
+    whole = parse(mf.message(subject="hello", to="complaints+CMP-2026-000001@landlord.example"))
+    assert whole.reference == "CMP-2026-000001"
+    longer = parse(mf.message(subject="hello", to="complaints+CMP-2026-000001/x@landlord.example"))
+    assert longer.reference is None
+    # our letters' Message-IDs carry the reference after their random part (and make_msgid's
+    # idstring in letters sent before issue 18)
+    for random_part in ("0123456789abcdef0123456789abcdef", "177.1.2"):
+        ours = parse(mf.message(subject="hello", headers={
+            "In-Reply-To": f"<{random_part}.CMP-2026-000001@landlord.example>"}))
+        assert ours.reference == "CMP-2026-000001"
+        for imported in ("CMP-2026-000001/x", "CMP-2026-000001x", "OLD.CMP-2026-000001"):
+            mail = parse(mf.message(subject="hello", headers={
+                "In-Reply-To": f"<{random_part}.{imported}@landlord.example>"}))
+            assert mail.reference is None

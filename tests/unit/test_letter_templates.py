@@ -333,3 +333,30 @@ def test_a_residents_words_never_become_headers(subject: str, name: str) -> None
     names = [line.split(b":")[0] for line in head.splitlines() if line[:1] not in (b" ", b"\t")]
     assert sorted(names) == sorted({*names})  # each header once
     assert names.count(b"to") == 1 and b"sam@landlord.example>" not in head.split(b"\nto:")[1][:80]
+
+
+def test_letter_message_ids_do_not_come_from_the_predictable_generator(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18, 12: a Message-ID quoted back is what ties a bounce or a reply to a letter, so
+    it must not be guessable. make_msgid drew on `random` (Mersenne Twister: its state can be
+    recovered from earlier output) and the clock; with both held still, two letters' ids were
+    the same. They must differ, with 128 random bits, whatever `random` and the clock say."""
+    import random
+    import time as time_module
+
+    from complaints.mail.letters import new_message_id
+
+    monkeypatch.setattr(random, "getrandbits", lambda bits: 7)
+    monkeypatch.setattr(random, "random", lambda: 0.5)
+    monkeypatch.setattr(time_module, "time", lambda: 1_790_000_000.0)
+    ids = {new_message_id("CMP-2026-000001", "complaints@landlord.example") for _ in range(50)}
+    envelope = Envelope("Example Homes", "complaints@landlord.example", "jo@example.org", "Jo",
+                        "CMP-2026-000001", "Your complaint")
+    context = {"landlord": "Example Homes", "reason": "r", "sender": "s", "subject": "x",
+               "received_at": "now", "raw_key": "k", "summary": "", "attached": False}
+    built = {str(build(envelope, "quarantine_notice", context)["Message-ID"]) for _ in range(50)}
+    assert len(ids) == 50 and len(built) == 50
+    for message_id in ids | built:
+        random_part = message_id.strip("<>").split(".", 1)[0].split("@", 1)[0]
+        assert len(random_part) == 32 and int(random_part, 16) >= 0, message_id
+        assert message_id.endswith("@landlord.example>")

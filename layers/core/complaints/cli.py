@@ -564,7 +564,8 @@ def _residents(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    """{"imported": N, "errors": []}, or exit 1 with every bad row and nothing stored."""
+    """{"imported": N, "errors": []}, or exit 1 with every bad row and nothing stored, or exit 1
+    with "not_overwritten": the cases that changed while the import ran, left as they were."""
     from complaints import bootstrap
     from complaints.service.history import History
 
@@ -580,9 +581,11 @@ def _import(args: argparse.Namespace) -> int:
     else:
         for e in result["errors"]:
             print(f"line {e['line']}: {e['error']}", file=sys.stderr)
+        for e in result.get("not_overwritten", []):
+            print(f"line {e['line']}: {e['reason']}", file=sys.stderr)
         if not result["errors"]:
             print(f"{result['imported']} case(s) {'checked' if args.dry_run else 'imported'}")
-    return 1 if result["errors"] else 0
+    return 1 if result["errors"] or result.get("not_overwritten") else 0
 
 
 def _period(args: argparse.Namespace) -> Any:

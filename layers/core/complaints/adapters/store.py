@@ -8,9 +8,13 @@ Items (PK / SK):
   INBOUND#<key> / INBOUND           which case (or quarantine) a delivered message went to
   MSGID#<message-id> / MSGID        the case a letter we sent belongs to (replies, bounces)
   QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
+  NOTICE#<token> / NOTICE           a quarantine notice sent to the team: the message it is about
+  MSGID#<message-id> / NOTICE       the same, by the notice's Message-ID (replies to it)
   RESIDENT#<email> / RESIDENT       the resident register: tenancy, home postcode and nation
-  RATE#<address>#<hour> / RATE      letters sent to one address (+tags one) in one hour (loop guard),
-                                    counted in the transaction that records a letter as sent
+  RATE#<address> / MINUTE#<minute>  letters sent to one address (+tags one) in one minute (loop
+                                    guard), counted in the transaction that records a letter as
+                                    sent; form posts likewise. Summed over the last 60 minutes by
+                                    one Query: a sliding hour, never a clock hour
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
 GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
 GSI3 "sweep":  SWEEP#landlord / <first day the sweep has work>#ref, keys only, only while
@@ -60,6 +64,7 @@ def _dumps(value: Any) -> str:
 
 # DynamoDB refuses a transaction of more than 100 items; every write here stays well inside.
 MAX_TRANSACTION_ITEMS = 100
+_IMPORT_GROUP = 25  # imported cases a transaction: one refused, the rest are written again
 # Whole-request failures that another try may get past (DynamoDB's own words).
 _RETRYABLE = frozenset({"TransactionConflictException", "ThrottlingException",
                         "ProvisionedThroughputExceededException", "RequestLimitExceeded",
@@ -102,6 +107,7 @@ class Quarantined:
     sender: str
     subject: str
     review: bool = False  # may be a person's complaint: staff are told
+    about: str | None = None  # a reply to the notice about this quarantined message's key
 
 
 class Store:
@@ -215,12 +221,12 @@ class Store:
                                       data=_dumps({"reference": complaint.reference,
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
-                counts: dict[str, tuple[int, datetime]] = {}  # one update per item per transaction
+                counts: dict[tuple[str, str], tuple[int, datetime]] = {}  # one update an item
                 for address, at in letter_sent_to:
                     key = _rate_key(address, at)
                     counts[key] = (counts.get(key, (0, at))[0] + 1, at)
-                for key, (n, at) in counts.items():
-                    tx.update(self.Item(key, "RATE"),
+                for (pk, sk), (n, at) in counts.items():
+                    tx.update(self.Item(pk, sk),
                               actions=[self.Item.n.add(n),
                                        self.Item.expiration.set(at + timedelta(days=2))])
                 _check_size(tx)
@@ -247,7 +253,7 @@ class Store:
         if record != complaint.indexed_record:
             attribute = Path([f"r_{complaint.reference}"])
             for key, filed in self._filing(complaint, record).items():
-                # n counts every change, so an import's whole-item put can see this one
+                # n counts every change to a bundle item (an import's updates count too)
                 tx.update(self.Item(*key), actions=[
                     attribute.set(filed) if filed is not None else attribute.remove(),
                     self.Item.n.add(1)])
@@ -314,60 +320,99 @@ class Store:
             month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         return found
 
-    def _file_imported(self, cases: list[Complaint], records: dict[str, str]) -> None:
-        """The import's filing: each bundle item read, changed and put back whole, on the
-        condition that nobody changed it meanwhile (its counter ``n``), else again."""
-        changes: dict[tuple[str, str], dict[str, str | None]] = defaultdict(dict)
-        for case in cases:
-            for (pk, sk), filed in self._filing(case, records[case.reference]).items():
-                changes[(pk, sk)][f"r_{case.reference}"] = filed
-        client = self._connection.client
-        for (pk, sk), attributes in sorted(changes.items()):
-            for attempt in range(25):
-                key = {"PK": {"S": pk}, "SK": {"S": sk}}
-                item = client.get_item(TableName=self.table, Key=key,
-                                       ConsistentRead=True).get("Item")
-                n = int(item["n"]["N"]) if item and "n" in item else 0
-                merged = dict(item or key)
-                for name, value in attributes.items():
-                    if value is None:
-                        merged.pop(name, None)
-                    else:
-                        merged[name] = {"S": value}
-                merged["n"] = {"N": str(n + 1)}
-                condition: dict[str, Any]
-                if not item:
-                    condition = {"ConditionExpression": "attribute_not_exists(PK)"}
-                elif "n" not in item:  # filed before saves counted their changes
-                    condition = {"ConditionExpression": "attribute_not_exists(n)"}
-                else:
-                    condition = {"ConditionExpression": "n = :n",
-                                 "ExpressionAttributeValues": {":n": {"N": str(n)}}}
-                try:
-                    client.put_item(TableName=self.table, Item=merged, **condition)
-                    break
-                except client.exceptions.ConditionalCheckFailedException:
-                    backoff(attempt)
-            else:
-                raise Contention(f"{pk} {sk}: changed by others 25 times in a row")
-
-    def put_imported(self, cases: list[Complaint]) -> None:
-        """Cases from a previous system, already checked (service/history.py): batched puts,
-        25 items a request, no transaction: each case is its item and its one timeline event,
-        after the report filing. Safe to run again after a crash: every write is a whole-item
-        put, and filing a record already filed changes nothing."""
+    def put_imported(self, cases: list[Complaint]) -> dict[str, str]:
+        """Cases from a previous system, already checked (service/history.py), each written
+        only if it is still as the import read it: ``case.version`` is the version read (0: no
+        case then, so none may exist now). A case changed meanwhile (staff worked on it, the
+        sweep saved it, another import wrote it) is left as it is and returned, reference ->
+        why: never overwritten. Each case is one conditional put with its timeline event and
+        its record's filing in the month bundles (SET/REMOVE of its own attribute), in one
+        transaction, so the bundles always say what the case item says. A few cases share a
+        transaction; when one is refused, the others are written without it. Safe to run
+        again after a crash: a case written has its new version and is still an untouched
+        imported case."""
         items = {case.reference: self._case_item(case) for case in cases}
-        # Filed first: the case item keeps where its record was filed, so were the filing to
-        # come second, a crash between the two would leave a re-run with no way to find the
-        # months an earlier import of the case filed it in.
-        self._file_imported(cases, {ref: record for ref, (_, record) in items.items()})
-        with self.Item.batch_write() as batch:
+        refused: dict[str, str] = {}
+        group: list[Complaint] = []
+        puts, keys = 0, set[tuple[str, str]]()  # a transaction's case and event items, bundles
+        for case in cases:
+            filing = set(self._filing(case, items[case.reference][1]))
+            if group and (len(group) >= _IMPORT_GROUP or puts + 1 + len(case.timeline) + len(
+                    keys | filing) > MAX_TRANSACTION_ITEMS):
+                refused |= self._put_imported_group(group, items)
+                group, puts, keys = [], 0, set()
+            group.append(case)
+            puts, keys = puts + 1 + len(case.timeline), keys | filing
+        if group:
+            refused |= self._put_imported_group(group, items)
+        return refused
+
+    def _put_imported_group(self, cases: list[Complaint],
+                            items: dict[str, tuple[Any, str]]) -> dict[str, str]:
+        refused: dict[str, str] = {}
+        for attempt in range(25):
+            if not cases:
+                return refused
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    bundles: dict[tuple[str, str], list[Any]] = defaultdict(list)
+                    for case in cases:
+                        item, record = items[case.reference]
+                        if case.version:  # the condition: still the version read ...
+                            item.version = case.version
+                        tx.save(item)  # ... or, unset, no case item at all
+                        for index in range(len(case.timeline)):
+                            tx.save(self._event_item(case, index))
+                        if record != case.indexed_record:
+                            attribute = Path([f"r_{case.reference}"])
+                            for key, filed in self._filing(case, record).items():
+                                bundles[key].append(attribute.set(filed) if filed is not None
+                                                    else attribute.remove())
+                    for key, actions in sorted(bundles.items()):
+                        # n counts every change, as a live save's update does
+                        tx.update(self.Item(*key), actions=[*actions, self.Item.n.add(1)])
+                    _check_size(tx)
+            except TransactWriteError as exc:
+                if _cancelled_by_condition(exc):
+                    changed = self._changed_since_read(cases)
+                    if not changed:
+                        backoff(attempt)
+                    refused |= changed
+                    cases = [c for c in cases if c.reference not in changed]
+                elif _retryable(exc):
+                    backoff(attempt)
+                else:
+                    raise StoreError(f"importing {len(cases)} case(s) failed: {exc}") from exc
+                continue
             for case in cases:
-                item = items[case.reference][0]
-                item.version = case.version
-                batch.save(item)
-                for index in range(len(case.timeline)):
-                    batch.save(self._event_item(case, index))
+                case.version += 1
+                case.saved_events = len(case.timeline)
+                case.indexed_record = items[case.reference][1]
+            return refused
+        raise Contention(f"importing {len(cases)} case(s): refused 25 times in a row")
+
+    def _changed_since_read(self, cases: list[Complaint]) -> dict[str, str]:
+        """Which of ``cases`` are no longer as the import read them, and how (consistent)."""
+        now = {item.PK.removeprefix("CASE#"): item for item in self.Case.batch_get(
+            [(f"CASE#{c.reference}", "CASE") for c in cases], consistent_read=True)}
+        changed: dict[str, str] = {}
+        for case in cases:
+            item = now.get(case.reference)
+            version = int(item.version or 0) if item is not None else 0
+            if version == case.version:
+                continue
+            if not case.version:
+                changed[case.reference] = (f"{case.reference} was created while the import ran "
+                                           "(by another import, or a live case): not overwritten")
+            elif item is None:
+                changed[case.reference] = f"{case.reference} is no longer stored: not written"
+            else:
+                events = int(json.loads(item.data).get("events", 0))
+                changed[case.reference] = (
+                    f"{case.reference} changed while the import ran (version {version}, "
+                    f"{events} timeline event(s); the import read version {case.version}): "
+                    "left as it is, not overwritten")
+        return changed
 
     def cases_now(self, references: list[str]) -> dict[str, Complaint]:
         """The stored cases among ``references`` (BatchGet, 100 a request), without their
@@ -440,6 +485,24 @@ class Store:
         except DoesNotExist:
             return None
 
+    def record_notice(self, token: str, quarantine_key: str, message_ids: tuple[str, ...],
+                      at: datetime) -> None:
+        """A quarantine notice sent to the team: its token (in its subject and Reply-To) and
+        its Message-IDs (ours, and the one SES gave it) name the quarantined message, so that a
+        reply to the notice is kept with that message and never threaded to a case."""
+        data = _dumps({"quarantine": quarantine_key, "at": utc_text(at)})
+        for pk in (f"NOTICE#{token.lower()}", *(f"MSGID#{m.strip()}" for m in message_ids if m)):
+            self.Item(pk, "NOTICE", data=data).save()
+
+    def noticed(self, token: str | None = None, message_id: str | None = None) -> str | None:
+        """The quarantined message's key a notice's token or Message-ID names, or None."""
+        pk = f"NOTICE#{token.lower()}" if token else f"MSGID#{(message_id or '').strip()}"
+        try:
+            return str(json.loads(self.Item.get(pk, "NOTICE", consistent_read=True).data)[
+                "quarantine"])
+        except DoesNotExist:
+            return None
+
     def cases_for_sender(self, address: str) -> list[str]:
         return [item.PK.removeprefix("CASE#")
                 for item in self.Case.by_sender.query(f"SENDER#{address.lower()}")]
@@ -487,7 +550,9 @@ class Store:
                                                    "raw_key": entry.raw_key,
                                                    "from": entry.sender,
                                                    "subject": entry.subject,
-                                                   "review": entry.review})))
+                                                   "review": entry.review,
+                                                   **({"about": entry.about}
+                                                      if entry.about else {})})))
                 tx.save(self.Item(f"INBOUND#{entry.key}", "INBOUND",
                                   data=_dumps({"reference": None, "outcome": "quarantined",
                                                    "reason": entry.reason})),
@@ -506,37 +571,36 @@ class Store:
         self.count_attempt(address, at)
 
     def count_attempt(self, what: str, at: datetime) -> int:
-        """Count one attempt at ``what`` (e.g. a form post from one address) in ``at``'s hour
-        and return the hour's count so far: one atomic update, so concurrent posts count."""
-        item = self.Item(_rate_key(what, at), "RATE")
-        item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
-        return int(item.n or 0)
+        """Count one attempt at ``what`` (e.g. a form post from one address) at ``at`` and
+        return the attempts in the hour to ``at``, this one included. The count is one atomic
+        update before the read, so of posts made at once only as many as the limit see a count
+        within it."""
+        pk, sk = _rate_key(what, at)
+        self.Item(pk, sk).update(actions=[self.Item.n.add(1),
+                                          self.Item.expiration.set(at + timedelta(days=2))])
+        return self.sent_in_the_last_hour(what, at)
 
     def uncount_attempt(self, what: str, at: datetime) -> None:
-        """Take back one attempt counted in ``at``'s hour (one refused after counting)."""
-        self.Item(_rate_key(what, at), "RATE").update(actions=[self.Item.n.add(-1)])
+        """Take back one attempt counted at ``at`` (one refused after counting)."""
+        pk, sk = _rate_key(what, at)
+        self.Item(pk, sk).update(actions=[self.Item.n.add(-1)])
 
-    def count_recent_attempt(self, what: str, at: datetime) -> float:
-        """Count one attempt at ``what`` and return the attempts in the 60 minutes to ``at``:
-        this clock hour's count, plus the last hour's weighted by the share of it still inside
-        those 60 minutes (a sliding window on two counters, so a limit cannot be spent twice
-        either side of :00)."""
-        current = self.count_attempt(what, at)
-        try:
-            previous = int(self.Item.get(_rate_key(what, at - timedelta(hours=1)), "RATE",
-                                         consistent_read=True).n or 0)
-        except DoesNotExist:
-            previous = 0
-        elapsed = (at.astimezone(UTC) - at.astimezone(UTC).replace(minute=0, second=0,
-                                                                     microsecond=0))
-        return current + previous * (1 - elapsed / timedelta(hours=1))
+    def count_recent_attempt(self, what: str, at: datetime) -> int:
+        """Count one attempt at ``what`` and return the attempts in the 60 minutes to ``at``."""
+        return self.count_attempt(what, at)
 
-    def letters_sent_this_hour(self, address: str, at: datetime) -> int:
-        """Letters recorded as sent to ``address`` in ``at``'s hour (a read, no write)."""
-        try:
-            return int(self.Item.get(_rate_key(address, at), "RATE", consistent_read=True).n or 0)
-        except DoesNotExist:
-            return 0
+    def sent_in_the_last_hour(self, address: str, at: datetime) -> int:
+        """Letters (or attempts) counted for ``address`` in the 60 minutes up to ``at``: a
+        sliding hour, read as one Query of at most 61 minute items, so ten letters between
+        :59:40 and :00:00 are ten, not two hours' worth of five (a read, no write).
+
+        The minute ``at`` falls in and the 60 before it are summed: the window is never shorter
+        than an hour (up to a minute longer), erring on the side of holding a letter.
+        """
+        pk, newest = _rate_key(address, at)
+        _, oldest = _rate_key(address, at - timedelta(minutes=60))
+        return sum(int(item.n or 0) for item in self.Item.query(
+            pk, self.Item.SK.between(oldest, newest), consistent_read=True))
 
 
 class DuplicateDelivery(StoreError):
@@ -567,13 +631,13 @@ def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0)
     time.sleep((rng or random).uniform(0, min(cap, base * 2 ** attempt)))
 
 
-def _rate_key(what: str, at: datetime) -> str:
+def _rate_key(what: str, at: datetime) -> tuple[str, str]:
     # One mailbox however it is tagged: jo+1@ and jo+2@ reach the same inbox, so the loop guard
     # (and whoever types a stranger's address into the form) counts them together.
     local, at_sign, domain = what.lower().rpartition("@")
     if at_sign and "+" in local.lstrip("+"):
         what = f"{local[:local.index('+', 1)]}@{domain}"
-    return f"RATE#{what.lower()}#{at.astimezone(UTC).strftime('%Y%m%d%H')}"
+    return f"RATE#{what.lower()}", f"MINUTE#{at.astimezone(UTC).strftime('%Y%m%d%H%M')}"
 
 
 def _check_size(tx: TransactWrite) -> None:

@@ -34,6 +34,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             received_at=datetime.fromisoformat(mail.timestamp.replace("Z", "+00:00")),
             receipt=dict(receipt.raw_event), recipients=tuple(
                 r.lower() for r in (receipt.raw_event.get("recipients") or [])),
+            ses_from=tuple(str(v) for v in (mail.raw_event.get("commonHeaders") or {}).get(
+                "from") or ()),
         )
         outcome = room.receive(delivery)
         logger.info("inbound handled", extra=outcome.to_json())

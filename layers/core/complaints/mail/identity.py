@@ -109,9 +109,37 @@ def _without_quotes_and_comments(value: str) -> str:
     return "" if quoted or depth else "".join(out)
 
 
-def auth_from_ses_event(receipt: dict[str, Any], from_domain: str, fallback: Auth) -> Auth:
-    """The SES receipt's own verdicts, where the event carries them; SES evaluates DMARC for
-    the message's From domain, so a DMARC verdict there is aligned with ``from_domain``."""
+_ADDR_SPEC: Final = re.compile(r"[^\s<>()\[\],;:\"]+@([^\s<>()\[\],;:\"@]+)")
+
+
+def ses_from_disagrees(ses_from: list[str], from_domain: str, fallback: Auth) -> str | None:
+    """Why SES may have evaluated DMARC for another domain than the From we act on, or None.
+
+    SES evaluates DMARC for the From domain as *it* reads the header; the event's
+    ``mail.commonHeaders.from`` is what it read, and the topmost amazonses.com
+    Authentication-Results (``header.from``) the domain it evaluated. A header that two parsers
+    read differently (a quoted or encoded display name holding an address, comments, groups)
+    must not lend one domain's DMARC pass to another's address. Every address SES saw in From
+    must be at our From domain, and so must the domain its header says it evaluated.
+    """
+    if fallback.source == "header" and fallback.dmarc_domain and fallback.dmarc_domain != from_domain:
+        return (f"SES evaluated DMARC for {fallback.dmarc_domain} (its Authentication-Results), "
+                f"not for {from_domain}")
+    seen = {m.group(1).lower().rstrip(".") for value in ses_from
+            for m in _ADDR_SPEC.finditer(str(value)[:_MAX_HEADER])}
+    others = sorted(seen - {from_domain})
+    if others:
+        return (f"SES read the From header as naming {', '.join(others)[:200]}, not only "
+                f"{from_domain or 'the address we read'}")
+    return None
+
+
+def auth_from_ses_event(receipt: dict[str, Any], from_domain: str, fallback: Auth,
+                        ses_from: list[str] | None = None) -> Auth:
+    """The SES receipt's own verdicts, where the event carries them. SES evaluates DMARC for
+    the From domain as it reads the header: the verdict is taken as ``from_domain``'s only when
+    SES read the same domain there (``ses_from_disagrees``); otherwise it names no domain, so it
+    vouches for no one (a FAIL still counts as a failure)."""
     def status(name: str) -> str | None:
         value = (receipt.get(name) or {}).get("status")
         return str(value).lower() if value else None
@@ -121,7 +149,15 @@ def auth_from_ses_event(receipt: dict[str, Any], from_domain: str, fallback: Aut
         return fallback
     changes: dict[str, str] = {k: v for k, v in found.items() if v}
     if "dmarc" in changes:
-        changes["dmarc_domain"] = from_domain
+        # the domain SES says it evaluated where its header names another, else none where
+        # what it read of From names another domain, else the From domain we read
+        header_said = fallback.dmarc_domain if fallback.source == "header" else ""
+        if header_said and header_said != from_domain:
+            changes["dmarc_domain"] = header_said
+        elif ses_from_disagrees(ses_from or [], from_domain, fallback):
+            changes["dmarc_domain"] = ""
+        else:
+            changes["dmarc_domain"] = from_domain
     changes["source"] = "ses-event"
     return replace(fallback, **changes)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import email
+import email.feedparser
 import email.header
 import email.parser
 import email.policy
@@ -38,10 +39,18 @@ from complaints.mail.identity import (
     auth_from_header,
     auth_from_ses_event,
     parse_from,
+    ses_from_disagrees,
     usable_address,
 )
 
-REFERENCE: Final = re.compile(r"\bCMP-(\d{4})-(\d{6})\b")
+# This service's numbering, matched whole against a token (find_reference), never searched for
+# inside text: CMP-2026-000001/x is an imported case's reference, not CMP-2026-000001's.
+REFERENCE: Final = re.compile(r"CMP-([0-9]{4})-([0-9]{6})")
+# A token: a run of the characters a reference may hold (letters and digits of any script, and
+# _ / . -, as an imported one may: service/history.py), less the / . - _ at its ends
+_TOKEN: Final = re.compile(r"[\w/.\-]+")
+_TOKEN_ENDS: Final = "/.-_"
+_OUR_ID_PREFIX: Final = re.compile(r"(?:[0-9a-f]{32}|[0-9]+\.[0-9]+\.[0-9]+)\.")
 MAX_ATTACHMENTS: Final = 50  # listed on the case; the rest stay inside the raw message
 MAX_TEXT: Final = 200_000  # characters of body text kept on the case; the raw keeps all
 MAX_TEXT_BYTES: Final = 300_000  # ... and at most this much UTF-8 (a DynamoDB item is 400 KB)
@@ -130,28 +139,45 @@ class InboundMail:
 
 
 def find_reference(*texts: str) -> str | None:
+    """The first whole reference in this service's numbering in ``texts``: a token that is
+    CMP-YYYY-NNNNNN and nothing more ("[CMP-2026-000001]", "CMP-2026-000001." count;
+    "CMP-2026-000001/x", "xCMP-2026-0000012", "OLD.CMP-2026-000001" do not)."""
     for text in texts:
-        match = REFERENCE.search(text or "")
-        if match:
-            return match.group(0)
+        for token in _TOKEN.finditer(text or ""):
+            word = token.group(0).strip(_TOKEN_ENDS)
+            if REFERENCE.fullmatch(word):
+                return word
     return None
 
 
+def _message_id_reference(message_id: str) -> str:
+    """What a Message-ID says its case is. Our letters' ids are <random.REFERENCE@domain>
+    (mail/letters.py; make_msgid's <time.pid.random.REFERENCE@domain> before), so the reference
+    is all that follows the random part (an imported reference may hold dots itself); another
+    sender's id is read whole."""
+    local = message_id.strip().strip("<>").rpartition("@")[0]
+    ours = _OUR_ID_PREFIX.match(local)
+    return local[ours.end():] if ours else local
+
+
 def parse(raw: bytes, seconds: float = PARSE_SECONDS,
-          receipt: dict[str, Any] | None = None) -> InboundMail:
+          receipt: dict[str, Any] | None = None,
+          ses_from: list[str] | None = None) -> InboundMail:
     """Never raises: every byte string becomes an InboundMail with a verdict and a reason.
 
     ``receipt``: the SES event's receipt, whose verdicts win over the stored headers'.
+    ``ses_from``: the event's ``mail.commonHeaders.from``, the From header as SES read it.
     """
     notes: list[str] = []
-    message, too_deep = _stdlib_message(raw, notes)
+    started = time.monotonic()
+    message, too_deep = _stdlib_message(raw, notes, seconds)
     headers = _Headers(message, notes)
     sender = parse_from(headers.all("From"))
     subject = _decoded(headers.first("Subject"))
     if len(subject) > 998:
         notes.append(f"subject cut from {len(subject)} characters to 998")
         subject = subject[:998]
-    walk = _Walk(seconds, notes)
+    walk = _Walk(max(0.0, seconds - (time.monotonic() - started)), notes)  # one budget
     if too_deep:
         notes.append(f"MIME nested more than {MAX_DEPTH} levels deep: the body was not read; "
                      "the raw message is kept whole")
@@ -164,11 +190,14 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
     in_reply_to = tuple(_message_ids(headers.first("In-Reply-To")))
     references = tuple(_message_ids(" ".join(headers.all("References"))))[-50:]
     reference = find_reference(subject, *_plus_tags(recipients),
-                               " ".join(in_reply_to + references))
+                               *(_message_id_reference(m) for m in in_reply_to + references))
     auth = auth_from_header(headers.all("Authentication-Results"),
                             headers.first("X-SES-Spam-Verdict"), headers.first("X-SES-Virus-Verdict"))
     if receipt:
-        auth = auth_from_ses_event(receipt, sender.domain, auth)
+        disagreement = ses_from_disagrees(ses_from or [], sender.domain, auth)
+        if disagreement:
+            notes.append(f"{disagreement}: its DMARC verdict vouches for no one here")
+        auth = auth_from_ses_event(receipt, sender.domain, auth, ses_from)
     verdict, reason = _classify(headers, sender.address, subject, reference, auth)
     if too_deep:
         reason += f"; MIME nested more than {MAX_DEPTH} levels: the service quarantines it"
@@ -305,18 +334,28 @@ def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
 # --- MIME -----------------------------------------------------------------------------------
 
 
-def _stdlib_message(raw: bytes, notes: list[str]) -> tuple[Message, bool]:
-    """The parsed message, and whether it nests too deeply to walk.
+def _stdlib_message(raw: bytes, notes: list[str],
+                    seconds: float = PARSE_SECONDS) -> tuple[Message, bool]:
+    """The parsed message, and whether it nests too deeply (or is too costly) to walk.
 
-    The feed parser recurses once per nesting level: past Python's recursion limit it raises,
-    so the headers are read again on their own and the message is marked too deep.
+    The feed parser checks every line against every enclosing boundary, so its work grows
+    with depth x lines. It is fed in small chunks and, after each, asked how many boundaries
+    it has open: the depth as the parser itself sees it, whatever spelling declared them
+    (``bOuNdArY=``, RFC 2231 ``boundary*=``, a folded parameter). Past MAX_DEPTH, or past the
+    time budget whatever the shape, it is stopped and the headers are read on their own.
     """
-    if _nesting_estimate(raw) > MAX_DEPTH:
-        # The feed parser checks every line against every enclosing boundary: on deep nesting
-        # its work grows with depth x lines, so such a message is never handed to it.
-        return _headers_only(raw, notes), True
+    deadline = time.monotonic() + seconds
+    parser = email.feedparser.BytesFeedParser(policy=email.policy.compat32)
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.compat32)
+        for start in range(0, len(raw), _FEED_CHUNK):
+            parser.feed(raw[start:start + _FEED_CHUNK])
+            if _open_boundaries(parser) > MAX_DEPTH:
+                return _headers_only(raw, notes), True
+            if time.monotonic() > deadline:
+                notes.append(f"MIME not read within {seconds:g} s: the body was not read; "
+                             "headers read alone")
+                return _headers_only(raw, notes), True
+        message = parser.close()
     except RecursionError:
         return _headers_only(raw, notes), True
     except Exception as exc:
@@ -328,29 +367,19 @@ def _stdlib_message(raw: bytes, notes: list[str]) -> tuple[Message, bool]:
     return message, _depth_exceeds(message, MAX_DEPTH)
 
 
-_BOUNDARY: Final = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.I)
+# Small enough that one chunk can open only a few levels more than MAX_DEPTH (a level takes
+# ~50 bytes), so the work done before the depth is seen stays small.
+_FEED_CHUNK: Final = 2048
 
 
-def _nesting_estimate(raw: bytes) -> int:
-    """An upper bound on MIME nesting, in one pass: boundaries declared and not yet closed.
+def _open_boundaries(parser: email.feedparser.BytesFeedParser) -> int:
+    """How many multipart boundaries the feed parser is inside now.
 
-    Sibling parts close their boundary ("--b--") before the next opens, so this counts depth;
-    a message that never closes its boundaries is over-counted, and is quarantined for a person
-    to read rather than parsed.
+    CPython's parser keeps one end-of-part matcher per open boundary (BufferedSubFile's
+    ``_eofstack``, the same in 3.11 and 3.12); if a later Python hides it, MIME depth is still
+    bounded by ``_depth_exceeds`` and the time budget.
     """
-    open_now: dict[bytes, None] = {}
-    deepest = 0
-    for line in raw.splitlines():
-        if line.startswith(b"--") and open_now:
-            tag = line.rstrip()
-            if tag.endswith(b"--") and tag[2:-2] in open_now:
-                del open_now[tag[2:-2]]
-                continue
-        if b"oundary" in line or b"OUNDARY" in line:
-            for match in _BOUNDARY.finditer(line):
-                open_now[match.group(1) or match.group(2)] = None
-            deepest = max(deepest, len(open_now))
-    return deepest
+    return len(getattr(getattr(parser, "_input", None), "_eofstack", ()))
 
 
 def _headers_only(raw: bytes, notes: list[str]) -> Message:

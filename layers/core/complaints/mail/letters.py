@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import email.policy
 import functools
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +89,12 @@ def render(letter: str, context: dict[str, Any]) -> tuple[str, str]:
 
 
 def new_message_id(reference: str, complaints_address: str) -> str:
-    return make_msgid(idstring=reference or "complaints",
-                      domain=complaints_address.partition("@")[2] or "localhost")
+    """<random.reference@domain>: 128 bits from ``secrets``, never ``random`` (make_msgid's
+    is the Mersenne Twister, whose output can be predicted from what it gave before), since a
+    Message-ID quoted back is what ties a bounce or a reply to a letter."""
+    domain = complaints_address.partition("@")[2] or "localhost"
+    label = re.sub(r"[^A-Za-z0-9._-]", "", reference)[:64]
+    return f"<{secrets.token_hex(16)}{'.' + label if label else ''}@{domain}>"
 
 
 def sendable(address: str) -> str | None:
@@ -142,15 +148,14 @@ def _build(envelope: Envelope, letter: str, context: dict[str, Any],
            attachments: tuple[tuple[str, str, bytes], ...] = ()) -> EmailMessage:
     text, html = render(letter, context)
     message = EmailMessage(policy=LETTER_POLICY)
-    domain = envelope.complaints_address.partition("@")[2]
     message["From"] = formataddr((f"{envelope.landlord} complaints", envelope.complaints_address))
     message["To"] = formataddr((header_text(envelope.to_name), envelope.to))
     message["Reply-To"] = envelope.reply_to or plus_address(envelope.complaints_address,
                                                             envelope.reference)
     subject = header_text(envelope.subject)
     message["Subject"] = f"[{envelope.reference}] {subject}" if envelope.reference else subject
-    message["Message-ID"] = envelope.message_id or make_msgid(idstring=envelope.reference,
-                                                              domain=domain)
+    message["Message-ID"] = envelope.message_id or new_message_id(envelope.reference,
+                                                                  envelope.complaints_address)
     if envelope.in_reply_to:
         message["In-Reply-To"] = envelope.in_reply_to
         message["References"] = envelope.in_reply_to

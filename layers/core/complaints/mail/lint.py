@@ -18,7 +18,7 @@ from typing import Any
 from complaints.domain.policy import Policy
 from complaints.domain.regime import LetterRule, Regime
 from complaints.mail.html_text import html_to_text
-from complaints.mail.inbound import REFERENCE
+from complaints.mail.inbound import find_reference
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,9 @@ def _apply(rule: LetterRule, part: str, text: str, values: dict[str, str]) -> li
 
 def _values(message: Message, policy: Policy, reference: str | None) -> dict[str, str]:
     if not reference:
-        found = REFERENCE.search(str(message.get("Subject", "")))
+        found = find_reference(str(message.get("Subject", "")))  # whole, as mail is threaded
         tag = _address(message, "Reply-To").partition("@")[0].partition("+")[2]
-        reference = found.group(0) if found else tag or None
+        reference = found or tag or None
     o = policy.ombudsman
     return {"reference": reference or "\x00",
             "complaints_address": _address(message, "From") or "\x00", "ombudsman_name": o.name,

@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import jinja2
 
@@ -154,8 +154,8 @@ def _inbound(contents: _Contents, raw_mail: RawObjects, n: int,
     attachments = list(message.get("attachments") or [])
     at = _instant(message.get("at"))
     if verdict == "web form file":  # the file is the message: bundled once, under inbound/
-        name = _safe(str(attachments[0].get("filename") if attachments else "") or raw_key
-                     .rsplit("/", 1)[-1])
+        name = _inert(_safe(str(attachments[0].get("filename") if attachments else "")
+                            or raw_key.rsplit("/", 1)[-1]))
         path, kind = f"inbound/{n:03d}-{name}", "web form file"
         attachments = [a for a in attachments if a.get("key") != raw_key]
     elif verdict == "web form" or raw_key.endswith(".json"):
@@ -171,7 +171,8 @@ def _inbound(contents: _Contents, raw_mail: RawObjects, n: int,
     shelved = []
     for a_n, attachment in enumerate(attachments, start=1):
         key = str(attachment.get("key") or "")
-        a_path = f"attachments/{n:03d}-{a_n:03d}-{_safe(str(attachment.get('filename') or ''))}"
+        a_path = (f"attachments/{n:03d}-{a_n:03d}-"
+                  f"{_inert(_safe(str(attachment.get('filename') or '')))}")
         a_source = {"kind": "attachment", "key": key, "message": path,
                     "filename": attachment.get("filename", ""),
                     "content_type": attachment.get("content_type", ""),
@@ -298,6 +299,22 @@ def _safe(name: str, limit: int = 100) -> str:
     if not dot or len(ext) > 10 or not stem:
         return safe[:limit]
     return f"{stem[:limit - len(ext) - 1]}.{ext}"
+
+
+# A resident's file linked from timeline.html opens in the investigator's browser (file://):
+# report.html or drawing.svg would run its scripts there, and a name with an extension browsers
+# have no type for may be sniffed as HTML. Only types a browser shows inertly, or hands to
+# another program, keep their name; anything else gets .txt added, so a click shows its text.
+# The manifest keeps the name each file came with.
+_INERT: Final = frozenset({
+    "png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff", "heic", "heif", "pdf", "txt",
+    "csv", "rtf", "doc", "docx", "odt", "xls", "xlsx", "ods", "ppt", "pptx", "odp", "eml",
+    "msg", "dat", "zip", "mp3", "m4a", "wav", "ogg", "mp4", "mov", "avi", "webm", "json"})
+
+
+def _inert(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return name if dot and stem and ext.lower() in _INERT else f"{name}.txt"
 
 
 def _instant(text: Any) -> datetime | None:

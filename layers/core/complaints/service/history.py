@@ -5,7 +5,9 @@ Every row is checked before anything is written: one bad row and nothing is stor
 error named by its line. A row's reference is kept (a re-import updates the same case, never a
 second one); a row without one gets IMP-<hash of policy, received, email, category, channel>,
 the same each time. A case staff have worked on since it was imported, or a live case with the
-same reference, is never overwritten. Imported cases say so on their timeline, are counted in
+same reference, is never overwritten: not when the rows are checked, and not after (every write
+is conditional on the version the check read; a case changed in between is left as it is and
+listed in the result's ``not_overwritten``). Imported cases say so on their timeline, are counted in
 every report. What fell due before the import was the previous system's to do: those sweep
 tasks are marked settled, so an open imported case is reminded of what is still to come and
 nobody is alerted about last year.
@@ -42,7 +44,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9/_.-]{0,39}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
 _MONEY = re.compile(r"£?[0-9]{1,9}(\.[0-9]{1,2})?")  # ASCII digits: \d takes any script's
-_OURS = re.compile(r"CMP-\d{4}-\d{6}", re.IGNORECASE)  # this service's own numbering
+_OURS = re.compile(r"CMP-[0-9]{4}-[0-9]{6}", re.IGNORECASE)  # this service's own numbering
 
 
 @dataclass
@@ -180,9 +182,11 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
         if len(v[name]) > limit:
             return f"{name} is longer than {limit} characters"
     if v["reference"]:
-        if _OURS.fullmatch(v["reference"]):
-            return (f"reference {v['reference']} is in this service's own numbering "
-                    "(CMP-YYYY-NNNNNN): give the previous system's reference, or leave it empty")
+        ours = _OURS.search(v["reference"])
+        if ours:  # anywhere: CMP-2026-000001/x would be read as CMP-2026-000001's by mail
+            return (f"reference {v['reference'][:60]!r} contains this service's own numbering "
+                    f"(CMP-YYYY-NNNNNN): give the previous system's reference without "
+                    f"{ours.group(0)}, or leave it empty")
         if not _REFERENCE.fullmatch(v["reference"]):
             return (f"reference {v['reference'][:60]!r}: letters, digits and / _ . - only, up to "
                     "40 characters")
@@ -214,10 +218,17 @@ class History:
         if errors:
             return {"imported": 0, "errors": sorted(errors, key=lambda e: e["line"])}
         cases = [self._case(row, source, now, existing.get(row.reference)) for row in rows]
+        refused: dict[str, str] = {}
         if not dry_run:
+            # each write is conditional on the case being as read above: one changed since (a
+            # staff #acknowledge mid-import) is left as it is, and said here
             for start in range(0, len(cases), 1000):
-                self.store.put_imported(cases[start:start + 1000])
-        return {"imported": len(cases), "errors": [], **({"dry_run": True} if dry_run else {})}
+                refused |= self.store.put_imported(cases[start:start + 1000])
+        left = [{"line": row.line, "reference": row.reference, "reason": refused[row.reference]}
+                for row in rows if row.reference in refused]
+        return {"imported": len(cases) - len(left), "errors": [],
+                **({"not_overwritten": left} if left else {}),
+                **({"dry_run": True} if dry_run else {})}
 
     def _case(self, row: Row, source: str, now: datetime, before: Complaint | None) -> Complaint:
         v, d = row.values, row.dates
@@ -274,7 +285,7 @@ class History:
         settled = [t for t in agenda(case, policy, calendar, self.rules)
                    if t.act_on <= london_date(now)]
         case.sweep_done |= {t.key for t in settled}
-        case.version = (before.version if before else 0) + 1
+        case.version = before.version if before else 0  # the write is conditional on it
         # where the record was filed before, so a re-import with other dates takes it out of
         # the months it no longer touches
         case.indexed_record = before.indexed_record if before else ""

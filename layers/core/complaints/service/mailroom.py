@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ from complaints.domain.commands import Command, Escalate, Open
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
-from complaints.mail.inbound import InboundMail, parse
+from complaints.mail.inbound import REFERENCE, InboundMail, parse
 from complaints.service.casework import Casework, LetterConfig, Result
 from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake, IntakeConfig
@@ -49,6 +50,9 @@ from complaints.service.unit_of_work import Change, change_case
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
 _THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
 QUARANTINE_NOTICES_PER_HOUR = 20  # to the team, before the rest wait in the quarantine list
+# A quarantine notice's token, in its subject and its Reply-To's +tag: unguessable, and no
+# case reference, so a reply to the notice can only be kept with the quarantined message.
+_NOTICE_TOKEN = re.compile(r"\bQ-([0-9a-f]{24})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class Delivery:
     back_dated: bool = False  # `complaints ingest --received`: reached us another way
     receipt: dict[str, Any] | None = None  # the SES event's receipt: its verdicts win
     recipients: tuple[str, ...] = ()  # envelope recipients (SES receipt.recipients)
+    ses_from: tuple[str, ...] = ()  # the From header as SES read it (mail.commonHeaders.from)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,8 @@ class Mailroom:
     # --- entry ------------------------------------------------------------------------------
 
     def receive(self, delivery: Delivery) -> Outcome:
-        mail = parse(self.raw_mail.get(delivery.raw_key), receipt=delivery.receipt)
+        mail = parse(self.raw_mail.get(delivery.raw_key), receipt=delivery.receipt,
+                     ses_from=list(delivery.ses_from))
         key = idempotency_key(mail, delivery)
         try:
             return self._route(delivery, key, mail)
@@ -162,6 +168,9 @@ class Mailroom:
         if base_address(mail.sender) in self.config.own_addresses:
             return self._quarantine(delivery, key, mail, "mail from our own complaints address "
                                     "(loop guard): nothing is answered")
+        noticed = self._notice_answered(mail)
+        if noticed is not None:
+            return self._notice_reply(delivery, key, mail, *noticed)
         case, how = self._thread(mail)
         if case is not None:
             role, why = self._role(case, mail)
@@ -215,7 +224,10 @@ class Mailroom:
                                   f"failed for {mail.sender_from.domain}: the From may be forged")
             return "resident", f"{mail.sender} is a party to {case.reference}"
         if self.staff.covers(mail.sender):
-            return "stranger", staff_why
+            # our own staff's address, not vouched for by its domain: a case opened for it
+            # would mail the real member of staff, so it is held, as it is with no reference
+            return "forged", (f"{staff_why}: possibly forged, not added to {case.reference} "
+                              "nor opened as a complaint")
         return "stranger", f"{mail.sender} is not a party to {case.reference}"
 
     def _thread(self, mail: InboundMail) -> tuple[Complaint | None, str]:
@@ -229,6 +241,31 @@ class Mailroom:
             if case is not None:
                 return case, f"quoting {mail.reference} in the subject or address"
         return None, ""
+
+    def _notice_answered(self, mail: InboundMail) -> tuple[str, str] | None:
+        """(the quarantined message's key, how) when this answers a quarantine notice: by its
+        Message-ID, or its token in the subject or the +tag it was sent to."""
+        quoted: tuple[str, ...] = (*mail.in_reply_to, *reversed(mail.references))
+        for message_id in quoted[:_THREAD_LOOKUPS]:
+            about = self.store.noticed(message_id=message_id)
+            if about:
+                return about, f"in reply to the quarantine notice {message_id}"
+        tags = [a.split("@")[0].partition("+")[2] for a in mail.recipients if "+" in a]
+        for token in dict.fromkeys(_NOTICE_TOKEN.findall(" ".join([mail.subject, *tags]))):
+            about = self.store.noticed(token=token)
+            if about:
+                return about, f"quoting the quarantine notice Q-{token.lower()}"
+        return None
+
+    def _notice_reply(self, delivery: Delivery, key: str, mail: InboundMail, about: str,
+                      how: str) -> Outcome:
+        """A reply to a quarantine notice is the handler's, about that message: kept with it,
+        never threaded to a case whatever reference it carries, never noticed again."""
+        is_staff, staff_why = staff_verdict(mail.sender_from, mail.auth, self.staff)
+        who = staff_why if is_staff else f"{mail.sender}, not authenticated staff ({staff_why})"
+        return self._quarantine(delivery, key, mail, (
+            f"a reply to the notice about quarantined message {about} ({how}; from {who}): "
+            "kept with that message, never added to a case"), about=about)
 
     def _bounce(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:
         """A bounce counts only when it quotes the Message-ID of a letter we sent."""
@@ -249,20 +286,20 @@ class Mailroom:
     # --- outcomes -------------------------------------------------------------------------
 
     def _quarantine(self, delivery: Delivery, key: str, mail: InboundMail, reason: str,
-                    review: bool = False) -> Outcome:
+                    review: bool = False, about: str | None = None) -> Outcome:
         if mail.notes:
             reason += f". Parsing noted: {'; '.join(mail.notes)}"
         entry = Quarantined(key, self.now(), reason, delivery.raw_key, mail.sender,
-                            mail.subject[:200], review)
+                            mail.subject[:200], review, about)
         if not self.store.quarantine(entry):
             return self._redelivered(self.store.inbound(key) or {}, delivery)
         if review and self.config.team_address:
             # a flood of hostile mail must not become a flood in the team's mailbox: past the
             # hourly cap the quarantine list (complaints quarantine) still has every message
             cap = QUARANTINE_NOTICES_PER_HOUR
-            if self.store.letters_sent_this_hour(self.config.team_address, self.now()) >= cap:
+            if self.store.sent_in_the_last_hour(self.config.team_address, self.now()) >= cap:
                 return Outcome("quarantined", None, f"{reason} (staff not emailed: {cap} "
-                               "quarantine notices this hour already)")
+                               "quarantine notices in the last hour already)")
             try:
                 self._tell_staff(entry, mail, delivery)
                 self.store.count_letter(self.config.team_address, self.now())
@@ -275,17 +312,30 @@ class Mailroom:
         attached (up to 10 MB), so it is read by a person rather than lost in a list."""
         raw = self.raw_mail.get(delivery.raw_key)
         attached = (("quarantined-message.eml", "message/rfc822", raw),) if len(raw) < 10_000_000 else ()
+        # The notice's own Subject carries its token first and the sender's subject with any
+        # reference in it blanked: a reply must never thread to the case the sender quoted
+        # (the body shows the subject as it came).
+        token = secrets.token_hex(12)
+        local, _, domain = self.config.complaints_address.partition("@")
+        message_id = letters.new_message_id(f"Q-{token}", self.config.complaints_address)
+        echoed = re.sub(REFERENCE.pattern, "[reference]", mail.subject[:80],
+                        flags=re.IGNORECASE) or "(no subject)"
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=self.config.team_address, to_name=f"{self.config.landlord} complaints team",
-            reference="", subject=f"Quarantined: please check {mail.subject[:80] or '(no subject)'}",
-            reply_to=self.config.complaints_address)
+            reference="", subject=f"Quarantined message to check (Q-{token}): {echoed}",
+            reply_to=f"{local}+Q-{token}@{domain}",
+            message_id=message_id)
         context = {"landlord": self.config.landlord, "reason": entry.reason,
                    "sender": mail.sender or mail.sender_problem or "(unknown)",
                    "subject": mail.subject, "received_at": utc_text(delivery.received_at),
                    "raw_key": delivery.raw_key, "summary": letters.summary_of(mail.text),
                    "attached": bool(attached)}
-        self.sender.send(letters.build(envelope, "quarantine_notice", context, attached))
+        # recorded before it is sent: a reply can never arrive for a notice not on record
+        self.store.record_notice(token, entry.key, (message_id,), self.now())
+        sent_id = self.sender.send(letters.build(envelope, "quarantine_notice", context, attached))
+        if sent_id and sent_id != message_id:  # SES gives the mail its own Message-ID
+            self.store.record_notice(token, entry.key, (sent_id,), self.now())
 
     def _append(self, delivery: Delivery, key: str, mail: InboundMail, case: Complaint,
                 event: str, detail: str, actor: str, flag: tuple[str, str] | None = None,

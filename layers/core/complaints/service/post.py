@@ -152,10 +152,10 @@ class Post:
     def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft],
                   at: datetime) -> _Sent | Complaint | LetterNotSent:
         if _guarded(letter) and not self.exempt(letter.to):
-            sent_before = self.store.letters_sent_this_hour(letter.to, at)
+            sent_before = self.store.sent_in_the_last_hour(letter.to, at)
             if sent_before >= self.letters_per_hour:
                 return self._settle(case, letter.id, LetterStatus.HELD, (
-                    f"{sent_before} letters went to {letter.to} this hour (loop guard): send it "
+                    f"{sent_before} letters went to {letter.to} in the last hour (loop guard): send it "
                     "by hand if the address is genuine"), "letter-held", at)
         try:
             made = draft(case, letter)
