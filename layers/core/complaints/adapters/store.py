@@ -572,13 +572,13 @@ class Store:
 
     def count_attempt(self, what: str, at: datetime) -> int:
         """Count one attempt at ``what`` (e.g. a form post from one address) at ``at`` and
-        return the attempts in the hour to ``at``, this one included. The count is one atomic
-        update before the read, so of posts made at once only as many as the limit see a count
-        within it."""
+        return the attempts in the hour to ``at``, this one included: this minute's count as the
+        atomic update returned it (so of posts made at once each gets its own place, and only as
+        many as the limit see a count within it) plus the 60 minutes before, read."""
         pk, sk = _rate_key(what, at)
-        self.Item(pk, sk).update(actions=[self.Item.n.add(1),
-                                          self.Item.expiration.set(at + timedelta(days=2))])
-        return self.sent_in_the_last_hour(what, at)
+        item = self.Item(pk, sk)
+        item.update(actions=[self.Item.n.add(1), self.Item.expiration.set(at + timedelta(days=2))])
+        return int(item.n or 0) + self._counted(what, at, this_minute=False)
 
     def uncount_attempt(self, what: str, at: datetime) -> None:
         """Take back one attempt counted at ``at`` (one refused after counting)."""
@@ -591,13 +591,15 @@ class Store:
 
     def sent_in_the_last_hour(self, address: str, at: datetime) -> int:
         """Letters (or attempts) counted for ``address`` in the 60 minutes up to ``at``: a
-        sliding hour, read as one Query of at most 61 minute items, so ten letters between
-        :59:40 and :00:00 are ten, not two hours' worth of five (a read, no write).
+        sliding hour, so ten letters between :59:40 and :00:00 are ten, not two hours' worth of
+        five (a read, no write)."""
+        return self._counted(address, at, this_minute=True)
 
-        The minute ``at`` falls in and the 60 before it are summed: the window is never shorter
-        than an hour (up to a minute longer), erring on the side of holding a letter.
-        """
-        pk, newest = _rate_key(address, at)
+    def _counted(self, address: str, at: datetime, this_minute: bool) -> int:
+        """The minute ``at`` falls in (or not) and the 60 before it, summed in one Query of at
+        most 61 items: the window is never shorter than an hour (up to a minute longer), erring
+        on the side of holding a letter."""
+        pk, newest = _rate_key(address, at if this_minute else at - timedelta(minutes=1))
         _, oldest = _rate_key(address, at - timedelta(minutes=60))
         return sum(int(item.n or 0) for item in self.Item.query(
             pk, self.Item.SK.between(oldest, newest), consistent_read=True))
