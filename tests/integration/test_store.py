@@ -145,3 +145,23 @@ def test_a_table_from_before_the_sweep_is_refused_with_what_to_do(
     with pytest.raises(StoreError, match="predates the sweep index"):
         new.create_table()
     assert new.load(reference) is not None  # nothing touched
+
+
+def test_a_store_that_did_not_answer_is_retried_one_that_refused_is_not() -> None:
+    """Issue 18, 1: a transaction that failed because DynamoDB did not answer (restarting) was
+    a StoreError, which the mailroom quarantines as refused for good; only a refusal with a
+    reason (ValidationException: item too large) is for good."""
+    import botocore.exceptions as be
+    from pynamodb.exceptions import TransactWriteError
+
+    from complaints.adapters.store import _retryable
+
+    unanswered = TransactWriteError("Failed to write transaction items",
+                                    cause=be.EndpointConnectionError(endpoint_url="http://db"))
+    refused = TransactWriteError("Failed to write transaction items", cause=be.ClientError(
+        {"Error": {"Code": "ValidationException", "Message": "Item size has exceeded"}},
+        "TransactWriteItems"))
+    throttled = TransactWriteError("Failed to write transaction items", cause=be.ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems"))
+    assert (_retryable(unanswered), _retryable(refused), _retryable(throttled)) == (
+        True, False, True)

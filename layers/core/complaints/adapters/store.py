@@ -619,10 +619,15 @@ def _cancelled_by_condition(exc: TransactWriteError) -> bool:
 
 
 def _retryable(exc: TransactWriteError) -> bool:
+    """A conflict, throttling, or no answer at all (the connection failed: the store may be
+    restarting). Only a refusal with a reason is for good: a message is never quarantined as
+    unstorable because the store was briefly away."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     codes = {getattr(r, "code", "") for r in reasons if r is not None}
-    return bool(codes & {"TransactionConflict", "ThrottlingError",
-                         "ProvisionedThroughputExceeded"}) or exc.cause_response_code in _RETRYABLE
+    unanswered = exc.cause_response_code is None and not reasons
+    return unanswered or bool(codes & {"TransactionConflict", "ThrottlingError",
+                                       "ProvisionedThroughputExceeded"}) or (
+        exc.cause_response_code in _RETRYABLE)
 
 
 def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0) -> None:
