@@ -1,4 +1,4 @@
-"""The `complaints` command. The contract other tools call is in shared/design.md; keep it stable.
+"""The `complaints` command. Other tools call it: keep the contract (docs/cli.md) stable.
 
 Pure commands (policies, deadlines, workdays) import neither boto3 nor anything they do not use,
 so they start fast. Bad input exits 2 with one line on stderr, never a traceback.

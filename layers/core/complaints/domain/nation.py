@@ -1,6 +1,6 @@
 """Which nation's rules a complaint falls under, and why.
 
-In order (design.md, "Rules that hold everywhere"): the mailbox it was sent to; the resident
+In order (docs/clock.md, "The nation of a case"): the mailbox it was sent to; the resident
 register (the landlord's tenancy export); one property postcode the resident states, when every
 postcode in what they wrote points to the same nation; else the landlord's default. Anything
 not settled by the mailbox or the register is flagged "nation to confirm" with the reason, for

@@ -1,8 +1,9 @@
 """Inbound mail: parse any bytes and classify them, in time linear in their size.
 
-Verdicts, first match wins: rejected, bounce, auto_reply, reply, complaint (design.md,
-`complaints parse`). Classification uses only what the message carries; threading against the
-store (which messages we sent, who the parties are) is the service's job.
+Verdicts, first match wins: rejected, bounce, auto_reply, reply, complaint
+(docs/inbound-mail.md; `complaints parse` in docs/cli.md). Classification uses only what the
+message carries; threading against the store (which messages we sent, who the parties are)
+is the service's job.
 
 Bounds, so that no message can hang or crash the pipeline: MIME nesting deeper than
 MAX_DEPTH is not walked (the message is marked ``too_deep`` and quarantined by the service, its

@@ -121,7 +121,7 @@ class AnnualFigures:
 class SelfAssessmentRow(TypedDict):
     section: str  # the Code's section number(s), e.g. "6.1-6.5" (an en dash)
     title: str  # short title of the provision area
-    numbering: str  # "cited" (as regulation.md and the seeds cite it) or "unconfirmed"
+    numbering: str  # "cited" (as the seeds cite it: docs/managers.md) or "unconfirmed"
     requires: str  # what the Code requires, one sentence
     evidence: list[str]  # what the figures show, one statement each
     commentary: str  # left empty: the landlord's commentary
@@ -233,10 +233,10 @@ def _code_timeliness(figures: AnnualFigures, t: Totals, stage: str) -> tuple[int
 
 def self_assessment(figures: AnnualFigures) -> list[SelfAssessmentRow]:
     """One row per Housing Ombudsman Complaint Handling Code (2024) provision area, each with the
-    evidence these figures give. Section numbers are those regulation.md and the seeds cite
-    (1.4, 2.1-2.4, 6.2-6.5, 6.11-6.13); the others, and section 8 (regulation.md: "HOS §8
-    numbering unconfirmed"), are marked unconfirmed. Timeliness evidence is the TSM's (English
-    cases under the Code) when there is one, else the monthly counts."""
+    evidence these figures give. Section numbers are those the seeds cite (1.4, 2.1-2.4,
+    6.2-6.5, 6.11-6.13); the others, and section 8, are marked unconfirmed (docs/managers.md,
+    the annual report). Timeliness evidence is the TSM's (English cases under the Code) when
+    there is one, else the monthly counts."""
     t = totals(figures)
     mixed = figures.scotland is not None
     scope = " (English and Scottish cases)" if mixed else ""

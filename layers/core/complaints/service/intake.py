@@ -1,7 +1,7 @@
-"""Opening a complaint: one use case for every channel (design.md, "Architecture of the case
-lifecycle"). The mailroom and the web form each turn what they received into an `Open` command;
-this makes the case, starts its clock, records the receipt letter and the staff notice, and
-stores it all in one transaction with the channel's idempotency marker, then sends.
+"""Opening a complaint: one use case for every channel (docs/architecture.md). The mailroom
+and the web form each turn what they received into an `Open` command; this makes the case,
+starts its clock, records the receipt letter and the staff notice, and stores it all in one
+transaction with the channel's idempotency marker, then sends.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ condition on the INBOUND#<key> marker in the same transaction as the case change
 so a redelivery is caught by the write itself and only finishes what the first left undone
 (a letter still to send).
 
-Who may touch an existing case (design.md, "Safe threading"): a party to it, or staff
+Who may touch an existing case (docs/threat-model.md): a party to it, or staff
 (mail/identity.py). That rule holds for replies, automatic replies and bounces alike; a bounce
 is tied to a case only by quoting the Message-ID of a letter we sent.
 """
