@@ -103,6 +103,27 @@ def encrypted(ext: str) -> bytes:
     return bytes(data)
 
 
+def encrypted_in_local_headers_only(ext: str) -> bytes:
+    """The encryption flag in each part's own header, not in the directory (an outside attack:
+    zipfile reads the directory and saw a sound file; a program reading local headers does not)."""
+    data = bytearray(good(ext))
+    at = data.find(b"PK\x03\x04")
+    while at >= 0:
+        data[at + 6] |= 0x1
+        at = data.find(b"PK\x03\x04", at + 4)
+    return bytes(data)
+
+
+def method_differs_in_local_header(ext: str) -> bytes:
+    """A part's own header says stored where the directory says deflated."""
+    data = bytearray(good(ext))
+    at = data.rfind(b"PK\x03\x04")
+    data[at + 8:at + 10] = struct.pack("<H", zipfile.ZIP_STORED)
+    return bytes(data)
+
+
 BAD = {"bad deflate": bad_deflate, "bad later part": bad_later_part, "bad crc": bad_crc,
        "truncated": truncated, "bomb": bomb, "lying bomb": lying_bomb, "claims to be huge": claims_to_be_huge,
-       "many parts": many_parts, "bzip2 packed": bzip2_packed, "encrypted": encrypted}
+       "many parts": many_parts, "bzip2 packed": bzip2_packed, "encrypted": encrypted,
+       "encrypted in local headers only": encrypted_in_local_headers_only,
+       "method differs in a local header": method_differs_in_local_header}

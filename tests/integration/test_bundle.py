@@ -333,3 +333,5 @@ def test_a_residents_html_attachment_opens_as_text_never_as_a_page(
     links = re.findall(r'href="([^"#]+)"', files["timeline.html"].decode())
     assert set(attached) <= set(links)
     assert not [link for link in links if re.search(r"\.(html?|svg)$", link, re.I)]
+    # and the page itself runs nothing and fetches nothing, whatever it came to hold
+    assert "Content-Security-Policy\" content=\"default-src 'none'" in files["timeline.html"].decode()

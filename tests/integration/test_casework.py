@@ -272,3 +272,56 @@ def test_mail_forged_from_a_staff_address_is_held_for_review_not_answered(
     outcome = send(forged)
     assert outcome.outcome == "quarantined" and "possibly forged" in outcome.reason
     assert kinds(outbox) == [("quarantine_notice", TEAM)]  # the team reads it; Sam gets nothing
+
+
+CONCEALING = [  # an outside attack (issue 18): ways of hiding text no list of hidden marks has
+    '<style>.h{display:none}</style><div class="h">#note HIDDEN</div>',
+    '<div style="--x:none"><div style="display:var(--x)">#note HIDDEN</div></div>',
+    '<div style="color:transparent">#note HIDDEN</div>',
+    '<div style="font-size:1px">#note HIDDEN</div>',
+    '<div style="color:#fff;background:#fff">#note HIDDEN</div>',
+    '<div style="height:0;overflow:hidden">#note HIDDEN</div>',
+    '<div style="position:absolute;left:-9999px">#note HIDDEN</div>',
+    '<div style="clip:rect(0 0 0 0)">#note HIDDEN</div>',
+    '<div style="transform:scale(0)">#note HIDDEN</div>',
+    '<div style="text-indent:-9999px">#note HIDDEN</div>',
+    '<svg width="0" height="0"><text>#note HIDDEN</text></svg>',
+    '<font color="white">#note HIDDEN</font>',
+    '<div/style="opacity:0.01">#note HIDDEN</div>',
+]
+
+
+@pytest.mark.parametrize("concealing", CONCEALING)
+def test_an_html_only_staff_reply_that_could_hide_text_runs_and_sends_nothing(
+        concealing: str, send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    """Given an HTML-only staff reply whose styles can hide text (a class rule, a colour, a
+    size, a position...), then none of its lines is run, visible or not, and nothing of it goes
+    to the resident: the sender is told why and to send plain text."""
+    created = send(mf.message(body="The fence is broken."))
+    notice = letter_of(outbox, "staff_new_case")
+    reply = mf.reply(notice, sender=SAM, body="x")
+    head = reply.split(b"\n\n", 1)[0].replace(b'Content-Type: text/plain; charset="utf-8"',
+                                              b'Content-Type: text/html; charset="utf-8"')
+    before = len(outbox.letters())
+    send(head + b"\n\n" + ("<div>#note visible</div>" + concealing + "<div>Body</div>").encode())
+    case = store.load(created.reference)
+    assert case is not None
+    assert not [e for e in case.timeline if e.event == "noted"]
+    assert any(e.event == "command refused" and "HTML only" in e.detail for e in case.timeline)
+    sent = kinds(outbox)[before:]
+    assert sent == [("command_result", "sam@landlord.example")]  # to Sam; nothing to Jane
+
+
+def test_an_html_only_staff_reply_in_plain_styles_still_runs(
+        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+    """What mail clients write to lay text out (fonts, margins, a readable size) hides nothing:
+    its commands run."""
+    created = send(mf.message(body="The fence is broken."))
+    notice = letter_of(outbox, "staff_new_case")
+    reply = mf.reply(notice, sender=SAM, body="x")
+    head = reply.split(b"\n\n", 1)[0].replace(b'Content-Type: text/plain; charset="utf-8"',
+                                              b'Content-Type: text/html; charset="utf-8"')
+    send(head + b"\n\n" + (b'<div style="font-family:Calibri;font-size:11pt;margin:0">'
+                           b"#note rang Jane</div>"))
+    case = store.load(created.reference)
+    assert case is not None and [e.event for e in case.timeline].count("noted") == 1

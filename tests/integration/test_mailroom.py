@@ -334,3 +334,33 @@ def test_a_reference_inside_an_imported_one_never_threads_to_the_live_case(
     whole = deliver(mf.message(sender="amy@example.org", subject=f"Re: [{live.reference}]",
                                body="Any news?"), at=NOW)
     assert (whole.outcome, whole.reference) == ("appended", live.reference)
+
+
+def test_the_loop_guard_holds_however_many_deliveries_arrive_at_once(
+        mailroom: Mailroom, raw_mail: DirectoryRawMail, store: Store, outbox: Outbox) -> None:
+    """Given 20 complaints from one inbox delivered at the same moment (issue 18: the guard read
+    the count, sent, then counted, so parallel deliveries each passed the check and 6 of 12 went
+    where 5 may), then exactly 5 receipts go and 15 are held."""
+    import threading
+
+    raws = []
+    for n in range(20):
+        raw_key = raw_mail.key_for(f"burst-{n}")
+        raw_mail.put(raw_key, mf.message(subject=f"complaint {n}"))
+        raws.append(Delivery(f"burst-{n}", raw_key, datetime.now(UTC)))
+    outcomes: list[Any] = []
+    start = threading.Barrier(len(raws))
+
+    def go(delivery: Delivery) -> None:
+        start.wait()
+        outcomes.append(mailroom.receive(delivery))
+
+    threads = [threading.Thread(target=go, args=(d,)) for d in raws]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.outcome for o in outcomes) == ["created"] * 20
+    statuses = sorted(letter_statuses(store, o.reference)["receipt"] for o in outcomes)
+    assert statuses == ["held"] * 15 + ["sent"] * 5
+    assert len(outbox.letters()) == 5

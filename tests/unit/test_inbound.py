@@ -151,3 +151,18 @@ def test_a_plus_address_or_message_id_names_a_case_only_by_a_whole_reference() -
             mail = parse(mf.message(subject="hello", headers={
                 "In-Reply-To": f"<{random_part}.{imported}@landlord.example>"}))
             assert mail.reference is None
+
+
+def test_the_local_stack_reports_a_folded_from_whole_as_ses_does() -> None:
+    """The local SES stand-in's commonHeaders.from took the first physical line of a folded
+    From ("Sam Officer"), so the check of what SES read of From had no address to compare."""
+    from datetime import UTC, datetime
+
+    from complaints.local.stack import ses_event
+
+    raw = b"From: Sam Officer\r\n <sam@landlord.example>\r\nTo: c@landlord.example\r\n\r\nhi"
+    event = ses_event("m1", raw, "sam@landlord.example", ["c@landlord.example"],
+                      datetime(2026, 5, 22, tzinfo=UTC))
+    assert event["Records"][0]["ses"]["mail"]["commonHeaders"]["from"] == [
+        "Sam Officer <sam@landlord.example>"]
+

@@ -571,3 +571,39 @@ def test_a_whole_reference_is_always_found(reference: str, before: str, after: s
     from complaints.mail.inbound import find_reference
 
     assert find_reference(f"Re:{before}{reference}{end}{after} the repair") == reference
+
+
+# Issue 18 (an outside attack on 5): 39 MB of bare line breaks took 11 s and 840 MB (the parser
+# keeps an object a line), and a message out of time was read whole a second time for its
+# headers, quarantined as "nested". Lines are counted first; only the header block is re-read.
+LINE_FLOODS = {
+    "bare LF": lambda n: b"\n" * n,
+    "CRLF": lambda n: b"\r\n" * n,
+    "bare CR": lambda n: b"\r" * n,
+    "quoted-printable soft breaks": lambda n: b"=\r\n" * n,
+}
+
+
+@pytest.mark.parametrize("flood", sorted(LINE_FLOODS))
+def test_a_flood_of_lines_is_not_parsed_and_says_why(flood: str) -> None:
+    """Given a flat message of 2,000,000 empty lines, then it is not handed to the parser:
+    marked unread with the line count as the reason (not "nested"), its sender and subject
+    kept, and the work is what reading the headers costs, not a call a line."""
+    raw = (b"From: Jane <jane@example.org>\r\nSubject: lines\r\nMessage-ID: <l@example.org>\r\n"
+           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + LINE_FLOODS[flood](2_000_000))
+    with safety_net(60):
+        mail, work = parse_counted(raw)
+    assert mail.too_deep and "lines" in mail.unread and "nested" not in mail.unread
+    assert (mail.sender, mail.subject) == ("jane@example.org", "lines")
+    assert work <= WORK_BASE, work
+
+
+def test_out_of_time_reads_only_the_header_block() -> None:
+    """Given an ordinary long message and no time left, then parsing stops after its first
+    chunk and reads the header block alone: the work does not grow with the body."""
+    small = HEAD + b"\r\n" + b"word\r\n" * 1_000
+    large = HEAD + b"\r\n" + b"word\r\n" * 400_000
+    (_, work_small), (b, work_large) = (counted(lambda: parse(small, seconds=0.0)),
+                                        counted(lambda: parse(large, seconds=0.0)))
+    assert b.too_deep and "not read within" in b.unread
+    assert work_large <= work_small + 5_000, (work_small, work_large)

@@ -17,7 +17,7 @@ import hypothesis
 import pytest
 from hypothesis import strategies as st
 
-from complaints.service.webform import check_file, sniff
+from complaints.service.webform import _ELEMENTS, check_file, sniff
 from complaints.web import form
 from complaints.web.tokens import (
     TokenError,
@@ -301,6 +301,9 @@ def test_a_document_spoilt_anywhere_is_typed_or_refused_never_raised(ext: str, a
     "<p>", "<br/>", "<blink>", "</xmp>", "<script>alert(1)", "<STYLE>@import url(//x.example)",
     "<style media>a{}", "<svg/onload=alert(1)>", "<math href=javascript:alert(1)>",
     "Dear <Tenant>",  # one word alone in brackets is a tag with nothing after its name
+    # a second outside attack: an element's name with bare attributes (no "=")
+    "<p title>Call 0800 000 000 now to claim", "<h1 a>URGENT", "<base href>", "<IMG SRC>",
+    "<svg viewBox>", "<input autofocus>",
 ])
 def test_text_with_any_tag_shape_is_refused(text: str) -> None:
     assert sniff(f"Rent \u00a3500\n{text}\nthanks".encode(), "notes.txt") is None
@@ -334,7 +337,8 @@ def test_any_tag_with_an_attribute_value_is_refused(before: str, after: str, nam
 
 
 @hypothesis.settings(max_examples=300, deadline=None)
-@hypothesis.given(before=_WORDS, after=_WORDS, who=st.lists(_TAG_NAMES, min_size=2, max_size=4),
+@hypothesis.given(before=_WORDS, after=_WORDS, who=st.lists(_TAG_NAMES, min_size=2, max_size=4)
+                  .filter(lambda w: w[0].lower() not in _ELEMENTS),  # <p title> is markup
        user=st.from_regex(r"[a-z0-9.+_-]{1,12}", fullmatch=True),
        amount=st.integers(0, 10_000))
 def test_names_addresses_and_sums_in_brackets_are_text(before: str, after: str, who: list[str],

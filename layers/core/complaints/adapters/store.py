@@ -566,10 +566,6 @@ class Store:
     def quarantined(self) -> list[dict[str, Any]]:
         return [json.loads(item.data) for item in self.Item.query("QUARANTINE")]
 
-    def count_letter(self, address: str, at: datetime) -> None:
-        """Count a letter sent outside any case's save (a quarantine notice to the team)."""
-        self.count_attempt(address, at)
-
     def count_attempt(self, what: str, at: datetime) -> int:
         """Count one attempt at ``what`` (e.g. a form post from one address) at ``at`` and
         return the attempts in the hour to ``at``, this one included: this minute's count as the

@@ -291,10 +291,17 @@ def _from_domain(raw: bytes) -> str:
 
 
 def _header(raw: bytes, name: bytes) -> str:
+    """The first ``name`` header, unfolded (RFC 5322 2.2.3), as SES reports it in commonHeaders."""
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    for line in head.splitlines():
+    lines = head.splitlines()
+    for at, line in enumerate(lines):
         if line.lower().startswith(name.lower() + b":"):
-            return line.split(b":", 1)[1].decode("utf-8", "replace").strip()
+            value = [line.split(b":", 1)[1]]
+            for more in lines[at + 1:]:
+                if more[:1] not in (b" ", b"\t"):
+                    break
+                value.append(more)
+            return b" ".join(v.strip() for v in value).decode("utf-8", "replace").strip()
     return ""
 
 

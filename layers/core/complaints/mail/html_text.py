@@ -177,3 +177,86 @@ def _quote_blocks(text: str) -> str:
         depth = max(depth, 0)
         lines.append(("> " * depth + line) if depth and line.strip() else line)
     return "\n".join(lines)
+
+
+# --- what a reader may not have seen ---------------------------------------------------------
+
+# Inline CSS that cannot hide text: fonts (not their size or colour), spacing, borders,
+# alignment, lists, bidi, and Outlook's own mso- properties (bar mso-hide). Anything else in a
+# style attribute (colour on a colour, a size, position, clip, transform, overflow, ...) can.
+_PLAIN_STYLE: Final = re.compile(
+    r"(?:font-(?:family|weight|style|variant|stretch)|text-(?:decoration[a-z-]*|align|transform)"
+    r"|(?:margin|padding|border)(?:-[a-z]+)*|line-height|vertical-align|list-style(?:-[a-z]+)*"
+    r"|direction|unicode-bidi|white-space|word-(?:wrap|break|spacing)|overflow-wrap"
+    r"|box-sizing|tab-stops|page-break-[a-z]+|break-[a-z]+|orphans|widows|caret-color"
+    r"|mso-(?!hide)[a-z-]+)$", re.IGNORECASE)
+# an attribute follows white space or "/" (<p/style=...> is a style to a browser)
+_STYLE_ATTR: Final = re.compile(r"[\s/]style\s*=\s*", re.IGNORECASE)
+_STYLE_LONGEST: Final = 4_000  # a style value longer than this is not read: it counts as hiding
+_COLOUR_ATTR: Final = re.compile(r"""<[a-z][^<>]*?[\s/](?:color|bgcolor|size)\s*=""", re.IGNORECASE)
+_SHEET: Final = re.compile(r"<(?:style|link|svg|math|canvas|object|iframe|embed)[\s/>]",
+                           re.IGNORECASE)
+
+
+def concealing_styles(markup: str) -> str:
+    """Why some of this HTML's text may not have been on the reader's screen ("" if none).
+
+    Hidden elements are skipped by their usual marks (``_HIDDEN``), but CSS has more ways to
+    hide text than any list: a style sheet's class rules, a colour on the same background, a
+    1px size, an off-screen position, a clip, a transform, an SVG of no size. So where the text
+    of an HTML-only message is to be acted on (a staff member's commands), any style sheet or
+    any inline property outside a short list of ones that cannot hide text means nothing in it
+    can be trusted to have been seen. One pass over the markup.
+    """
+    sheet = _SHEET.search(markup)
+    if sheet:
+        return f"a <{sheet.group(0)[1:].rstrip('/> ').lower()}> element"
+    if _COLOUR_ATTR.search(markup):
+        return "a colour or size attribute"
+    for match in _STYLE_ATTR.finditer(markup):
+        style = _attribute_value(markup, match.end())
+        if style is None:
+            return "an inline style that could not be read"
+        style = html.unescape(style)
+        style = _CSS_ESCAPE.sub(lambda m: m.group(1).strip(), _CSS_COMMENT.sub("", style))
+        for declaration in style.split(";"):
+            name, _, value = (x.strip().lower() for x in declaration.partition(":"))
+            if name and not _PLAIN_STYLE.match(name) and not _shown_or_skipped(name, value):
+                return f"an inline style with {name[:40]!r}"
+    return ""
+
+
+def _attribute_value(markup: str, at: int) -> str | None:
+    """The attribute value starting at ``at`` (quoted or not), or None past _STYLE_LONGEST."""
+    limit = min(len(markup), at + _STYLE_LONGEST)
+    if at < len(markup) and markup[at] in "\"'":
+        end = markup.find(markup[at], at + 1, limit)
+        return markup[at + 1:end] if end >= 0 else None
+    end = at
+    while end < limit and markup[end] not in " \t\r\n\f>":
+        end += 1
+    return markup[at:end] if end < limit or limit == len(markup) else None
+
+
+_SIZE: Final = re.compile(r"(\d*\.?\d+)\s*(px|pt|em|rem|%)?")
+
+
+def _shown_or_skipped(name: str, value: str) -> bool:
+    """A declaration that either cannot hide text or hides it the way _HIDDEN skips (so what
+    it hides was never read): display and visibility of any value, mso-hide, an opacity of 0
+    or nearly 1, a font size of 0 or one a person can read."""
+    value = value.replace("!important", "").strip()
+    if name in ("display", "visibility", "mso-hide"):
+        return True
+    size = _SIZE.fullmatch(value)
+    if name == "opacity" and size:
+        number = float(size.group(1)) / (100 if size.group(2) == "%" else 1)
+        return number == 0 or number >= 0.9
+    if name == "font-size":
+        if value in ("small", "medium", "large", "x-large", "xx-large", "smaller", "larger"):
+            return True
+        if size:
+            number, unit = float(size.group(1)), size.group(2) or "px"
+            return number == 0 or number >= {"px": 8, "pt": 6, "em": 0.6, "rem": 0.6, "%": 60}[unit]
+    return False
+

@@ -33,7 +33,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any, Final
 
-from complaints.mail.html_text import html_to_text
+from complaints.mail.html_text import concealing_styles, html_to_text
 from complaints.mail.identity import (
     Auth,
     From,
@@ -56,6 +56,10 @@ MAX_ATTACHMENTS: Final = 50  # listed on the case; the rest stay inside the raw 
 MAX_TEXT: Final = 200_000  # characters of body text kept on the case; the raw keeps all
 MAX_TEXT_BYTES: Final = 300_000  # ... and at most this much UTF-8 (a DynamoDB item is 400 KB)
 MAX_DEPTH: Final = 30  # MIME nesting levels walked
+# Lines (LF, CR or CRLF) handed to the parser, which keeps an object for each: a 40 MB message
+# of base64 has about 530,000; 39 MB of bare line breaks took 840 MB and 11 s.
+MAX_LINES: Final = 1_500_000
+MAX_HEAD_BYTES: Final = 2 * 1024 * 1024  # the header block read when the body is not
 MAX_PARTS: Final = 1_000  # MIME parts walked
 MAX_HEADER: Final = 65_536  # characters of one header value read
 MAX_HTML: Final = 5_000_000  # characters of HTML turned into text
@@ -113,7 +117,11 @@ class InboundMail:
     # A bounce quotes the message that failed (often in a text/rfc822-headers part): the
     # Message-IDs it quotes. Only a Message-ID of a letter we sent ties it to a case.
     quoted: tuple[str, ...] = ()
-    too_deep: bool = False  # MIME nested deeper than MAX_DEPTH: quarantined, headers kept
+    too_deep: bool = False  # the body was not read (``unread`` says why): quarantined, headers kept
+    unread: str = ""  # why the body was not read: nested too deep, too many lines, out of time
+    # Text read from HTML alone whose styles could have hidden some of it from the reader
+    # (html_text.concealing_styles): why, or "". Staff commands are not run from such text.
+    concealed: str = ""
     auto_generated: bool = False  # Auto-Submitted: auto-generated (form gateways, robots)
 
     @property
@@ -171,7 +179,8 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
     """
     notes: list[str] = []
     started = time.monotonic()
-    message, too_deep = _stdlib_message(raw, notes, seconds)
+    message, unread = _stdlib_message(raw, notes, seconds)
+    too_deep = bool(unread)
     headers = _Headers(message, notes)
     sender = parse_from(headers.all("From"))
     subject = _decoded(headers.first("Subject"))
@@ -180,8 +189,7 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         subject = subject[:998]
     walk = _Walk(max(0.0, seconds - (time.monotonic() - started)), notes)  # one budget
     if too_deep:
-        notes.append(f"MIME nested more than {MAX_DEPTH} levels deep: the body was not read; "
-                     "the raw message is kept whole")
+        notes.append(f"{unread}: the body was not read; the raw message is kept whole")
     else:
         walk.run(message)
     listed = getaddresses((headers.all("To") + headers.all("Cc") + headers.all("Delivered-To")
@@ -201,7 +209,7 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         auth = auth_from_ses_event(receipt, sender.domain, auth, ses_from)
     verdict, reason = _classify(headers, sender.address, subject, reference, auth)
     if too_deep:
-        reason += f"; MIME nested more than {MAX_DEPTH} levels: the service quarantines it"
+        reason += f"; {unread}: the service quarantines it"
     elif not sender.address and verdict not in ("bounce", "rejected"):
         reason += f"; no usable sender ({sender.problem}): the service quarantines it"
     if not raw.strip():
@@ -232,6 +240,8 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         notes=tuple(notes),
         quoted=quoted,
         too_deep=too_deep,
+        unread=unread,
+        concealed=walk.concealed,  # after walk.text(), which finds it
         auto_generated=auto_submitted.startswith("auto-generated"),
     )
 
@@ -336,36 +346,43 @@ def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
 
 
 def _stdlib_message(raw: bytes, notes: list[str],
-                    seconds: float = PARSE_SECONDS) -> tuple[Message, bool]:
-    """The parsed message, and whether it nests too deeply (or is too costly) to walk.
+                    seconds: float = PARSE_SECONDS) -> tuple[Message, str]:
+    """The parsed message, and why its body cannot be walked ("" when it can).
 
     The feed parser checks every line against every enclosing boundary, so its work grows
-    with depth x lines. It is fed in small chunks and, after each, asked how many boundaries
-    it has open: the depth as the parser itself sees it, whatever spelling declared them
-    (``bOuNdArY=``, RFC 2231 ``boundary*=``, a folded parameter). Past MAX_DEPTH, or past the
-    time budget whatever the shape, it is stopped and the headers are read on their own.
+    with depth x lines, and it keeps an object for every line. A message with more lines than
+    any mail client writes is not handed to it. The rest is fed in small chunks and, after
+    each, the parser is asked how many boundaries it has open: the depth as the parser itself
+    sees it, whatever spelling declared them (``bOuNdArY=``, RFC 2231 ``boundary*=``, a folded
+    parameter). Past MAX_DEPTH, or past the time budget whatever the shape, it is stopped and
+    only the header block is read.
     """
+    lines = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    if lines > MAX_LINES:
+        return _headers_only(raw, notes), (f"the message has {lines:,} lines, more than the "
+                                           f"{MAX_LINES:,} any mail client writes")
     deadline = time.monotonic() + seconds
     parser = email.feedparser.BytesFeedParser(policy=email.policy.compat32)
     try:
         for start in range(0, len(raw), _FEED_CHUNK):
             parser.feed(raw[start:start + _FEED_CHUNK])
             if _open_boundaries(parser) > MAX_DEPTH:
-                return _headers_only(raw, notes), True
+                return _headers_only(raw, notes), _TOO_DEEP
             if time.monotonic() > deadline:
-                notes.append(f"MIME not read within {seconds:g} s: the body was not read; "
-                             "headers read alone")
-                return _headers_only(raw, notes), True
+                return _headers_only(raw, notes), f"MIME not read within {seconds:g} s"
         message = parser.close()
     except RecursionError:
-        return _headers_only(raw, notes), True
+        return _headers_only(raw, notes), _TOO_DEEP
     except Exception as exc:
         notes.append(f"MIME could not be parsed ({type(exc).__name__}); headers read alone")
-        return _headers_only(raw, notes), False
+        return _headers_only(raw, notes), ""
     defects = getattr(message, "defects", [])
     if defects:
         notes.append("MIME defects: " + ", ".join(sorted({type(d).__name__ for d in defects})))
-    return message, _depth_exceeds(message, MAX_DEPTH)
+    return message, _TOO_DEEP if _depth_exceeds(message, MAX_DEPTH) else ""
+
+
+_TOO_DEEP: Final = f"MIME nested more than {MAX_DEPTH} levels deep"
 
 
 # Small enough that one chunk can open only a few levels more than MAX_DEPTH (a level takes
@@ -384,8 +401,12 @@ def _open_boundaries(parser: email.feedparser.BytesFeedParser) -> int:
 
 
 def _headers_only(raw: bytes, notes: list[str]) -> Message:
+    """The header block alone: never the body, which is what could not be read."""
+    head = raw[:MAX_HEAD_BYTES]
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0]
+    head = head[:min(ends) + 2] if ends else head
     try:
-        return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        return email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
     except Exception as exc:
         notes.append(f"headers could not be parsed either ({type(exc).__name__})")
         return Message()
@@ -414,6 +435,7 @@ class _Walk:
         self.replaced: list[str] = []  # text parts whose bytes did not fit their charset
         self.found: list[Attachment] = []
         self.report: list[str] = []  # text of delivery reports and returned headers
+        self.concealed = ""  # why HTML the text came from may have hidden some of it
 
     def run(self, message: Message) -> None:
         try:
@@ -502,6 +524,7 @@ class _Walk:
         pieces, html_left = [], MAX_HTML
         for ctype, text in self.texts:
             if ctype == "text/html":
+                self.concealed = self.concealed or concealing_styles(text[:html_left])
                 if len(text) > html_left:
                     self.notes.append(f"HTML of {len(text)} characters: only {html_left} were "
                                       "turned into text")

@@ -36,7 +36,7 @@ from complaints.adapters.store import (
 )
 from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
-from complaints.domain.commands import Command, Escalate, Open
+from complaints.domain.commands import Command, Escalate, Open, Unreadable
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
 from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
@@ -156,8 +156,9 @@ class Mailroom:
 
     def _route(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:
         if mail.too_deep:
-            return self._quarantine(delivery, key, mail, "MIME nested too deeply to read "
-                                    "safely; headers kept, raw message kept", review=True)
+            return self._quarantine(delivery, key, mail, (
+                f"{mail.unread or 'MIME nested too deeply'}: too costly to read safely; "
+                "headers kept, raw message kept"), review=True)
         if mail.verdict == "rejected":
             return self._quarantine(delivery, key, mail, mail.reason)
         if mail.verdict == "bounce":
@@ -289,21 +290,30 @@ class Mailroom:
                     review: bool = False, about: str | None = None) -> Outcome:
         if mail.notes:
             reason += f". Parsing noted: {'; '.join(mail.notes)}"
-        entry = Quarantined(key, self.now(), reason, delivery.raw_key, mail.sender,
+        team, now = self.config.team_address, self.now()
+        notify = bool(review and team)
+        if notify:
+            # A flood of hostile mail must not become a flood in the team's mailbox: past the
+            # cap the quarantine list (complaints quarantine) still has every message, and
+            # says which were not emailed. The place is taken in one atomic count before the
+            # notice goes, so deliveries at once cannot all pass the cap.
+            cap = QUARANTINE_NOTICES_PER_HOUR
+            if self.store.count_attempt(team, now) > cap:
+                self.store.uncount_attempt(team, now)
+                notify = False
+                reason += (f" (staff not emailed: {cap} quarantine notices in the last hour "
+                           "already; it waits in the quarantine list)")
+        entry = Quarantined(key, now, reason, delivery.raw_key, mail.sender,
                             mail.subject[:200], review, about)
         if not self.store.quarantine(entry):
+            if notify:
+                self.store.uncount_attempt(team, now)
             return self._redelivered(self.store.inbound(key) or {}, delivery)
-        if review and self.config.team_address:
-            # a flood of hostile mail must not become a flood in the team's mailbox: past the
-            # hourly cap the quarantine list (complaints quarantine) still has every message
-            cap = QUARANTINE_NOTICES_PER_HOUR
-            if self.store.sent_in_the_last_hour(self.config.team_address, self.now()) >= cap:
-                return Outcome("quarantined", None, f"{reason} (staff not emailed: {cap} "
-                               "quarantine notices in the last hour already)")
+        if notify:
             try:
                 self._tell_staff(entry, mail, delivery)
-                self.store.count_letter(self.config.team_address, self.now())
             except Exception as exc:  # the quarantine entry stands; say the notice failed
+                self.store.uncount_attempt(team, now)
                 return Outcome("quarantined", None, f"{reason} (telling staff failed: {exc})")
         return Outcome("quarantined", None, reason)
 
@@ -367,6 +377,13 @@ class Mailroom:
         from complaints.mail.staff_reply import parse_reply
 
         reply = parse_reply(mail.text, london_date(delivery.received_at))
+        if mail.concealed and (reply.has_commands or reply.commands):
+            # what the reader saw cannot be told from HTML whose styles can hide text: nothing
+            # in it is run or sent to the resident; the sender is told why and what to do
+            return (Unreadable(
+                f"this reply came as HTML only, with {mail.concealed}, which can hide text "
+                "from the reader: nothing in it was run or sent to the resident. Send the "
+                "commands (or the message) again as plain text"),)
         commands = reply.to_run
         if not reply.has_commands and case.resident in mail.recipients:
             return ()

@@ -151,12 +151,6 @@ class Post:
 
     def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft],
                   at: datetime) -> _Sent | Complaint | LetterNotSent:
-        if _guarded(letter) and not self.exempt(letter.to):
-            sent_before = self.store.sent_in_the_last_hour(letter.to, at)
-            if sent_before >= self.letters_per_hour:
-                return self._settle(case, letter.id, LetterStatus.HELD, (
-                    f"{sent_before} letters went to {letter.to} in the last hour (loop guard): send it "
-                    "by hand if the address is genuine"), "letter-held", at)
         try:
             made = draft(case, letter)
             message = letters.build(made.envelope, made.template, made.context, made.attachments)
@@ -168,10 +162,23 @@ class Post:
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
             return self._settle(case, letter.id, LetterStatus.FAILED,
                                 "not sent: the letter " + "; ".join(lacking), "letter-failed", at)
+        guarded = _guarded(letter) and not self.exempt(letter.to)
+        if guarded:
+            # The loop guard's place is taken before sending, in one atomic count: deliveries
+            # at once each get their own place, so no more than the limit ever go (a check,
+            # then a count after sending, let parallel deliveries all pass the check).
+            place = self.store.count_attempt(letter.to, at)
+            if place > self.letters_per_hour:
+                self.store.uncount_attempt(letter.to, at)
+                return self._settle(case, letter.id, LetterStatus.HELD, (
+                    f"{place - 1} letters went to {letter.to} in the last hour (loop guard): "
+                    "send it by hand if the address is genuine"), "letter-held", at)
         raw_key, not_kept = self._keep(case.reference, letter, message)
         try:
             sent_id = self.sender.send(message)
         except SendError as exc:
+            if guarded:
+                self.store.uncount_attempt(letter.to, at)  # it did not go: the place is free
             saved = self._settle(case, letter.id, LetterStatus.FAILED, str(exc)[:500],
                                  "letter-failed", at, attempt=True, retry=True)
             if saved.letters[letter.id].attempts < MAX_ATTEMPTS:
@@ -195,7 +202,7 @@ class Post:
 
     def _record_sent(self, case: Complaint, sent: list[_Sent], at: datetime) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
-            records, counted = [], []
+            records = []
             for went in sent:
                 current = fresh.letters[went.letter_id]
                 if current.status == LetterStatus.SENT:
@@ -212,14 +219,11 @@ class Post:
                 records.append(MessageRecord("out", current.id, at, went.sender, (current.to,),
                                              went.subject, went.raw_key, went.sent_id,
                                              current.kind))
-                if _guarded(current) and not self.exempt(current.to):
-                    counted.append(current.to)
             if not records:
                 return None
             if not any(x.status == LetterStatus.FAILED for x in fresh.letters.values()):
                 fresh.flags.discard("letter-failed")
-            return Change(messages=tuple(records),
-                          letter_sent_to=tuple((address, at) for address in counted))
+            return Change(messages=tuple(records))  # the loop guard counted before sending
 
         saved, _ = change_case(self.store, case.reference, apply, case)
         return saved

@@ -443,10 +443,31 @@ _MARKUP = re.compile(
     r"|<(?:script|style)(?![^\s/>])", re.IGNORECASE)
 _TAG_START = re.compile(r"<[A-Za-z]")
 _HANDLER = re.compile(r"(?<![\w-])on[a-z]+\s*=", re.IGNORECASE)
+# A bare attribute ("<p title>", "<base href>") has the shape of "<John Smith>", so there the
+# name decides: an element HTML or SVG defines is markup, any other word is text.
+_BARE_ATTRIBUTE = re.compile(r"<([A-Za-z][A-Za-z0-9]*+)\s[^<>=]*>")
+_ELEMENTS = frozenset({
+    "a", "abbr", "address", "area", "article", "aside", "audio", "b", "base", "bdi", "bdo",
+    "blockquote", "body", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+    "colgroup", "data", "datalist", "dd", "del", "details", "dfn", "dialog", "dir", "div", "dl",
+    "dt", "em", "embed", "fieldset", "figcaption", "figure", "font", "footer", "form", "frame",
+    "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header", "hgroup", "hr", "html", "i",
+    "iframe", "img", "input", "ins", "kbd", "label", "legend", "li", "link", "main", "map", "mark",
+    "marquee", "math", "menu", "meta", "meter", "nav", "noembed", "noframes", "noscript", "object",
+    "ol", "optgroup", "option", "output", "p", "param", "picture", "plaintext", "pre", "progress",
+    "q", "rp", "rt", "ruby", "s", "samp", "script", "search", "section", "select", "slot", "small",
+    "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg", "table", "tbody",
+    "td", "template", "textarea", "tfoot", "th", "thead", "time", "title", "tr", "track", "tt", "u",
+    "ul", "var", "video", "wbr", "xmp", "animate", "circle", "defs", "ellipse", "foreignobject",
+    "g", "image", "line", "lineargradient", "marker", "mask", "path", "pattern", "polygon",
+    "polyline", "radialgradient", "rect", "set", "stop", "switch", "symbol", "text", "textpath",
+    "tspan", "use", "view"})
 
 
 def _looks_like_html(text: str) -> bool:
     if _MARKUP.search(text):
+        return True
+    if any(m.group(1).lower() in _ELEMENTS for m in _BARE_ATTRIBUTE.finditer(text)):
         return True
     tag = _TAG_START.search(text)
     return tag is not None and _HANDLER.search(text, tag.start()) is not None
@@ -509,6 +530,8 @@ def _zip_document_problem(data: bytes, ext: str) -> str:
             elif (members[0].filename != "mimetype" or members[0].file_size >= 100
                   or archive.read(members[0]).strip() != b"application/vnd.oasis.opendocument.text"):
                 return NOT_ON_THE_LIST
+            if _local_headers_disagree(data, members):
+                return UNREADABLE  # one reader would see another file than the next
             for member in members:  # every part unpacks, to its declared size, with its CRC
                 with archive.open(member) as part:
                     while part.read(_READ_CHUNK):
@@ -516,6 +539,24 @@ def _zip_document_problem(data: bytes, ext: str) -> str:
     except _DAMAGED:
         return UNREADABLE
     return ""
+
+
+_LOCAL_HEADER = struct.Struct("<4sHHH")  # signature, version needed, flags, method
+
+
+def _local_headers_disagree(data: bytes, members: list[zipfile.ZipInfo]) -> bool:
+    """Whether a part's own (local) header says other than the directory about encryption or
+    packing: zipfile reads the directory, other programs the local headers, so such a file is
+    two files (an outside attack set the encrypted bit in a local header only)."""
+    for member in members:
+        at = member.header_offset
+        if at < 0 or at + _LOCAL_HEADER.size > len(data):
+            return True
+        signature, _, flags, method = _LOCAL_HEADER.unpack_from(data, at)
+        if signature != b"PK\x03\x04" or (flags & 0x1) != (member.flag_bits & 0x1) or (
+                method != member.compress_type):
+            return True
+    return False
 
 
 __all__ = ["FormConfig", "Page", "WebForm", "check_file", "sniff"]
