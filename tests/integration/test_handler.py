@@ -174,3 +174,103 @@ def test_the_web_form_handler_opens_a_case_and_offers_a_presigned_s3_upload(
     kept = aws_env.list_objects_v2(Bucket="raw-mail", Prefix=f"webform/{reference.group(0)}/")
     assert [o["Key"].rsplit("-", 1)[1] for o in kept["Contents"]] == ["boiler.pdf"]
     assert "Contents" not in aws_env.list_objects_v2(Bucket="raw-mail", Prefix="uploads/")
+
+
+# --- observability: correlation ids, metrics, no personal data in a log line (issue 19) -------
+
+
+class Emitted:
+    """What the functions say in one test: their log lines (through a handler of our own on the
+    Logger, with its formatter) and the EMF documents Metrics prints to stdout."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        import io
+        import logging
+
+        from complaints.handlers.observability import logger
+
+        self.capsys, self.buffer = capsys, io.StringIO()
+        self.handler = logging.StreamHandler(self.buffer)
+        self.handler.setFormatter(logger.registered_formatter)
+        self.logger = logger
+        logger._logger.addHandler(self.handler)
+
+    def read(self) -> str:
+        return self.buffer.getvalue() + self.capsys.readouterr().out
+
+
+@pytest.fixture()
+def stdout(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Emitted]:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    emitted = Emitted(capsys)
+    capsys.readouterr()
+    yield emitted
+    emitted.logger._logger.removeHandler(emitted.handler)
+
+
+def _emitted(out: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(log lines, EMF metric documents) from what the functions wrote to stdout."""
+    logs: list[dict[str, Any]] = []
+    emf: list[dict[str, Any]] = []
+    for line in out.splitlines():
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        (emf if isinstance(doc, dict) and "_aws" in doc else logs).append(doc)
+    return logs, emf
+
+
+def test_the_inbound_function_logs_its_correlation_id_and_counts_without_personal_data(
+        aws_env: Any, stdout: Emitted) -> None:
+    """Given a complaint from Jane and a second delivery of it, then every log line carries the
+    SES message id as its correlation id, the EMF documents count one complaint opened, one
+    duplicate and the letters, and no line holds her address, her name or her words."""
+    from complaints.handlers.inbound_email import handler
+
+    raw = mf.message(sender="Jane Resident <jane.resident@example.org>",
+                     body="Black mould in the bathroom; my son Tom has asthma.")
+    aws_env.put_object(Bucket="raw-mail", Key="inbound/ses-obs1", Body=raw)
+    handler(ses_event("ses-obs1"), LocalContext())
+    handler(ses_event("ses-obs1"), LocalContext())
+    out = stdout.read()
+    logs, emf = _emitted(out)
+    handled = [line for line in logs if line.get("message") == "inbound handled"]
+    assert len(handled) == 2
+    assert {line["correlation_id"] for line in handled} == {"ses-obs1"}
+    assert handled[0]["outcome"] == "created" and handled[0]["reference"].startswith("CMP-")
+    assert all(line.get("function_request_id") == "local" for line in handled)  # the context
+    counts: dict[str, float] = {}
+    for doc in emf:
+        for metric in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            value = doc[metric["Name"]]
+            counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(
+                value if isinstance(value, list) else [value])
+    assert counts["ComplaintsOpened"] == 1 and counts["DuplicateDeliveries"] == 1
+    for private_bit in ("jane.resident", "Jane Resident", "mould", "asthma", "Tom"):
+        assert private_bit not in out, private_bit
+
+
+def test_the_web_form_and_the_sweep_carry_their_own_correlation_ids(
+        aws_env: Any, monkeypatch: pytest.MonkeyPatch, stdout: Emitted) -> None:
+    """The web form's log lines carry the HTTP API's request id; the sweep's, the schedule's
+    execution id; each writes its metrics (a form refusal counted, the sweep's errors)."""
+    from complaints.handlers.deadline_sweep import handler as sweep
+    from complaints.handlers.webform import handler as web
+
+    monkeypatch.setenv("COMPLAINTS_FORM_SECRET", "x" * 40)
+    for cached in (settings, bootstrap.webform, bootstrap.form_secret, bootstrap.sweep):
+        cached.cache_clear()
+    event = http_event("POST", "/complaint", "full-name=Jo+Bloggs&email=jo%40example.org")
+    event["requestContext"]["requestId"] = "req-123"
+    assert web(event, LocalContext())["statusCode"] in (400, 403)
+    sweep({"schedule": "daily", "scheduled_time": "2026-05-22T07:00:00Z",
+           "execution_id": "exec-456"}, LocalContext())
+    out = stdout.read()
+    logs, emf = _emitted(out)
+    assert any(line.get("correlation_id") == "req-123" for line in logs)
+    assert any(line.get("correlation_id") == "exec-456" and line.get("message") == "sweep done"
+               for line in logs)
+    names = {m["Name"] for doc in emf for m in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert "FormRefused" in names
+    assert "jo@example.org" not in out and "Jo Bloggs" not in out

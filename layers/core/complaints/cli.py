@@ -692,7 +692,8 @@ def _redrive(args: argparse.Namespace) -> int:
             log_handler.stream = sys.stderr
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        return handler(event, LocalContext())
+        result: dict[str, Any] = handler(event, LocalContext())  # Powertools' decorators
+        return result
 
     s = settings()
     results = list(redrive.from_dead_letters(s.data_dir / redrive.DEAD_LETTERS, invoke))

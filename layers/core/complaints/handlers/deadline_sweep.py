@@ -12,21 +12,39 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from complaints.bootstrap import sweep
+from complaints.handlers.observability import (
+    BREACHES_RECORDED,
+    LETTERS_FAILED,
+    LETTERS_SENT,
+    SWEEP_ERRORS,
+    count,
+    logger,
+    metrics,
+    private,
+)
 
-logger = Logger(service="complaints")
 
-
+@logger.inject_lambda_context(correlation_id_path="execution_id", clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     event = event if isinstance(event, dict) else {}
     logger.append_keys(schedule=str(event.get("schedule", "")),
                        scheduled_time=str(event.get("scheduled_time", "")))
     run = str(event.get("execution_id") or "")[:64] or None
     report = sweep().run(datetime.now(UTC), run_id=run).to_json()
-    logger.info("sweep done", extra={k: v for k, v in report.items() if k != "actions"}
-                | {"actions": len(report["actions"])})
+    breaches = sum(1 for a in report["actions"] if a.get("task") == "overdue")
+    logger.info("sweep done", extra={"run": report["run"], "today": report["today"],
+                                     "cases_read": report["cases_read"],
+                                     "actions": len(report["actions"]), "breaches": breaches,
+                                     "letters_sent": report["letters_sent"],
+                                     "letters_not_sent": report["letters_not_sent"],
+                                     "errors": len(report["errors"])})
     for error in report["errors"]:
-        logger.warning("sweep case failed", extra=error)
+        logger.warning("sweep case failed", extra={"reference": error.get("reference"),
+                                                   "error": private(error.get("error", ""))})
+    count(BREACHES_RECORDED, breaches)
+    count(LETTERS_SENT, int(report["letters_sent"]))
+    count(LETTERS_FAILED, int(report["letters_not_sent"]))
+    count(SWEEP_ERRORS, len(report["errors"]))
     return report

@@ -12,15 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SESEvent
 
 from complaints.bootstrap import mailroom
+from complaints.handlers.observability import count_outcomes, logger, metrics, outcome_line
 from complaints.service.mailroom import Delivery
 
-logger = Logger(service="complaints")
 
-
+@logger.inject_lambda_context(correlation_id_path="Records[0].ses.mail.messageId",
+                              clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     ses = SESEvent(event)
     room = mailroom()
@@ -37,7 +38,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             ses_from=tuple(str(v) for v in (mail.raw_event.get("commonHeaders") or {}).get(
                 "from") or ()),
         )
-        outcome = room.receive(delivery)
-        logger.info("inbound handled", extra=outcome.to_json())
-        outcomes.append(outcome.to_json())
+        outcome = room.receive(delivery).to_json()
+        logger.info("inbound handled", extra=outcome_line(outcome))
+        outcomes.append(outcome)
+    count_outcomes(outcomes)
     return {"outcomes": outcomes}

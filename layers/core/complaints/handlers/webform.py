@@ -14,16 +14,23 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
 from complaints.bootstrap import webform
 from complaints.config import settings
+from complaints.handlers.observability import (
+    FORM_COMPLAINTS,
+    FORM_REFUSED,
+    count,
+    failure,
+    logger,
+    metrics,
+)
 from complaints.service.webform import Page
 from complaints.web import pages
 
-logger = Logger(service="complaints")
 app = APIGatewayHttpResolver()
 HTML = "text/html; charset=utf-8"
 # what each path answers (anything else on these paths is a 405)
@@ -109,8 +116,11 @@ def submit() -> Response[str]:
                else (event.body or "").encode("utf-8"))
     except ValueError:
         raw = b"\xff"
-    return _respond(form.submit(raw, _cookie(), event.request_context.http.source_ip,
-                                datetime.now(UTC)))
+    page = form.submit(raw, _cookie(), event.request_context.http.source_ip, datetime.now(UTC))
+    # a complaint opened is a redirect to its confirmation; a refusal is the form again
+    count(FORM_COMPLAINTS if page.status == 303 else FORM_REFUSED)
+    logger.info("form post", extra={"status": page.status})
+    return _respond(page)
 
 
 @app.get("/complaint/sent")
@@ -149,7 +159,9 @@ def not_found(exc: Exception) -> Response[str]:
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def failed(exc: Exception) -> Response[str]:
-    logger.exception("web form failed")
+    # the type, where it was raised and the message with any address replaced: a traceback's
+    # text can quote what the resident typed
+    logger.error("web form failed", extra=failure(exc))
     s = settings()
     posting = app.current_event.path == "/complaint" and app.current_event.http_method == "POST"
     html = pages.problem(s.landlord, s.complaints_address, "Sorry, there is a problem with the service", (
@@ -159,5 +171,8 @@ def failed(exc: Exception) -> Response[str]:
     return Response(500, HTML, html, _headers())
 
 
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP,
+                              clear_state=True)
+@metrics.log_metrics(raise_on_empty_metrics=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)
