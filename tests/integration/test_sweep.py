@@ -390,7 +390,7 @@ def test_a_remedy_marked_done_is_not_alerted_even_after_closing(desk: Desk) -> N
             c.Remedy("Refund the charge", date(2027, 3, 26)))))
     desk.act(ref, morning("2027-03-05", 11), c.Close())
     case = desk.act(ref, morning("2027-03-18", 10), c.RemedyDone(1, "fitted Thursday"))
-    assert case.remedies[0]["done"] and case.remedies[0]["done_on"] == "2027-03-18"
+    assert case.remedies[0].done and case.remedies[0].done_on == date(2027, 3, 18)
     assert [a[:2] for a in actions(desk.run(morning("2027-03-29")), ref)] == [
         ("remedy", "remedy 2")]  # the closed case is read for its open remedy only
     desk.act(ref, morning("2027-03-29", 10), c.RemedyDone(2))

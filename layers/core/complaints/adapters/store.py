@@ -50,7 +50,18 @@ from pynamodb.indexes import (
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from complaints.domain.case import Breach, Complaint, Event, Letter, Status, iso_day, utc_text
+from complaints.domain.case import (
+    Agreement,
+    Breach,
+    Complaint,
+    Event,
+    Extension,
+    Letter,
+    RemedyOffered,
+    Status,
+    iso_day,
+    utc_text,
+)
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.record import CaseRecord, record_of
 
@@ -728,8 +739,9 @@ def _case_data(c: Complaint) -> dict[str, Any]:
         "definitions": {str(k): v for k, v in c.definitions.items()},
         "outcomes": {str(k): v for k, v in c.outcomes.items()},
         "responded_on": {str(k): v.isoformat() for k, v in c.responded_on.items()},
-        "remedies": c.remedies, "extensions": c.extensions,
-        "agreements": {str(k): v for k, v in c.agreements.items()},
+        "remedies": [r.to_json() for r in c.remedies],
+        "extensions": [x.to_json() for x in c.extensions],
+        "agreements": {str(k): [a.value for a in v] for k, v in c.agreements.items()},
         "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
         "indexed_message_ids": sorted(c.sent_message_ids()), "sweep_done": sorted(c.sweep_done),
         **c.particulars(),
@@ -765,8 +777,9 @@ def _complaint(d: dict[str, Any], events: list[dict[str, str]]) -> Complaint:
         definitions={int(k): v for k, v in d.get("definitions", {}).items()},
         outcomes={int(k): v for k, v in d.get("outcomes", {}).items()},
         responded_on={int(k): date.fromisoformat(v) for k, v in d.get("responded_on", {}).items()},
-        remedies=list(d.get("remedies", [])), extensions=list(d.get("extensions", [])),
-        agreements={int(k): list(v) for k, v in d.get("agreements", {}).items()},
+        remedies=[RemedyOffered.from_json(r) for r in d.get("remedies", [])],
+        extensions=[Extension.from_json(x) for x in d.get("extensions", [])],
+        agreements={int(k): [Agreement(a) for a in v] for k, v in d.get("agreements", {}).items()},
         extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
         sweep_done=set(d.get("sweep_done", [])),
         channel=d.get("channel", "email"), contact=dict(d.get("contact", {})),

@@ -120,14 +120,12 @@ def agenda(case: Complaint, policy: Policy, cal: WorkingCalendar,
                           case.stage, step.step, step.due, rule=step.rule,
                           extended_to=step.extended_to))
     for i, remedy in enumerate(case.remedies, 1):
-        if remedy.get("due") and not remedy.get("done"):
-            due = date.fromisoformat(remedy["due"])
+        if remedy.due is not None and not remedy.done:
+            due = remedy.due
             tasks.append(Task(f"remedy:{i - 1}:{due.isoformat()}", "remedy",
-                              due + timedelta(days=1), int(remedy.get("stage", case.stage)),
-                              f"remedy {i}", due,
-                              rule=f"the action promised in the stage {remedy.get('stage')} "
-                                   f"response: {remedy.get('text', '')}. Reply #done {i} "
-                                   "once it is done"))
+                              due + timedelta(days=1), remedy.stage, f"remedy {i}", due,
+                              rule=f"the action promised in the stage {remedy.stage} "
+                                   f"response: {remedy.text}. Reply #done {i} once it is done"))
     tasks += _automatic(case, policy, cal)
     tasks += _letters(case, rules)
     return [t for t in tasks if t.key not in case.sweep_done]

@@ -1,15 +1,18 @@
 """The complaint aggregate: its lifecycle, deadlines and timeline.
 
 received -> acknowledged (stage 1) -> [extended] -> responded -> escalated -> acknowledged
-(stage 2) -> [extended] -> responded -> closed; refused and withdrawn end a case early. Every
+(stage 2) -> [extended] -> responded -> closed; refused and withdrawn end a case early. One
+table, TRANSITIONS, says which step may be taken in which status and the status it leaves; the
+Complaint's methods are the only code that changes a status, and each checks the table. Every
 transition and every automatic decision appends a timeline event saying who, what and why.
 Messages that are not yet a case are quarantined elsewhere, not held here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -32,24 +35,88 @@ OPEN = frozenset({Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED, Status.
 SYSTEM = "system"
 RESIDENT = "resident"
 
-# Which step may follow which. Stage-specific rules (no acknowledgement at SPSO stage 1, no
-# escalation after the final stage) are checked in the methods.
-_NEXT: dict[Status, frozenset[Status]] = {
-    Status.RECEIVED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
-                                Status.WITHDRAWN, Status.CLOSED, Status.EXTENDED,
-                                Status.ESCALATED}),
-    Status.ACKNOWLEDGED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN,
-                                    Status.ESCALATED}),
-    Status.EXTENDED: frozenset({Status.EXTENDED, Status.RESPONDED, Status.WITHDRAWN,
-                                Status.ESCALATED}),
-    Status.RESPONDED: frozenset({Status.ESCALATED, Status.CLOSED}),
-    Status.ESCALATED: frozenset({Status.ACKNOWLEDGED, Status.RESPONDED, Status.REFUSED,
-                                 Status.WITHDRAWN, Status.EXTENDED}),
+ENDED = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
+
+
+class Step(StrEnum):
+    """What may be asked of a complaint: the staff commands (their #words), which the resident,
+    the web form and the sweep ask for too (an escalation, a closure)."""
+
+    ACKNOWLEDGE = "acknowledge"
+    EXTEND = "extend"
+    AGREED = "agreed"
+    APPROVED = "approved"
+    RESPOND = "respond"
+    ESCALATE = "escalate"
+    REFUSE = "refuse"
+    NOT_A_COMPLAINT = "not-a-complaint"
+    WITHDRAW = "withdraw"
+    CLOSE = "close"
+    NOTE = "note"
+    ASSIGN = "assign"
+    POLICY = "policy"
+    ADJUSTMENTS = "adjustments"
+    MESSAGE = "message"
+    DONE = "done"
+    CATEGORY = "category"
+    TENURE = "tenure"
+
+
+# Steps that leave the status as it is: allowed on any case still in hand (open or answered).
+_IN_HAND = (Step.AGREED, Step.APPROVED, Step.NOTE, Step.ASSIGN, Step.POLICY, Step.ADJUSTMENTS,
+            Step.MESSAGE, Step.DONE, Step.CATEGORY, Step.TENURE)
+# The record's category and tenure may be put right on any case: every ended case still counts
+# in the reports.
+_RECORD = (Step.CATEGORY, Step.TENURE)
+
+
+def _stay(status: Status, steps: tuple[Step, ...]) -> dict[Step, Status]:
+    return dict.fromkeys(steps, status)
+
+
+# The one transition table: status x step -> the status the step leaves. A step not listed is
+# not allowed in that status. Rules beyond the status (the policy's stages, acknowledgements,
+# extension caps, the SPSO's direct escalation) are the lifecycle's (domain/lifecycle.py).
+#
+# #withdraw after a response: not allowed; the case is closed (#close) instead. A stage answered
+# is answered: the Housing Ombudsman's Complaint Handling Code 2024 has the response given "when
+# the answer to the complaint is known" (6.6), and a resident not satisfied with it goes to stage
+# 2 (6.10); one who is, or who does not take it further, has had the stage's answer, which
+# counts as a response in the reports (CH02), so their complaint is closed, not withdrawn. The
+# landlords' policies say so: "A complaint is considered closed when the matter has been
+# investigated and responded to and the complainant has not notified [us] that they wish to
+# escalate" (seed 002, Housing Solutions, 7.2). The SPSO model CHP is the same: after the
+# frontline response "the complaint should then be closed" (seed 003, West Whitlawburn, para
+# 111, and 146-148 at stage 2), and it records the date closed at each stage (para 163). The
+# Code itself has no paragraph on withdrawal; withdrawing stays for a complaint the resident
+# takes back before it is answered (at stage 1, or at stage 2 once escalated).
+TRANSITIONS: Mapping[Status, Mapping[Step, Status]] = {
+    Status.RECEIVED: {
+        Step.ACKNOWLEDGE: Status.ACKNOWLEDGED, Step.EXTEND: Status.EXTENDED,
+        Step.RESPOND: Status.RESPONDED, Step.ESCALATE: Status.ESCALATED,
+        Step.REFUSE: Status.REFUSED, Step.NOT_A_COMPLAINT: Status.CLOSED,
+        Step.WITHDRAW: Status.WITHDRAWN, **_stay(Status.RECEIVED, _IN_HAND)},
+    Status.ACKNOWLEDGED: {
+        Step.EXTEND: Status.EXTENDED, Step.RESPOND: Status.RESPONDED,
+        Step.ESCALATE: Status.ESCALATED, Step.WITHDRAW: Status.WITHDRAWN,
+        **_stay(Status.ACKNOWLEDGED, _IN_HAND)},
+    Status.EXTENDED: {
+        Step.EXTEND: Status.EXTENDED, Step.RESPOND: Status.RESPONDED,
+        Step.ESCALATE: Status.ESCALATED, Step.WITHDRAW: Status.WITHDRAWN,
+        **_stay(Status.EXTENDED, _IN_HAND)},
+    Status.RESPONDED: {
+        Step.ESCALATE: Status.ESCALATED, Step.CLOSE: Status.CLOSED,
+        **_stay(Status.RESPONDED, _IN_HAND)},
+    Status.ESCALATED: {
+        Step.ACKNOWLEDGE: Status.ACKNOWLEDGED, Step.EXTEND: Status.EXTENDED,
+        Step.RESPOND: Status.RESPONDED, Step.REFUSE: Status.REFUSED,
+        Step.WITHDRAW: Status.WITHDRAWN, **_stay(Status.ESCALATED, _IN_HAND)},
     # a stage answered and closed may still go on to the next stage: the resident asked within
-    # the escalation window, or staff used their discretion on a late request
-    Status.CLOSED: frozenset({Status.ESCALATED}),
-    Status.REFUSED: frozenset(),
-    Status.WITHDRAWN: frozenset(),
+    # the escalation window, or staff used their discretion on a late request; a promised action
+    # is tracked after closure (#done)
+    Status.CLOSED: {Step.ESCALATE: Status.ESCALATED, **_stay(Status.CLOSED, (Step.DONE, *_RECORD))},
+    Status.REFUSED: _stay(Status.REFUSED, _RECORD),
+    Status.WITHDRAWN: _stay(Status.WITHDRAWN, _RECORD),
 }
 
 # (stage, received, acknowledged[, responded]) -> deadlines; the caller binds the policy and
@@ -109,6 +176,75 @@ class Breach:
                    None if late_ext is None else int(late_ext))
 
 
+_POUNDS = re.compile(r"£\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?")
+
+
+def pounds(text: str) -> float:
+    """The money a remedy offers (£150, £1,200.50), for the compensation the reports count."""
+    return sum(float(m.group(1).replace(",", "") + (m.group(2) or ""))
+               for m in _POUNDS.finditer(text))
+
+
+@dataclass(frozen=True)
+class RemedyOffered:
+    """A #remedy line of a response: what the landlord will do to put things right, by when
+    (if the text gives a date), and when it was recorded done (#done N)."""
+
+    stage: int
+    text: str
+    due: date | None = None
+    done: bool = False
+    done_on: date | None = None
+
+    @property
+    def compensation(self) -> float:
+        """The money it offers, in pounds (0 where it offers none)."""
+        return pounds(self.text)
+
+    def completed(self, on: date) -> RemedyOffered:
+        return replace(self, done=True, done_on=on)
+
+    def to_json(self) -> dict[str, Any]:
+        # the stored shape: {stage, text, due, done} and, once done, done_on
+        out: dict[str, Any] = {"stage": self.stage, "text": self.text, "due": iso_day(self.due),
+                               "done": self.done}
+        if self.done_on is not None:
+            out["done_on"] = self.done_on.isoformat()
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> RemedyOffered:
+        return cls(int(d.get("stage", 1)), str(d.get("text", "")), _day(d.get("due")),
+                   bool(d.get("done")), _day(d.get("done_on")))
+
+
+class Agreement(StrEnum):
+    """What an extension needs where the policy asks for more than notice."""
+
+    AGREED = "agreed"  # the resident agreed (#agreed)
+    APPROVED = "approved"  # a manager approved (#approved)
+
+
+@dataclass(frozen=True)
+class Extension:
+    """An #extend: the working days added at a stage, why, the new response date, and who."""
+
+    stage: int
+    working_days: int
+    reason: str
+    new_date: date | None  # None only where an older record kept no date
+    by: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage": self.stage, "working_days": self.working_days, "reason": self.reason,
+                "new_date": iso_day(self.new_date), "by": self.by}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Extension:
+        return cls(int(d["stage"]), int(d.get("working_days", 0)), str(d.get("reason", "")),
+                   _day(d.get("new_date")), str(d.get("by", "")))
+
+
 class LetterStatus(StrEnum):
     SENDING = "sending"  # claimed by a delivery; its id and Message-ID are fixed before the attempt
     SENT = "sent"
@@ -159,6 +295,68 @@ class Letter:
     def message_ids(self) -> tuple[str, ...]:
         return tuple(m for m in (self.message_id, self.sent_message_id) if m)
 
+    # --- its states: only these change them ------------------------------------------------
+
+    @classmethod
+    def recorded(cls, kind: str, letter_id: str, to: str, message_id: str, claimant: str,
+                 at: datetime, hold: str = "", problem: str = "",
+                 context: Mapping[str, Any] | None = None) -> Letter:
+        """A letter put on the case before any attempt: ``sending`` under this claim; ``held``
+        where it is deliberately not sent (why: ``hold``); ``failed`` where it cannot go
+        (``problem``, e.g. an address the mail service cannot take)."""
+        status = (LetterStatus.HELD if hold else LetterStatus.FAILED if problem
+                  else LetterStatus.SENDING)
+        return cls(kind, letter_id, to, message_id, status, claimed_by=claimant,
+                   error=hold or problem, context=dict(context or {}), claimed_at=utc_text(at))
+
+    @property
+    def settled(self) -> bool:
+        """Sent, or held for staff: no delivery or sweep sends it again."""
+        return not _LETTER_NEXT[self.status]
+
+    def claim(self, claimant: str, at: datetime) -> None:
+        """Taken over by ``claimant`` to send again (the sweep's retry of a stuck or failed
+        letter)."""
+        if self.settled:
+            raise CaseError(f"letter {self.id} is {self.status.value}: it is not sent again")
+        self.claimed_by, self.claimed_at = claimant, utc_text(at)
+
+    def sent(self, sent_message_id: str, at: datetime) -> None:
+        """The mail service took it, under ``sent_message_id``."""
+        self._check(LetterStatus.SENT, "recorded sent")
+        self.status, self.sent_message_id = LetterStatus.SENT, sent_message_id
+        self.attempts += 1
+        self.error, self.retry, self.attempted_at = "", False, utc_text(at)
+
+    def failed(self, why: str, at: datetime, attempted: bool = False,
+               retry: bool = False) -> None:
+        """Not sent: ``attempted`` when the mail service was tried (an attempt counted);
+        ``retry`` when another try may get past it (the sweep retries it)."""
+        self._check(LetterStatus.FAILED, "recorded failed")
+        self.status, self.error, self.retry = LetterStatus.FAILED, why, retry
+        self.attempts += 1 if attempted else 0
+        self.attempted_at = utc_text(at)
+
+    def held(self, why: str, at: datetime) -> None:
+        """Deliberately not sent (the loop guard): staff decide."""
+        self._check(LetterStatus.HELD, "held")
+        self.status, self.error, self.retry = LetterStatus.HELD, why, False
+        self.attempted_at = utc_text(at)
+
+    def _check(self, to: LetterStatus, what: str) -> None:
+        if to not in _LETTER_NEXT[self.status]:
+            raise CaseError(f"letter {self.id} is {self.status.value}: it cannot be {what}")
+
+
+# A letter's states: sending (claimed) -> sent | failed | held; a failed letter may be claimed
+# again and retried (sent, failed again, or held by the loop guard); sent and held are final.
+_LETTER_NEXT: Mapping[LetterStatus, frozenset[LetterStatus]] = {
+    LetterStatus.SENDING: frozenset({LetterStatus.SENT, LetterStatus.FAILED, LetterStatus.HELD}),
+    LetterStatus.FAILED: frozenset({LetterStatus.SENT, LetterStatus.FAILED, LetterStatus.HELD}),
+    LetterStatus.SENT: frozenset(),
+    LetterStatus.HELD: frozenset(),
+}
+
 
 @dataclass
 class Complaint:
@@ -189,9 +387,9 @@ class Complaint:
     definitions: dict[int, str] = field(default_factory=dict)  # the complaint definition per stage
     outcomes: dict[int, str] = field(default_factory=dict)
     responded_on: dict[int, date] = field(default_factory=dict)
-    remedies: list[dict[str, Any]] = field(default_factory=list)  # {stage, text, due, done}
-    extensions: list[dict[str, Any]] = field(default_factory=list)  # {stage, working_days, ...}
-    agreements: dict[int, list[str]] = field(default_factory=dict)  # "agreed" / "approved"
+    remedies: list[RemedyOffered] = field(default_factory=list)  # numbered from 1 for #done
+    extensions: list[Extension] = field(default_factory=list)
+    agreements: dict[int, list[Agreement]] = field(default_factory=dict)  # per stage
     extended_to: date | None = None  # the current stage's extended response date
     disposition: str = ""  # "not-a-complaint" for a service request
     # how it reached us, and what the resident told us beyond the message itself (the web form
@@ -247,9 +445,25 @@ class Complaint:
 
     # --- lifecycle ----------------------------------------------------------------------
 
-    def _move(self, to: Status, at: datetime, actor: str, detail: str) -> None:
-        if to not in _NEXT[self.status]:
-            raise CaseError(f"{self.reference}: cannot go from {self.status} to {to}")
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    def allows(self, step: Step) -> bool:
+        """Whether ``step`` may be taken now, by the transition table (and, for a closed case's
+        escalation, whether the stage was answered before it closed: a service request or an
+        unanswered stage is not reopened)."""
+        if step not in TRANSITIONS[self.status]:
+            return False
+        if step == Step.ESCALATE and self.status == Status.CLOSED:
+            return self.stage in self.responded_on and not self.disposition
+        return True
+
+    def _move(self, step: Step, at: datetime, actor: str, detail: str) -> None:
+        if not self.allows(step):
+            raise CaseError(f"{self.reference}: cannot go from {self.status} by #{step.value} "
+                            f"(stage {self.stage})")
+        to = TRANSITIONS[self.status][step]
         self.status = to
         self.record(at, actor, to.value, detail)
 
@@ -270,7 +484,7 @@ class Complaint:
         received = self.stage_received_on or self.received_on
         if on < received:
             raise CaseError(f"{self.reference}: acknowledged {on} before received {received}")
-        self._move(Status.ACKNOWLEDGED, at, actor, f"stage {self.stage} acknowledged on {on}")
+        self._move(Step.ACKNOWLEDGE, at, actor, f"stage {self.stage} acknowledged on {on}")
         self.acknowledged_on = on
         self.acknowledgements[self.stage] = on
         self.deadlines = rule(self.stage, received, on)
@@ -281,7 +495,7 @@ class Complaint:
 
     def respond(self, at: datetime, actor: str, final_stage: int, on: date | None = None,
                 rule: DeadlineRule | None = None, late_after_extension: int | None = None) -> None:
-        self._move(Status.RESPONDED, at, actor, f"stage {self.stage} response sent")
+        self._move(Step.RESPOND, at, actor, f"stage {self.stage} response sent")
         if on is not None and rule is not None:
             received = self.stage_received_on or self.received_on
             self._record_breaches(at, rule(self.stage, received, self.acknowledged_on, on),
@@ -293,23 +507,47 @@ class Complaint:
                  final_stage: int, reason: str = "") -> None:
         if self.stage >= final_stage:
             raise CaseError(f"{self.reference}: stage {self.stage} is the final stage")
-        self._move(Status.ESCALATED, at, actor, f"escalation to stage {self.stage + 1} requested"
+        self._move(Step.ESCALATE, at, actor, f"escalation to stage {self.stage + 1} requested"
                    + (f": {reason}" if reason else ""))
         self.stage += 1
         self.stage_received_on = on
         self.acknowledged_on = None
+        self.extended_to = None
         self.open_stage(at, rule)
 
+    def extend(self, at: datetime, actor: str, extension: Extension, detail: str) -> None:
+        """Extend this stage's response date to ``extension.new_date``; each further extension
+        needs its own agreement or approval, so those on record are used up."""
+        self._move(Step.EXTEND, at, actor, detail)
+        self.extended_to = extension.new_date
+        self.extensions.append(extension)
+        self.agreements[self.stage] = []
+
     def close(self, at: datetime, actor: str, why: str, on: date | None = None) -> None:
-        self._move(Status.CLOSED, at, actor, why)
+        self._move(Step.CLOSE, at, actor, why)
         self.closed_on = on
 
+    def not_a_complaint(self, at: datetime, actor: str, why: str) -> None:
+        """Closed as a service request: it is dealt with as one, not as a complaint."""
+        self._move(Step.NOT_A_COMPLAINT, at, actor, f"a service request: {why}")
+        self.disposition = "not-a-complaint"
+
     def refuse(self, at: datetime, actor: str, why: str, on: date | None = None) -> None:
-        self._move(Status.REFUSED, at, actor, why)
+        self._move(Step.REFUSE, at, actor, why)
         self.refused_on, self.refusal_reason = on, why
 
     def withdraw(self, at: datetime, actor: str, why: str) -> None:
-        self._move(Status.WITHDRAWN, at, actor, why)
+        self._move(Step.WITHDRAW, at, actor, why)
+
+    def offer(self, remedies: list[RemedyOffered]) -> None:
+        """The remedies a response offers, and the compensation they add up to at its stage."""
+        self.remedies.extend(remedies)
+        offered = sum(r.compensation for r in remedies)
+        if offered:
+            self.compensation[self.stage] = offered
+
+    def extensions_at(self, stage: int) -> list[Extension]:
+        return [x for x in self.extensions if x.stage == stage]
 
     def _record_breaches(self, at: datetime, deadlines: StageDeadlines,
                          late_after_extension: int | None = None) -> None:
@@ -392,8 +630,8 @@ class Complaint:
             "handler": self.handler,
             "extended_to": iso_day(self.extended_to),
             "outcomes": {str(k): v for k, v in sorted(self.outcomes.items())},
-            "remedies": list(self.remedies),
-            "extensions": list(self.extensions),
+            "remedies": [r.to_json() for r in self.remedies],
+            "extensions": [x.to_json() for x in self.extensions],
             "disposition": self.disposition,
             "sweep_done": sorted(self.sweep_done),
             **self.particulars(),
@@ -405,6 +643,10 @@ class Complaint:
 
 def iso_day(d: date | None) -> str | None:
     return d.isoformat() if d else None
+
+
+def _day(text: object) -> date | None:
+    return date.fromisoformat(str(text)) if text else None
 
 
 def utc_text(at: datetime) -> str:

@@ -1,6 +1,11 @@
 """The complaint decides: whether a command is allowed in its status under its policy, what it
 changes, and which typed events follow. Refusals say why, in words a handler can act on.
 
+Whether a command may be taken in the case's status is the Complaint's transition table
+(domain/case.py TRANSITIONS), asked once here before anything else; every status change is made
+by a Complaint method, which checks the table again. What is decided here is the rest: the
+policy's and the regime's rules, and the command's own arguments.
+
 Guards from the policies and regimes: steps in order (acknowledge before responding where the
 stage has an acknowledgement); extensions within the policy's cap and with the resident's
 agreement or a manager's approval where the policy needs it; the stage 2 responder is not the
@@ -9,7 +14,6 @@ stage 1 responder in England (HOS Code 6.13); nothing changes on a closed case.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +21,17 @@ from datetime import date, datetime
 from complaints.domain import commands as c
 from complaints.domain import events as e
 from complaints.domain.calendar import WorkingCalendar
-from complaints.domain.case import SYSTEM, CaseError, Complaint, DeadlineRule, Status
+from complaints.domain.case import (
+    SYSTEM,
+    Agreement,
+    CaseError,
+    Complaint,
+    DeadlineRule,
+    Extension,
+    RemedyOffered,
+    Status,
+    Step,
+)
 from complaints.domain.deadlines import window_closes, working_days_late
 from complaints.domain.policy import Policy
 
@@ -28,6 +42,10 @@ MAX_STAFF_TEXT = 30_000
 
 class Refusal(CaseError):
     """The command is not allowed now; the message says why and what would be."""
+
+
+class NotNow(Refusal):
+    """Refused by the transition table: not in the case's status (domain/case.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,16 +63,13 @@ class Context:
     is_staff: Callable[[str], bool] | None = None
 
 
-ENDED = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
-
-
 def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEvent]:
-    if case.status in ENDED and not _reopens(case, command):
-        raise Refusal(f"{case.reference} is {case.status.value}, so nothing was changed. If the "
-                      "resident raises something new, it is a new complaint.")
     handler = _HANDLERS.get(type(command))
     if handler is None:
         raise Refusal(f"{type(command).__name__} is not a command this service knows")
+    step = _STEPS.get(type(command))  # None: a line that was not a command (Unreadable)
+    if (step is None and case.ended) or (step is not None and not case.allows(step)):
+        raise NotNow(_not_now(case, step, ctx))
     for name in ("definition", "text", "reason"):
         value = getattr(command, name, "")
         if isinstance(value, str) and len(value) > MAX_STAFF_TEXT:
@@ -67,22 +82,44 @@ def handle(case: Complaint, command: c.Command, ctx: Context) -> list[e.DomainEv
     return events
 
 
-def _reopens(case: Complaint, command: c.Command) -> bool:
-    """A request for the next stage on a case closed after its stage was answered (by staff,
-    or by the sweep when the escalation window lapsed) is decided, not refused unseen; a
-    promised action is tracked after closure (#done); and the record's category and tenure
-    may be put right on any case, since every ended case still counts in the reports."""
-    if isinstance(command, (c.Categorise, c.SetTenure)):
-        return True
-    if isinstance(command, c.RemedyDone):
-        return case.status == Status.CLOSED
-    return (isinstance(command, c.Escalate) and case.status == Status.CLOSED
-            and case.stage in case.responded_on and not case.disposition)
+def _not_now(case: Complaint, step: Step | None, ctx: Context) -> str:
+    """Why the transition table refuses ``step`` now, and what would do instead."""
+    ref, status, stage = case.reference, case.status.value, case.stage
+    if case.ended:
+        return (f"{ref} is {status}, so nothing was changed. If the resident raises something "
+                "new, it is a new complaint.")
+    if step == Step.ACKNOWLEDGE:
+        if ctx.policy.stage(stage).acknowledge is None:
+            return (f"stage {stage} under {ctx.policy.id} has no written acknowledgement: "
+                    "respond within its deadline instead (#respond)")
+        return f"stage {stage} of {ref} is already acknowledged"
+    if step in (Step.EXTEND, Step.RESPOND):
+        what = "extend" if step == Step.EXTEND else "respond to"
+        return f"{ref} is {status} at stage {stage}: there is nothing to {what}"
+    if step == Step.ESCALATE:
+        if stage >= len(ctx.policy.stages):
+            return (f"stage {stage} is {ctx.policy.id}'s final stage: there is no further "
+                    "stage; the Ombudsman route is in the final response")
+        return f"stage {stage} of {ref} has not been answered yet: respond first"
+    if step == Step.REFUSE:
+        return (f"only a complaint not yet acknowledged or answered can be refused ({ref} is "
+                f"{status}); #withdraw or #close instead")
+    if step == Step.NOT_A_COMPLAINT:
+        return "only a new stage 1 complaint can be treated as a service request"
+    if step == Step.CLOSE:
+        return (f"{ref} has not been answered at stage {stage}: #respond first, or #withdraw / "
+                "#refuse")
+    if step == Step.WITHDRAW:  # answered: domain/case.py TRANSITIONS says why, by the Code
+        return (f"stage {stage} of {ref} has been answered, so it is not withdrawn: a resident "
+                "who does not take it further has had the answer, and the case is closed "
+                "(#close); if they want it looked at again, #escalate")
+    return (f"{ref} is {status} at stage {stage}: #{step.value if step else 'this'} is not "
+            "allowed now")
 
 
 # status changes the Complaint records itself (with deadlines and breaches) as it makes them
-_RECORDED_BY_THE_MOVE = (e.Acknowledged, e.Responded, e.Escalated, e.Refused, e.Closed,
-                         e.NotAComplaintDecided)
+_RECORDED_BY_THE_MOVE = (e.Acknowledged, e.Extended, e.Responded, e.Escalated, e.Refused,
+                         e.Closed, e.NotAComplaintDecided, e.Withdrawn)
 
 
 def _label(event: e.DomainEvent) -> str:
@@ -100,10 +137,6 @@ def _ready_to_answer(case: Complaint, ctx: Context, what: str) -> None:
     if has_ack and waiting:
         raise Refusal(f"stage {case.stage} of {case.reference} has not been acknowledged: "
                       f"#acknowledge first, then {what}")
-    if case.status not in (Status.RECEIVED, Status.ESCALATED, Status.ACKNOWLEDGED,
-                           Status.EXTENDED):
-        raise Refusal(f"{case.reference} is {case.status.value} at stage {case.stage}: "
-                      f"there is nothing to {what}")
 
 
 def _independent(case: Complaint, ctx: Context, what: str) -> None:
@@ -122,8 +155,6 @@ def _acknowledge(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.Domain
     if not has_ack:
         raise Refusal(f"stage {case.stage} under {ctx.policy.id} has no written acknowledgement: "
                       "respond within its deadline instead (#respond)")
-    if case.status not in (Status.RECEIVED, Status.ESCALATED):
-        raise Refusal(f"stage {case.stage} of {case.reference} is already acknowledged")
     if not cmd.definition.strip():
         raise Refusal("#acknowledge needs the complaint definition below it: the complaint as "
                       "you understand it and the outcome the resident is looking for")
@@ -144,7 +175,7 @@ def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
     ext = ctx.policy.stage(case.stage).extension
     d = case.deadlines
     assert d is not None
-    used = sum(x["working_days"] for x in case.extensions if x["stage"] == case.stage)
+    used = sum(x.working_days for x in case.extensions_at(case.stage))
     total = used + cmd.working_days
     old = case.extended_to or d.respond_by
     new = ctx.calendar.add_working_days(d.respond_by, total)
@@ -156,26 +187,23 @@ def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
         raise Refusal(f"{ctx.policy.id} allows no response later than {d.respond_by_extended} at "
                       f"stage {case.stage}; {cmd.working_days} working days would make it {new}")
     agreed = case.agreements.get(case.stage, [])
-    if ext.agreement == "resident-agreement" and "agreed" not in agreed:
+    if ext.agreement == "resident-agreement" and Agreement.AGREED not in agreed:
         raise Refusal(f"{ctx.policy.id} extends only with the resident's agreement: once they "
                       "have agreed, record it with #agreed (earlier, or above #extend in the "
                       "same reply)")
-    if ext.agreement == "manager-approval" and "approved" not in agreed:
+    if ext.agreement == "manager-approval" and Agreement.APPROVED not in agreed:
         raise Refusal(f"{ctx.policy.id} extends only with a manager's approval: a manager "
                       "records it with #approved")
     how = {"notice": "notice given", "resident-agreement": "the resident agreed",
            "manager-approval": "a manager approved"}[ext.agreement]
-    case.status = Status.EXTENDED
-    case.extended_to = new
-    case.extensions.append({"stage": case.stage, "working_days": cmd.working_days,
-                            "reason": cmd.reason.strip(), "new_date": new.isoformat(),
-                            "by": ctx.actor})
-    case.agreements[case.stage] = []  # each extension needs its own agreement
-    return [e.Extended(case.stage, cmd.working_days, cmd.reason.strip(), old, new, how)]
+    event = e.Extended(case.stage, cmd.working_days, cmd.reason.strip(), old, new, how)
+    case.extend(ctx.at, ctx.actor, Extension(case.stage, cmd.working_days, cmd.reason.strip(),
+                                             new, ctx.actor), event.describe())
+    return [event]
 
 
 def _agreement(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
-    kind = "agreed" if isinstance(cmd, c.RecordAgreement) else "approved"
+    kind = Agreement.AGREED if isinstance(cmd, c.RecordAgreement) else Agreement.APPROVED
     detail = getattr(cmd, "detail", "")
     case.agreements.setdefault(case.stage, []).append(kind)
     return [e.AgreementRecorded(case.stage, kind, detail)]
@@ -199,12 +227,7 @@ def _respond(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEven
     case.stage_handlers[case.stage] = ctx.actor
     case.outcomes[case.stage] = cmd.outcome
     case.responded_on[case.stage] = on
-    case.remedies.extend({"stage": case.stage, "text": r.text,
-                          "due": r.due.isoformat() if r.due else None, "done": False}
-                         for r in cmd.remedies)
-    offered = sum(pounds(r.text) for r in cmd.remedies)
-    if offered:
-        case.compensation[case.stage] = offered
+    case.offer([RemedyOffered(case.stage, r.text, r.due) for r in cmd.remedies])
     return [e.Responded(case.stage, on, cmd.outcome, cmd.text.strip(), cmd.remedies, final)]
 
 
@@ -230,27 +253,14 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
         if closes is not None and on > closes:
             return [e.EscalationOutOfTime(case.stage, on, closes, cmd.reason)]
     case.escalate(on, ctx.at, ctx.actor, ctx.rule, stages, cmd.reason.strip())
-    case.extended_to = None
     d = case.deadlines
     assert d is not None
     return [e.Escalated(case.stage, on, cmd.reason.strip(), cmd.by_resident, d.acknowledge_by,
                         d.respond_by, by_system=ctx.actor == SYSTEM)]
 
 
-_POUNDS = re.compile(r"£\s?(\d{1,3}(?:,\d{3})+|\d+)(\.\d{1,2})?")
-
-
-def pounds(text: str) -> float:
-    """The money a remedy offers (£150, £1,200.50), for the compensation the reports count."""
-    return sum(float(m.group(1).replace(",", "") + (m.group(2) or ""))
-               for m in _POUNDS.finditer(text))
-
-
 def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Refuse)
-    if case.status not in (Status.RECEIVED, Status.ESCALATED):
-        raise Refusal(f"only a complaint not yet acknowledged or answered can be refused "
-                      f"({case.reference} is {case.status.value}); #withdraw or #close instead")
     if not cmd.reason.strip():
         raise Refusal("#refuse needs the reason: the resident must be told why (Code 2.4)")
     case.refuse(ctx.at, ctx.actor, cmd.reason.strip(), ctx.today)
@@ -259,26 +269,21 @@ def _refuse(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
 
 def _not_a_complaint(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.NotAComplaint)
-    if case.stage != 1 or case.status != Status.RECEIVED:
-        raise Refusal("only a new stage 1 complaint can be treated as a service request")
     if not cmd.reason.strip():
         raise Refusal("#not-a-complaint needs what happens instead (the service request)")
-    case.disposition = "not-a-complaint"
-    case._move(Status.CLOSED, ctx.at, ctx.actor, f"a service request: {cmd.reason.strip()}")
+    case.not_a_complaint(ctx.at, ctx.actor, cmd.reason.strip())
     return [e.NotAComplaintDecided(case.stage, cmd.reason.strip())]
 
 
 def _withdraw(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Withdraw)
-    case.status = Status.WITHDRAWN
-    return [e.Withdrawn(case.stage, cmd.reason.strip())]
+    event = e.Withdrawn(case.stage, cmd.reason.strip())
+    case.withdraw(ctx.at, ctx.actor, event.describe())
+    return [event]
 
 
 def _close(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Close)
-    if case.status != Status.RESPONDED:
-        raise Refusal(f"{case.reference} has not been answered at stage {case.stage}: "
-                      "#respond first, or #withdraw / #refuse")
     case.close(ctx.at, ctx.actor, cmd.reason.strip() or "closed", ctx.today)
     return [e.Closed(case.stage, cmd.reason.strip(), cmd.notify)]
 
@@ -358,13 +363,13 @@ def _remedy_done(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.Domain
         raise Refusal(f"{case.reference} has no remedies: they are the #remedy lines of a "
                       "response")
     if not 1 <= cmd.number <= len(case.remedies):
-        listed = "; ".join(f"{i} {r['text'][:60]}" for i, r in enumerate(case.remedies, 1))
+        listed = "; ".join(f"{i} {r.text[:60]}" for i, r in enumerate(case.remedies, 1))
         raise Refusal(f"there is no remedy {cmd.number}: {listed}")
     remedy = case.remedies[cmd.number - 1]
-    if remedy.get("done"):
-        raise Refusal(f"remedy {cmd.number} was recorded done on {remedy.get('done_on')}")
-    remedy["done"], remedy["done_on"] = True, ctx.today.isoformat()
-    return [e.RemedyDone(case.stage, cmd.number, remedy["text"], cmd.detail.strip())]
+    if remedy.done:
+        raise Refusal(f"remedy {cmd.number} was recorded done on {remedy.done_on}")
+    case.remedies[cmd.number - 1] = remedy.completed(ctx.today)
+    return [e.RemedyDone(case.stage, cmd.number, remedy.text, cmd.detail.strip())]
 
 
 def _unreadable(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
@@ -378,6 +383,16 @@ def _message(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEven
         raise Refusal("the reply had no commands and no text to send to the resident")
     return [e.MessageSent(case.stage, cmd.text.strip())]
 
+
+# each command's step in the transition table (Unreadable has none: it is refused with its problem)
+_STEPS: dict[type, Step] = {
+    c.Acknowledge: Step.ACKNOWLEDGE, c.Extend: Step.EXTEND, c.RecordAgreement: Step.AGREED,
+    c.RecordApproval: Step.APPROVED, c.Respond: Step.RESPOND, c.Escalate: Step.ESCALATE,
+    c.Refuse: Step.REFUSE, c.NotAComplaint: Step.NOT_A_COMPLAINT, c.Withdraw: Step.WITHDRAW,
+    c.Close: Step.CLOSE, c.Note: Step.NOTE, c.Assign: Step.ASSIGN, c.SetPolicy: Step.POLICY,
+    c.RecordAdjustments: Step.ADJUSTMENTS, c.SendMessage: Step.MESSAGE,
+    c.RemedyDone: Step.DONE, c.Categorise: Step.CATEGORY, c.SetTenure: Step.TENURE,
+}
 
 _HANDLERS: dict[type, Callable[[Complaint, c.Command, Context], list[e.DomainEvent]]] = {
     c.Acknowledge: _acknowledge, c.Extend: _extend, c.RecordAgreement: _agreement,

@@ -86,12 +86,12 @@ def record_of(case: Complaint) -> CaseRecord:
             case.stage_received_on if number == case.stage else None)
         if received is None:  # a middle stage of a 3-stage policy: not counted here
             continue
-        extended = [x for x in case.extensions if x["stage"] == number and x.get("new_date")]
+        extended = [x.new_date for x in case.extensions_at(number) if x.new_date]
         acknowledged = case.acknowledgements.get(number) or (
             case.acknowledged_on if number == case.stage else None)
         stages.append(StageRecord(
             number, received, acknowledged,
-            date.fromisoformat(extended[-1]["new_date"]) if extended else None,
+            extended[-1] if extended else None,
             case.responded_on.get(number), case.outcomes.get(number, "")))
     return CaseRecord(
         reference=case.reference, policy=case.policy, nation=case.nation,

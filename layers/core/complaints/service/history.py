@@ -27,7 +27,7 @@ from typing import Any
 from complaints.adapters.store import Store
 from complaints.domain.agenda import AgendaRules, agenda
 from complaints.domain.calendar import london_date
-from complaints.domain.case import SYSTEM, Complaint, Status
+from complaints.domain.case import SYSTEM, Complaint, Extension, Status
 from complaints.domain.commands import MAX_CATEGORY, OUTCOMES, TENURES
 from complaints.service.clock import StatutoryClock
 
@@ -238,12 +238,18 @@ class History:
         policy = self.clock.presets.get(v["policy"])
         calendar = self.clock.calendar_for(policy)
         email = v["resident_email"].lower()
+        # the status the previous system left it in: the case is recorded in it, not moved there
+        status = (Status.REFUSED if d["refused"] else Status.CLOSED if d["closed"]
+                  else Status.RESPONDED if d[f"stage{stage}_responded"]
+                  else Status.EXTENDED if d[f"stage{stage}_extended_to"]
+                  else Status.ACKNOWLEDGED if d[f"stage{stage}_acknowledged"]
+                  else Status.ESCALATED if stage == 2 else Status.RECEIVED)
         case = Complaint(
             reference=row.reference, landlord=self.landlord, policy=policy.id,
             nation=policy.nation, resident=email, resident_name="",
             subject=f"Imported complaint{': ' + v['category'] if v['category'] else ''}",
             received_at=datetime.combine(received, time(12), UTC), received_on=received,
-            source_message=f"import-{row.reference}", stage=stage,
+            source_message=f"import-{row.reference}", stage=stage, status=status,
             stage_received_on=d["escalated"], parties={email} if email else set(),
             channel=v["channel"] or "unknown", tenure=TENURES.get(v["tenure"].lower(), ""),
             category=v["category"], imported=True, flags={"imported"},
@@ -261,10 +267,9 @@ class History:
             if extended:
                 due = self.clock.deadlines(policy.id, n, stage_received,
                                            case.acknowledgements.get(n)).respond_by
-                case.extensions.append({
-                    "stage": n, "working_days": max(0, calendar.working_days_between(due, extended)),
-                    "reason": "recorded in the previous system", "new_date": extended.isoformat(),
-                    "by": "import"})
+                case.extensions.append(Extension(
+                    n, max(0, calendar.working_days_between(due, extended)),
+                    "recorded in the previous system", extended, "import"))
         if v["compensation"]:
             amount = float(Decimal(v["compensation"].removeprefix("£")))
             case.compensation[max(case.responded_on, default=1)] = amount
@@ -272,12 +277,8 @@ class History:
         case.acknowledged_on = case.acknowledgements.get(current)
         case.deadlines = self.clock.deadlines(policy.id, current, case.stage_received_on or received,
                                               case.acknowledged_on)
-        ext = [x for x in case.extensions if x["stage"] == current]
-        case.extended_to = date.fromisoformat(ext[-1]["new_date"]) if ext else None
-        case.status = (Status.REFUSED if d["refused"] else Status.CLOSED if d["closed"]
-                       else Status.RESPONDED if current in case.responded_on
-                       else Status.EXTENDED if ext else Status.ACKNOWLEDGED if case.acknowledged_on
-                       else Status.ESCALATED if current == 2 else Status.RECEIVED)
+        ext = case.extensions_at(current)
+        case.extended_to = ext[-1].new_date if ext else None
         facts = "; ".join(f"{k} {v[k]}" for k in COLUMNS if v[k] and k not in ("reference",))
         case.record(now, SYSTEM, "imported", (
             f"from {source} line {row.line} (a previous system's record, imported "
@@ -320,8 +321,8 @@ def _row(c: Complaint) -> list[str]:
         return value.isoformat() if value else ""
 
     def extended(n: int) -> str:
-        ext = [x for x in c.extensions if x["stage"] == n and x.get("new_date")]
-        return str(ext[-1]["new_date"]) if ext else ""
+        ext = [x.new_date for x in c.extensions_at(n) if x.new_date]
+        return ext[-1].isoformat() if ext else ""
 
     two = c.stage >= 2 and c.stage_received_on is not None
     return [

@@ -34,7 +34,7 @@ from typing import Any
 
 from complaints.adapters.sender import Sender, SendError, as_sent
 from complaints.adapters.store import MessageRecord, Store
-from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus, utc_text
+from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus
 from complaints.mail import letters
 from complaints.service.unit_of_work import Change, change_case
 
@@ -108,12 +108,10 @@ class Post:
                context: dict[str, Any] | None = None) -> Letter:
         """Put a letter on the case before anything is sent (the caller saves the case)."""
         letter_id = f"{kind}-{sum(1 for x in case.letters.values() if x.kind == kind) + 1}"
-        problem = hold or letters.sendable(to)
-        letter = Letter(kind, letter_id, to, letters.new_message_id(kind, complaints_address),
-                        LetterStatus.HELD if hold else
-                        LetterStatus.FAILED if problem else LetterStatus.SENDING,
-                        claimed_by=claimant, error=problem or "", context=dict(context or {}),
-                        claimed_at=utc_text(at))
+        problem = "" if hold else letters.sendable(to) or ""
+        letter = Letter.recorded(kind, letter_id, to,
+                                 letters.new_message_id(kind, complaints_address), claimant, at,
+                                 hold=hold or "", problem=problem, context=context)
         case.letters[letter_id] = letter
         if hold:
             case.flag(at, "letter-held", hold)
@@ -207,9 +205,7 @@ class Post:
                 current = fresh.letters[went.letter_id]
                 if current.status == LetterStatus.SENT:
                     continue
-                current.status, current.sent_message_id = LetterStatus.SENT, went.sent_id
-                current.attempts += 1
-                current.error, current.retry, current.attempted_at = "", False, utc_text(at)
+                current.sent(went.sent_id, at)
                 ours = ("" if went.sent_id == current.message_id
                         else f" (ours: {current.message_id})")
                 not_kept = (f"; no copy as sent was kept ({went.not_kept})"
@@ -232,11 +228,12 @@ class Post:
                 flag: str, at: datetime, attempt: bool = False, retry: bool = False) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
             letter = fresh.letters[letter_id]
-            if letter.status == LetterStatus.SENT:
+            if letter.settled:  # sent (or held) meanwhile: nothing to settle
                 return None
-            letter.status, letter.error, letter.retry = status, why, retry
-            letter.attempts += 1 if attempt else 0
-            letter.attempted_at = utc_text(at)
+            if status == LetterStatus.HELD:
+                letter.held(why, at)
+            else:
+                letter.failed(why, at, attempted=attempt, retry=retry)
             fresh.flags.discard(flag)  # flag again so the timeline says why, this time
             fresh.flag(at, flag, f"{letter.kind} letter to {letter.to}: {why}"
                        f"{f' (attempt {letter.attempts})' if attempt else ''}")

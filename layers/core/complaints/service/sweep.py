@@ -222,7 +222,7 @@ class Sweep:
                if letter.status == LetterStatus.SENDING else
                f"failed {letter.attempts} time{'s' if letter.attempts != 1 else ''}: "
                f"{letter.error}")
-        letter.claimed_by, letter.claimed_at = claimant, utc_text(now)
+        letter.claim(claimant, now)
         detail = f"{letter.kind} letter to {letter.to} ({letter.id}) {why}: sending it again"
         case.record(now, SYSTEM, "letter retried", detail)
         return [_action(task, detail)]
