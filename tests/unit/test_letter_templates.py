@@ -17,8 +17,9 @@ import pytest
 
 from complaints.adapters.preset_files import PresetLibrary
 from complaints.domain.policy import Policy
-from complaints.mail.letters import TEMPLATES, Envelope, build
+from complaints.mail.letters import Envelope, build
 from complaints.mail.lint import Finding, check
+from complaints.rendering import templates_dir
 
 LIBRARY = PresetLibrary()
 POLICIES = ("hos-2024", "spso-mchp")
@@ -174,6 +175,7 @@ def parts(message: EmailMessage) -> tuple[str, str]:
 
 
 def test_every_kind_has_both_templates_and_rules_in_both_regimes() -> None:
+    TEMPLATES = templates_dir()
     for kind in KINDS:
         assert (TEMPLATES / f"{kind}.txt.j2").is_file() and (TEMPLATES / f"{kind}.html.j2").is_file()
         for policy_id in POLICIES:
