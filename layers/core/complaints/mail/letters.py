@@ -11,6 +11,7 @@ from email.utils import formataddr
 from typing import Any
 
 from complaints import rendering
+from complaints.mail import letter_kinds
 
 # Headers are not folded below RFC 5322's 998 characters: Python 3.11's folder drops the space
 # between adjacent encoded words when it folds ("baño: ¿cuándo" arrived as "baño:¿cuándo",
@@ -45,8 +46,8 @@ def summary_of(text: str) -> str:
 
 def render(letter: str, context: dict[str, Any]) -> tuple[str, str]:
     """The letter's text and HTML parts, from its kind's two templates."""
-    return (rendering.render(f"{letter}.txt.j2", context),
-            rendering.render(f"{letter}.html.j2", context))
+    text, html = letter_kinds.kind(letter).templates
+    return rendering.render(text, context), rendering.render(html, context)
 
 
 def new_message_id(reference: str, complaints_address: str) -> str:
