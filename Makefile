@@ -82,11 +82,17 @@ bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python benchmarks/bench_reports.py
 
 # sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
+# The layer carries templates/ inside the package (complaints/templates/, where an installed
+# package looks for them): copied in for sam build, removed after, checked in the built layer.
+LAYER_TEMPLATES := layers/core/complaints/templates
 build: $(STAMP) $(TOOLS_STAMP)
 	@# the bank-holiday table for the layer: its first invocation need not import `holidays`
 	$(BIN)/python -m complaints.adapters.bank_holidays layers/core/complaints/data
+	rm -rf $(LAYER_TEMPLATES) && cp -R templates $(LAYER_TEMPLATES)
 	PYENV_VERSION=3.12.1:3.11.7 PATH="$$(pyenv root 2>/dev/null)/shims:$$PATH" \
-		$(TOOLS)/bin/sam build --template template.yaml
+		$(TOOLS)/bin/sam build --template template.yaml; status=$$?; \
+		rm -rf $(LAYER_TEMPLATES); exit $$status
+	diff -r templates .aws-sam/build/CoreLayer/python/complaints/templates
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(TOOLS) .aws-sam $(LAYER_TEMPLATES) .pytest_cache .mypy_cache .ruff_cache .hypothesis

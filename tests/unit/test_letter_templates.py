@@ -17,7 +17,8 @@ import pytest
 
 from complaints.adapters.preset_files import PresetLibrary
 from complaints.domain.policy import Policy
-from complaints.mail.letters import TEMPLATES, Envelope, build
+from complaints.mail import letter_kinds
+from complaints.mail.letters import Envelope, build
 from complaints.mail.lint import Finding, check
 
 LIBRARY = PresetLibrary()
@@ -26,9 +27,12 @@ REFERENCE = "CMP-2026-000042"
 COMPLAINTS = "complaints@landlord.example"
 RESIDENT = "jo.bloggs@example.com"
 HANDLER = "sam.patel@landlord.example"
-STAFF = ("staff_new_case", "command_result", "reminder", "overdue_alert", "staff_notice")
-RESIDENT_KINDS = ("acknowledgement", "escalation_acknowledgement", "extension", "stage1_response",
-                  "final_response", "refusal", "not_a_complaint", "closure", "resident_message")
+# Every registered kind (mail/letter_kinds.py) but the receipt and the quarantine notice, which
+# the mailroom's tests write from real mail: a new kind needs its sample context below.
+FROM_MAIL = ("receipt", "quarantine_notice")
+STAFF = tuple(k for k in letter_kinds.KINDS if k in letter_kinds.STAFF_KINDS and k not in FROM_MAIL)
+RESIDENT_KINDS = tuple(k for k in letter_kinds.KINDS
+                       if k not in letter_kinds.STAFF_KINDS and k not in FROM_MAIL)
 KINDS = RESIDENT_KINDS + STAFF
 # The kind's stage: what the service passes to the linter with the letter.
 STAGE = {"escalation_acknowledgement": 2, "final_response": 2}
@@ -171,16 +175,6 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     html = message.get_body(("html",))
     assert text is not None and html is not None
     return str(text.get_content()), str(html.get_content())
-
-
-def test_every_kind_has_both_templates_and_rules_in_both_regimes() -> None:
-    for kind in KINDS:
-        assert (TEMPLATES / f"{kind}.txt.j2").is_file() and (TEMPLATES / f"{kind}.html.j2").is_file()
-        for policy_id in POLICIES:
-            regime = LIBRARY.regime_for(LIBRARY.get(policy_id).nation)
-            assert regime is not None
-            rules = regime.letters.get(kind)
-            assert rules and any(r.id == "reference" for r in rules), (regime.id, kind)
 
 
 @pytest.mark.parametrize("policy_id", POLICIES)

@@ -20,6 +20,9 @@ class Settings:
     cache_dir: Path | None
     # The local stack's data directory (COMPLAINTS_DATA_DIR, default .local).
     data_dir: Path
+    # The letters' and pages' templates (COMPLAINTS_TEMPLATES_DIR); None: the checkout's
+    # templates/, else the copy shipped in the package (rendering.py).
+    templates_dir: Path | None = None
     # The landlord this deployment serves, and its presets (template.yaml parameters).
     landlord: str = "Example Homes"
     default_policy: str = "hos-2024"  # COMPLAINTS_DEFAULT_POLICY
@@ -127,6 +130,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         policy_dirs=dirs,
         cache_dir=cache_dir,
         data_dir=data_dir,
+        templates_dir=Path(environ["COMPLAINTS_TEMPLATES_DIR"])
+        if environ.get("COMPLAINTS_TEMPLATES_DIR") else None,
         landlord=environ.get("COMPLAINTS_LANDLORD") or Settings.landlord,
         default_policy=environ.get("COMPLAINTS_DEFAULT_POLICY") or Settings.default_policy,
         scottish_policy=environ.get("COMPLAINTS_SCOTTISH_POLICY") or Settings.scottish_policy,

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import email.policy
-import functools
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from email.message import EmailMessage
 from email.utils import formataddr
-from pathlib import Path
 from typing import Any
 
-import jinja2
+from complaints import rendering
+from complaints.mail import letter_kinds
 
-from complaints.mail.wording import longdate
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Headers are not folded below RFC 5322's 998 characters: Python 3.11's folder drops the space
 # between adjacent encoded words when it folds ("baño: ¿cuándo" arrived as "baño:¿cuándo",
 # CPython gh-144156), and a folded subject can start with a stray space.
@@ -44,48 +39,15 @@ def plus_address(complaints_address: str, reference: str) -> str:
     return f"{local}+{reference}@{domain}"
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        undefined=jinja2.StrictUndefined,  # a missing field is a bug, not a blank in a letter
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["longdate"] = _longdate
-    env.filters["filesize"] = _filesize
-    return env
-
-
-def _longdate(d: object) -> object:
-    """Monday 1 June 2026, from a date or the ISO text a stored letter keeps."""
-    if isinstance(d, str):
-        try:
-            d = date.fromisoformat(d)
-        except ValueError:
-            return d
-    return longdate(d) if isinstance(d, date) else d
-
-
-def _filesize(size: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
-    return str(size)
-
-
 def summary_of(text: str) -> str:
     text = text.strip() or "(no text: the message had only attachments, or was empty)"
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS].rsplit(" ", 1)[0] + " ..."
 
 
 def render(letter: str, context: dict[str, Any]) -> tuple[str, str]:
-    env = _environment()
-    return (env.get_template(f"{letter}.txt.j2").render(context),
-            env.get_template(f"{letter}.html.j2").render(context))
+    """The letter's text and HTML parts, from its kind's two templates."""
+    text, html = letter_kinds.kind(letter).templates
+    return rendering.render(text, context), rendering.render(html, context)
 
 
 def new_message_id(reference: str, complaints_address: str) -> str:

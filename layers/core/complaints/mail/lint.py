@@ -1,6 +1,7 @@
 """The letter linter: what a letter of a kind lacks (or wrongly says) under its policy's regime.
 
-The rules are data in the regime files (regimes/*.toml, `[[letters.<kind>]]`); the service
+The rules are data in the regime files (regimes/*.toml, `[[letters.<kind>]]`), for the kinds
+mail/letter_kinds.py lists (a kind no regime judges has no rules to break); the service
 runs this on every letter before it is sent and refuses to send one that fails, and
 `complaints check-letter TYPE FILE.eml --policy ID` runs it on a file. Each part of the letter
 (plain text and HTML) is checked on its own: a resident may read either.
@@ -17,6 +18,7 @@ from typing import Any
 
 from complaints.domain.policy import Policy
 from complaints.domain.regime import LetterRule, Regime
+from complaints.mail import letter_kinds
 from complaints.mail.html_text import html_to_text
 from complaints.mail.inbound import find_reference
 
@@ -44,7 +46,8 @@ def check(kind: str, letter: Message | bytes, policy: Policy, regime: Regime | N
                if isinstance(letter, bytes) else letter)
     if regime is None:
         return []
-    rules = regime.letters.get(kind)
+    known = letter_kinds.KINDS.get(kind)
+    rules = known.rules_in(regime) if known is not None else None
     if rules is None:
         return [Finding("kind", f"a known letter kind (the {regime.id} rules cover "
                         f"{', '.join(sorted(regime.letters)) or 'none'})", "letter", "lacks",

@@ -21,7 +21,6 @@ Housing Ombudsman Code self-assessment table, with the evidence the figures give
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
@@ -33,16 +32,15 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypedDict, cast
 
-import jinja2
-
+from complaints import rendering
 from complaints.domain.measures import per_1000, percent
+from complaints.rendering import fmt_gbp, fmt_num, fmt_pct, fmt_share, month_label
 
 if TYPE_CHECKING:  # matplotlib is the optional `reports` extra: imported when a chart is drawn
     from matplotlib.axes import Axes
     from matplotlib.axis import Axis
 
-TEMPLATES: Final = Path(__file__).resolve().parent.parent / "templates"
-TEMPLATE: Final = "annual_report.html.j2"
+TEMPLATE: Final = "reports/annual_report.html.j2"
 HTML_NAME: Final = "annual-report.html"
 PDF_NAME: Final = "annual-report.pdf"
 CSV_NAME: Final = "cases.csv"
@@ -51,13 +49,10 @@ CHARTS: Final = ("months", "timeliness", "outcomes", "categories", "refusals", "
 STAGES: Final = ("stage1", "stage2")
 OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
 STEPS: Final = ("acknowledgement", "response")
-NO_DATA: Final = "no data"
 # refusal reasons that say no reason was recorded (the figures count refusals by their reason)
 UNRECORDED: Final = frozenset({"", "none", "unrecorded", "not recorded", "no reason recorded",
                                "unknown"})
 CHROMIUM_TIMEOUT_S: Final = 120
-MONTH_ABBR: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                     "Dec")
 
 # Charts: a fixed size and DPI, the font matplotlib ships, no version in the file.
 DPI: Final = 150
@@ -129,28 +124,6 @@ class SelfAssessmentRow(TypedDict):
 
 # --- numbers ----------------------------------------------------------------------------------
 
-
-
-def fmt_pct(value: float | None) -> str:
-    return NO_DATA if value is None else f"{value:.1f}%"
-
-
-def fmt_share(part: int, whole: int) -> str:
-    return fmt_pct(percent(part, whole))
-
-
-def fmt_num(value: int | float | None, dp: int = 0) -> str:
-    return NO_DATA if value is None else f"{value:,.{dp}f}"
-
-
-def fmt_gbp(value: float | int | None) -> str:
-    return NO_DATA if value is None else f"£{value:,.2f}"
-
-
-def month_label(month: str) -> str:
-    """'2025-04' -> 'Apr 2025' (no locale)."""
-    year, number = month.split("-")
-    return f"{MONTH_ABBR[int(number) - 1]} {year}"
 
 
 def long_date(day: date) -> str:
@@ -643,18 +616,6 @@ def charts(figures: AnnualFigures, out: Path) -> dict[str, Chart]:
 
 # --- the page ---------------------------------------------------------------------------------
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-    env.filters["pct"] = fmt_pct
-    env.filters["num"] = fmt_num
-    env.filters["gbp"] = fmt_gbp
-    env.filters["month"] = month_label
-    env.globals["share"] = fmt_share
-    return env
-
-
 def _year_label(figures: AnnualFigures) -> str:
     f, t = figures.period_from, figures.period_to
     if (f.month, f.day, t.month, t.day) == (4, 1, 3, 31) and t.year == f.year + 1:
@@ -712,7 +673,7 @@ def html(figures: AnnualFigures, drawn: Mapping[str, Chart]) -> str:
     by_stage = {s: _gbp((figures.compensation.get("by_stage") or {}).get(s)) for s in STAGES}
     cases = _count(figures.compensation, "cases")
     assessment = self_assessment(figures)
-    return _environment().get_template(TEMPLATE).render(
+    return rendering.environment().get_template(TEMPLATE).render(
         f=figures, t=t, year=_year_label(figures), period_from=long_date(figures.period_from),
         period_to=long_date(figures.period_to), summary=_summary(figures, t), months=months,
         stages=STAGES, stage_names=STAGE_NAMES, outcome_names=OUTCOME_NAMES,

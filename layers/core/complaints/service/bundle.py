@@ -26,7 +26,6 @@ the page. A case that changed (a note, a letter) gives a different timeline and 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -38,12 +37,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-import jinja2
-
+from complaints import rendering
 from complaints.domain.calendar import LONDON
 from complaints.domain.case import Complaint
+from complaints.rendering import instant, london_time, plain
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "bundle"
+TEMPLATE: Final = "bundle/timeline.html.j2"
 COMPRESSION_LEVEL = 9
 _PERMISSIONS = 0o100644 << 16  # a regular file, rw-r--r--, whoever unpacks it
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
@@ -152,7 +151,7 @@ def _inbound(contents: _Contents, raw_mail: RawObjects, n: int,
     raw_key = str(message.get("raw_key") or "")
     verdict = str(message.get("verdict") or "")
     attachments = list(message.get("attachments") or [])
-    at = _instant(message.get("at"))
+    at = instant(message.get("at"))
     if verdict == "web form file":  # the file is the message: bundled once, under inbound/
         name = _inert(_safe(str(attachments[0].get("filename") if attachments else "")
                             or raw_key.rsplit("/", 1)[-1]))
@@ -195,7 +194,7 @@ def _letter(contents: _Contents, raw_mail: RawObjects, message: dict[str, Any]) 
               "letter_kind": message.get("verdict", ""), "to": message.get("to", []),
               "at": message.get("at", ""), "message_id": message.get("message_id", "")}
     kind = str(message.get("verdict") or "").replace("_", " ")
-    ok = _fetch(contents, raw_mail, path, raw_key, source, _instant(message.get("at")), (
+    ok = _fetch(contents, raw_mail, path, raw_key, source, instant(message.get("at")), (
         f"no copy of its bytes as sent exists: it was sent {message.get('at', '')} before "
         "letters were kept, or its copy could not be written (the timeline's "
         f"'{kind} letter sent' entry then says why); its record, with the Message-ID, is in "
@@ -220,16 +219,6 @@ def _fetch(contents: _Contents, raw_mail: RawObjects, path: str, key: str,
 # --- the page -------------------------------------------------------------------------------
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["london"] = _london
-    env.filters["plain"] = _plain
-    return env
-
-
 def _page(case: Complaint, data: dict[str, Any], contents: _Contents, as_of: datetime) -> str:
     deadlines = data.get("deadlines") or {}
     summary = [
@@ -238,7 +227,7 @@ def _page(case: Complaint, data: dict[str, Any], contents: _Contents, as_of: dat
         ("Policy", data.get("policy", "")), ("Nation", data.get("nation", "")),
         ("Channel", data.get("channel", "")), ("Resident", data.get("resident", "")),
         ("Subject", data.get("subject", "")),
-        ("Received", f"{_london(data.get('received_at'))} (counted from "
+        ("Received", f"{london_time(data.get('received_at'))} (counted from "
                      f"{data.get('received_on', '')})"),
         ("Acknowledged", data.get("acknowledged_on") or "not acknowledged"),
         ("Extended to", data.get("extended_to") or "no extension"),
@@ -262,9 +251,9 @@ def _page(case: Complaint, data: dict[str, Any], contents: _Contents, as_of: dat
     letters.sort(key=lambda x: (not x["sent_at"], x["sent_at"], str(x.get("id", ""))))
     order = {k: n for n, k in enumerate(_DEADLINE_ORDER)}
     shown = sorted(deadlines.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-    return _environment().get_template("timeline.html.j2").render(
+    return rendering.environment().get_template(TEMPLATE).render(
         reference=case.reference, landlord=data.get("landlord", ""), summary=summary,
-        deadlines=[(k, _plain(v)) for k, v in shown],
+        deadlines=[(k, plain(v)) for k, v in shown],
         breaches=data.get("breaches") or [], letters=letters, messages=messages,
         remedies=data.get("remedies") or [], extensions=data.get("extensions") or [],
         timeline=data.get("timeline") or [], missing=sorted(contents.missing,
@@ -274,14 +263,6 @@ def _page(case: Complaint, data: dict[str, Any], contents: _Contents, as_of: dat
 
 _DEADLINE_ORDER = ("stage", "policy", "nation", "received", "day_one", "acknowledge_by",
                    "acknowledged", "respond_by", "respond_by_extended", "provisional")
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
 
 
 # --- determinism ----------------------------------------------------------------------------
@@ -317,14 +298,6 @@ def _inert(name: str) -> str:
     return name if dot and stem and ext.lower() in _INERT else f"{name}.txt"
 
 
-def _instant(text: Any) -> datetime | None:
-    try:
-        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -337,14 +310,6 @@ def _zip_time(at: datetime | None) -> tuple[int, int, int, int, int, int]:
     if local.year < 1980:
         return _EPOCH
     return (local.year, local.month, local.day, local.hour, local.minute, local.second)
-
-
-def _london(value: Any) -> str:
-    """An instant as London time, for people: 2026-11-24 10:00:05 GMT."""
-    at = value if isinstance(value, datetime) else _instant(value)
-    if at is None:
-        return str(value or "")
-    return at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 __all__ = ["build_bundle", "bundle_command"]

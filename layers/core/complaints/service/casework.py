@@ -22,7 +22,8 @@ from complaints.domain.case import Complaint, Letter, LetterStatus
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
-from complaints.mail import letters, wording
+from complaints.mail import letter_kinds, letters, wording
+from complaints.mail.letter_kinds import STAFF_KINDS
 from complaints.service.clock import StatutoryClock
 from complaints.service.post import MAX_ATTEMPTS, Draft, Post
 from complaints.service.unit_of_work import Change, change_case
@@ -48,8 +49,6 @@ RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]]
     e.Withdrawn: lambda ev: ("closure", {"reason": ev.reason or "you asked us to withdraw it"}),
     e.MessageSent: lambda ev: ("resident_message", {"message": ev.text}),
 }
-STAFF_KINDS = frozenset({"staff_new_case", "command_result", "reminder", "overdue_alert",
-                         "staff_notice"})
 OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we uphold your "
                  "complaint in part", "not-upheld": "we do not uphold your complaint",
                  "resolved": "your complaint is resolved"}
@@ -127,7 +126,8 @@ class Casework:
             for event in events:
                 self._letters_for(case, event, actor, claimant, at)
         if staff and results:
-            self.post.record(case, "command_result", actor, claimant,
+            self.post.record(case, "command_result",
+                             letter_kinds.kind("command_result").address(sender=actor), claimant,
                              self.config.complaints_address, at,
                              context={"results": [r.to_json() for r in results]})
         return results
@@ -135,13 +135,13 @@ class Casework:
     def _letters_for(self, case: Complaint, event: e.DomainEvent, actor: str, claimant: str,
                      at: datetime) -> None:
         if isinstance(event, e.EscalationOutOfTime):  # put to staff, never silently refused
-            self.post.record(case, "command_result", case.handler or self.config.team_address,
+            self.post.record(case, "command_result", self._staff("command_result", case),
                              claimant, self.config.complaints_address, at, context={"results": [
                                  {"command": "resident asked for stage 2", "done": False,
                                   "detail": event.describe()}]})
             return
         if isinstance(event, e.Escalated) and event.by_resident:  # staff must acknowledge it
-            self.post.record(case, "command_result", case.handler or self.config.team_address,
+            self.post.record(case, "command_result", self._staff("command_result", case),
                              claimant, self.config.complaints_address, at, context={"results": [
                                  {"command": "resident asked for stage 2", "done": True,
                                   "detail": event.describe()}]})
@@ -150,8 +150,14 @@ class Casework:
         if letter is None:
             return
         kind, context = letter
-        self.post.record(case, kind, case.resident, claimant, self.config.complaints_address, at,
+        self.post.record(case, kind, letter_kinds.kind(kind).address(resident=case.resident),
+                         claimant, self.config.complaints_address, at,
                          context={**context, "stage": event.stage})
+
+    def _staff(self, kind: str, case: Complaint) -> str:
+        """Who a note to staff about the case goes to, when no member of staff asked."""
+        return letter_kinds.kind(kind).address(handler=case.handler,
+                                               team=self.config.team_address)
 
     def run(self, reference: str, commands: tuple[c.Command, ...], actor: str, claimant: str,
             at: datetime, staff: bool = True) -> tuple[Complaint, list[Result]]:
@@ -194,8 +200,8 @@ class Casework:
         if "outcome" in ctx:
             ctx["outcome_text"] = OUTCOME_WORDS.get(ctx["outcome"], ctx["outcome"])
             ctx["outstanding"] = [r for r in ctx.get("remedies", []) if r.get("due")]
-        staff = letter.kind in STAFF_KINDS
-        subject = _SUBJECTS.get(letter.kind, "About your complaint")
+        kind = letter_kinds.kind(letter.kind)
+        staff, subject = kind.for_staff, kind.subject
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=letter.to, to_name="" if staff else case.resident_name, reference=case.reference,
@@ -246,20 +252,6 @@ class Casework:
             "outcome_sought": case.outcome_sought,
             "representative": dict(case.representative), "anonymous": case.anonymous,
         }
-
-
-_SUBJECTS = {
-    "receipt": "We have received your complaint", "staff_new_case": "New complaint",
-    "acknowledgement": "We have acknowledged your complaint",
-    "escalation_acknowledgement": "Your complaint at stage 2",
-    "extension": "We need more time for your complaint",
-    "stage1_response": "Our response to your complaint",
-    "final_response": "Our final response to your complaint",
-    "refusal": "Your complaint", "not_a_complaint": "Your request",
-    "closure": "Your complaint is closed", "resident_message": "About your complaint",
-    "command_result": "Done / refused", "reminder": "Reminder", "overdue_alert": "OVERDUE",
-    "staff_notice": "For your attention",
-}
 
 
 def _name(command: c.Command) -> str:

@@ -38,7 +38,7 @@ from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
 from complaints.domain.commands import Command, Escalate, Open, Unreadable
 from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
-from complaints.mail import letters, lint
+from complaints.mail import letter_kinds, letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
 from complaints.service.casework import Casework, LetterConfig, Result
@@ -333,7 +333,8 @@ class Mailroom:
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=self.config.team_address, to_name=f"{self.config.landlord} complaints team",
-            reference="", subject=f"Quarantined message to check (Q-{token}): {echoed}",
+            reference="", subject=f"{letter_kinds.kind('quarantine_notice').subject} "
+                                  f"(Q-{token}): {echoed}",
             reply_to=f"{local}+Q-{token}@{domain}",
             message_id=message_id)
         context = {"landlord": self.config.landlord, "reason": entry.reason,

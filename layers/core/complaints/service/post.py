@@ -35,7 +35,7 @@ from typing import Any
 from complaints.adapters.sender import Sender, SendError, as_sent
 from complaints.adapters.store import MessageRecord, Store
 from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus
-from complaints.mail import letters
+from complaints.mail import letter_kinds, letters
 from complaints.service.unit_of_work import Change, change_case
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
@@ -107,6 +107,7 @@ class Post:
                at: datetime, hold: str | None = None,
                context: dict[str, Any] | None = None) -> Letter:
         """Put a letter on the case before anything is sent (the caller saves the case)."""
+        letter_kinds.kind(kind)  # an unknown kind is a bug: never a letter without its rules
         letter_id = f"{kind}-{sum(1 for x in case.letters.values() if x.kind == kind) + 1}"
         problem = "" if hold else letters.sendable(to) or ""
         letter = Letter.recorded(kind, letter_id, to,
@@ -258,7 +259,7 @@ class _Sent:
 def _guarded(letter: Letter) -> bool:
     """The loop guard is against robots answering robots: it counts the letters sent
     automatically in answer to mail (the receipt), not the ones staff asked for."""
-    return letter.kind == "receipt"
+    return letter_kinds.kind(letter.kind).loop_guarded
 
 
 def _ours(letter: Letter, claimant: str, attempts: int) -> bool:

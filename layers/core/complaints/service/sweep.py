@@ -26,6 +26,7 @@ from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import SYSTEM, Complaint, LetterStatus, utc_text
 from complaints.domain.deadlines import working_days_late
 from complaints.domain.policy import Policy
+from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
 from complaints.service.post import LetterNotSent
@@ -143,7 +144,7 @@ class Sweep:
         if task.kind == "overdue":
             return self._overdue(case, task, cal, now, today, claimant)
         if task.kind == "remedy":
-            self._letter(case, "overdue_alert", self.config.manager_address, claimant, now, {
+            self._letter(case, "overdue_alert", self._manager(), claimant, now, {
                 "step": task.step, "due": task.due, "working_days_late":
                     working_days_late(cal, cal.working_day_on_or_after(task.due or today), today)
                     if task.due else 0, "rule": task.rule})
@@ -188,7 +189,7 @@ class Sweep:
             return []
         nearest = min(group, key=lambda t: t.offset)
         left = cal.working_days_between(today, task.due) if today < task.due else 0
-        to = case.handler or self._team(case)
+        to = letter_kinds.kind("reminder").address(handler=case.handler, team=self._team(case))
         self._letter(case, "reminder", to, claimant, now, {
             "step": task.step, "due": task.due, "working_days_left": left, "rule": task.rule})
         passed = sorted(t.offset for t in group if t is not nearest)
@@ -207,7 +208,7 @@ class Sweep:
         late = working_days_late(cal, original, today)
         ext_late = working_days_late(cal, task.extended_to, today) if task.extended_to else None
         case.record_breach(now, task.step, original, None, late, task.extended_to, ext_late)
-        self._letter(case, "overdue_alert", self.config.manager_address, claimant, now, {
+        self._letter(case, "overdue_alert", self._manager(), claimant, now, {
             "step": task.step, "due": task.due,
             "working_days_late": working_days_late(cal, task.due, today), "rule": task.rule})
         detail = (f"stage {task.stage} {task.step} due {task.due} not done: alert to "
@@ -245,6 +246,9 @@ class Sweep:
 
     # --- letters to staff ------------------------------------------------------------------
 
+    def _manager(self) -> str:
+        return letter_kinds.kind("overdue_alert").address(manager=self.config.manager_address)
+
     def _team(self, case: Complaint) -> str:
         return self.config.team_addresses.get(case.policy, self.config.team_address)
 
@@ -258,7 +262,8 @@ class Sweep:
     def _notice(self, case: Complaint, claimant: str, now: datetime, headline: str,
                 details: list[str], rule: str) -> str:
         """A staff notice to the handler, else the team; returns who it goes to."""
-        to = case.handler or self._team(case)
+        to = letter_kinds.kind("staff_notice").address(handler=case.handler,
+                                                       team=self._team(case))
         self._letter(case, "staff_notice", to, claimant, now,
                      {"headline": headline, "details": details, "rule": rule})
         return to

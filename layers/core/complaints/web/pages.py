@@ -1,6 +1,7 @@
-"""The form's pages, rendered with jinja2 from templates/web/ (beside the letters).
+"""The form's pages, rendered from templates/web/ by the one Environment (rendering.py).
 
-Autoescaping is on for every page: whatever a resident typed is shown as text, never markup.
+The pages are *.html.j2, so autoescaping is on for every one: whatever a resident typed is
+shown as text, never markup.
 """
 
 from __future__ import annotations
@@ -8,28 +9,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import jinja2
-
-from complaints.mail.letters import TEMPLATES, _filesize, _longdate
+from complaints import rendering
 from complaints.web.form import BY_NAME, PREFERENCES
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True)
-    env.filters["longdate"] = _longdate
-    env.filters["filesize"] = _filesize
-    return env
-
-
-@functools.cache
 def stylesheet() -> bytes:
-    return (TEMPLATES / "web" / "form.css").read_bytes()
+    return (rendering.templates_dir() / "web" / "form.css").read_bytes()
 
 
 def _render(name: str, **context: Any) -> str:
-    return _environment().get_template(f"web/{name}.html.j2").render(**context)
+    return rendering.render(f"web/{name}.html.j2", context)
 
 
 def form(landlord: str, complaints_address: str, token: str, values: dict[str, str],
