@@ -247,7 +247,7 @@ class World:
         self.room = Mailroom(self.store, self.raw_mail, SmtpSender("127.0.0.1", self.outbox.port),
                              self.clock, config, now=lambda: self.t)
         self.sweep = Sweep(self.room.casework, SweepConfig(
-            landlord=config.landlord, team_address=TEAM, manager_address=MANAGER))
+            landlord=config.landlord, team_address=TEAM, manager_address=MANAGER), self.store)
         self.cal: WorkingCalendar = self.clock.calendar_for(self.clock.presets.get("hos-2024"))
         self.scal: WorkingCalendar = self.clock.calendar_for(self.clock.presets.get("spso-mchp"))
         self.rng = random.Random(seed)
@@ -741,7 +741,7 @@ def main() -> None:
                             SmtpSender("127.0.0.1", outbox.port), world.clock, config,
                             now=lambda: NOW.astimezone(UTC))
             sweep = Sweep(room.casework, SweepConfig(
-                landlord=config.landlord, team_address=TEAM, manager_address=MANAGER))
+                landlord=config.landlord, team_address=TEAM, manager_address=MANAGER), store)
             meter.reset()
             t = time.perf_counter()
             report = sweep.run(NOW.astimezone(UTC))

@@ -92,7 +92,7 @@ class Desk:
             self.room.sender = self.room.post.sender = sender
         return Sweep(self.room.casework, SweepConfig(
             landlord=MAIL_CONFIG.landlord, team_address=TEAM, manager_address=MANAGER,
-            rules=AgendaRules()))
+            rules=AgendaRules()), self.store)
 
     def complaint(self, received: datetime, body: str = "Mould at 4 Elm Row, Leeds LS1 4AP.",
                   to: str = "complaints@landlord.example") -> str:
