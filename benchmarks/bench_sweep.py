@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import mailfactory as mf
-from tests.conftest import MAIL_CONFIG, Outbox
+from tests.conftest import MAIL_CONFIG, SmtpOutbox
 
 from bench_inbound import start_dynamodb
 from complaints.adapters.bank_holidays import CachedBankHolidays
@@ -242,7 +242,7 @@ class World:
                            wake=waker(self.clock, AgendaRules()))
         self.store.create_table()
         self.raw_mail = DirectoryRawMail(work / "mail")
-        self.outbox = Outbox(work / "outbox-templates")
+        self.outbox = SmtpOutbox(work / "outbox-templates")
         config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
         self.room = Mailroom(self.store, self.raw_mail, SmtpSender("127.0.0.1", self.outbox.port),
                              self.clock, config, now=lambda: self.t)
@@ -735,7 +735,7 @@ def main() -> None:
                 sequential = (n, meter.units["Scan"], time.perf_counter() - t)
 
             # 3b. one sweep, the morning run, wired as the bootstrap wires it
-            outbox = Outbox(work / "outbox")
+            outbox = SmtpOutbox(work / "outbox")
             config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
             room = Mailroom(store, DirectoryRawMail(work / "mail"),
                             SmtpSender("127.0.0.1", outbox.port), world.clock, config,
