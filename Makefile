@@ -12,7 +12,7 @@ export AWS_DEFAULT_REGION ?= eu-west-2
 DDB_STAMP := infra/node_modules/.installed
 BROWSER_STAMP := $(VENV)/.chromium
 
-.PHONY: run test lint bench build venv tools clean example local-deps browser
+.PHONY: run test unit integration e2e lint bench build venv tools clean example local-deps browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,19 @@ example: $(STAMP)
 
 test: $(STAMP) $(DDB_STAMP) $(BROWSER_STAMP)
 	$(BIN)/python -m pytest
+
+# The domain and the service on the in-memory ports (adapters/memory.py): no Java, no SMTP
+# server, no browser. A test that starts DynamoDB Local fails here (tests/conftest.py).
+unit: $(STAMP)
+	COMPLAINTS_TESTS_NO_JAVA=1 $(BIN)/python -m pytest tests/unit tests/service
+
+# The adapters on the real things: DynamoDB Local, an SMTP server, the CLI and the handlers.
+integration: $(STAMP) $(DDB_STAMP)
+	$(BIN)/python -m pytest tests/integration
+
+# The local stack end to end, with the web form in headless Chromium.
+e2e: $(STAMP) $(DDB_STAMP) $(BROWSER_STAMP)
+	$(BIN)/python -m pytest tests/e2e
 
 lint: $(STAMP) $(TOOLS_STAMP)
 	$(BIN)/ruff check layers tests benchmarks

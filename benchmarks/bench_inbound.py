@@ -28,7 +28,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import mailfactory as mf
-from tests.conftest import MAIL_CONFIG, Outbox
+from tests.conftest import MAIL_CONFIG, SmtpOutbox
 
 from complaints.adapters.bank_holidays import CachedBankHolidays
 from complaints.adapters.preset_files import PresetLibrary
@@ -81,7 +81,7 @@ def bench_writes(endpoint: str, work: Path, n: int = 20) -> dict[str, tuple[floa
     store = Store(f"bench-w-{uuid.uuid4().hex[:8]}", "eu-west-2", endpoint)
     store.create_table()
     raw_mail = DirectoryRawMail(work / "mail")
-    outbox = Outbox(work / "outbox")
+    outbox = SmtpOutbox(work / "outbox")
     clock = StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache"))
     # as deployed: the team is told of every new case (two letters, one "sent" write)
     config = MAIL_CONFIG.__class__(**{**MAIL_CONFIG.__dict__, "letters_per_hour": 1_000,
@@ -129,7 +129,7 @@ def bench_messages(endpoint: str, work: Path) -> tuple[list[float], list[float],
     store = Store(f"bench-{uuid.uuid4().hex[:8]}", "eu-west-2", endpoint)
     store.create_table()
     raw_mail = DirectoryRawMail(work / "mail")
-    outbox = Outbox(work / "outbox")
+    outbox = SmtpOutbox(work / "outbox")
     clock = StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache"))
     config = MAIL_CONFIG.__class__(**{**MAIL_CONFIG.__dict__, "letters_per_hour": N * 10,
                                       "team_address": "complaints-team@landlord.example"})
@@ -183,7 +183,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from tests import mailfactory as mf
-from tests.conftest import MAIL_CONFIG, Outbox
+from tests.conftest import MAIL_CONFIG, SmtpOutbox
 from complaints.adapters.bank_holidays import CachedBankHolidays
 from complaints.adapters.preset_files import PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
@@ -193,7 +193,7 @@ from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 work = Path({work!r})
 store = Store("peak-" + uuid.uuid4().hex[:8], "eu-west-2", {endpoint!r}); store.create_table()
-raw_mail = DirectoryRawMail(work / "mail"); outbox = Outbox(work / "outbox")
+raw_mail = DirectoryRawMail(work / "mail"); outbox = SmtpOutbox(work / "outbox")
 room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port),
                 StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache")), MAIL_CONFIG)
 def high_water_kb():

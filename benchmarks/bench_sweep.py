@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import mailfactory as mf
-from tests.conftest import MAIL_CONFIG, Outbox
+from tests.conftest import MAIL_CONFIG, SmtpOutbox
 
 from bench_inbound import start_dynamodb
 from complaints.adapters.bank_holidays import CachedBankHolidays
@@ -242,12 +242,12 @@ class World:
                            wake=waker(self.clock, AgendaRules()))
         self.store.create_table()
         self.raw_mail = DirectoryRawMail(work / "mail")
-        self.outbox = Outbox(work / "outbox-templates")
+        self.outbox = SmtpOutbox(work / "outbox-templates")
         config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
         self.room = Mailroom(self.store, self.raw_mail, SmtpSender("127.0.0.1", self.outbox.port),
                              self.clock, config, now=lambda: self.t)
         self.sweep = Sweep(self.room.casework, SweepConfig(
-            landlord=config.landlord, team_address=TEAM, manager_address=MANAGER))
+            landlord=config.landlord, team_address=TEAM, manager_address=MANAGER), self.store)
         self.cal: WorkingCalendar = self.clock.calendar_for(self.clock.presets.get("hos-2024"))
         self.scal: WorkingCalendar = self.clock.calendar_for(self.clock.presets.get("spso-mchp"))
         self.rng = random.Random(seed)
@@ -735,13 +735,13 @@ def main() -> None:
                 sequential = (n, meter.units["Scan"], time.perf_counter() - t)
 
             # 3b. one sweep, the morning run, wired as the bootstrap wires it
-            outbox = Outbox(work / "outbox")
+            outbox = SmtpOutbox(work / "outbox")
             config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
             room = Mailroom(store, DirectoryRawMail(work / "mail"),
                             SmtpSender("127.0.0.1", outbox.port), world.clock, config,
                             now=lambda: NOW.astimezone(UTC))
             sweep = Sweep(room.casework, SweepConfig(
-                landlord=config.landlord, team_address=TEAM, manager_address=MANAGER))
+                landlord=config.landlord, team_address=TEAM, manager_address=MANAGER), store)
             meter.reset()
             t = time.perf_counter()
             report = sweep.run(NOW.astimezone(UTC))

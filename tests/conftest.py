@@ -1,4 +1,10 @@
-"""Shared fixtures: the real presets, the real `holidays` package, a private cache directory."""
+"""Shared fixtures: the real presets, the real `holidays` package, a private cache directory.
+
+The store, raw mail and outbox are per folder: tests/service runs the service on the in-memory
+ports (adapters/memory.py), tests/integration and tests/e2e on DynamoDB Local and a real SMTP
+outbox. Under `make unit` (COMPLAINTS_TESTS_NO_JAVA=1) a test that starts DynamoDB Local fails.
+`mailroom` below is the one place a test's mailroom is built (`room` for a test's own config).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -21,6 +27,7 @@ from complaints.domain.agenda import AgendaRules
 from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import MailConfig, Mailroom
+from complaints.service.ports import MailroomStore, RawMail, Sender
 from complaints.service.sweep import waker
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,8 +76,15 @@ def seeds_dir() -> Path:
 
 # --- issue 4: real DynamoDB Local, a real SMTP sink, the mailroom wired to them -------------
 
+NO_JAVA = "COMPLAINTS_TESTS_NO_JAVA"  # set by `make unit`: no test there may need Java
+
+
 @pytest.fixture(scope="session")
 def dynamodb_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get(NO_JAVA):
+        pytest.fail(f"{NO_JAVA} is set (make unit) but this test starts DynamoDB Local: run the "
+                    "service on the in-memory ports (tests/service), or move the test to "
+                    "tests/integration", pytrace=False)
     jar = find_dynamodb_jar()
     port = free_port()
     log = (tmp_path_factory.mktemp("ddb") / "dynamodb.log").open("wb")
@@ -96,7 +110,15 @@ def store(dynamodb_local: str, clock: StatutoryClock) -> Store:
     return s
 
 
-class Outbox:
+class Outbox(Protocol):
+    """Where the tests' letters go: a real SMTP server here, a list in tests/service."""
+
+    @property
+    def sender(self) -> Sender: ...
+    def letters(self) -> list[bytes]: ...
+
+
+class SmtpOutbox:
     """A real SMTP server writing what it receives to a directory."""
 
     def __init__(self, root: Path) -> None:
@@ -107,6 +129,10 @@ class Outbox:
         self._controller = Controller(OutboxSink(root), hostname="127.0.0.1", port=self.port)
         self._controller.start()
 
+    @property
+    def sender(self) -> SmtpSender:
+        return SmtpSender("127.0.0.1", self.port)
+
     def letters(self) -> list[bytes]:
         return [p.read_bytes() for p in sorted(self.root.glob("*.eml"))]
 
@@ -115,8 +141,8 @@ class Outbox:
 
 
 @pytest.fixture()
-def outbox(tmp_path: Path) -> Iterator[Outbox]:
-    box = Outbox(tmp_path / "outbox")
+def outbox(tmp_path: Path) -> Iterator[SmtpOutbox]:
+    box = SmtpOutbox(tmp_path / "outbox")
     yield box
     box.stop()
 
@@ -129,21 +155,27 @@ MAIL_CONFIG = MailConfig(
 
 
 @pytest.fixture()
-def raw_mail(tmp_path: Path) -> DirectoryRawMail:
+def raw_mail(tmp_path: Path) -> RawMail:
     return DirectoryRawMail(tmp_path / "mail")
 
 
+def room(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
+         config: MailConfig = MAIL_CONFIG, **kwargs: Any) -> Mailroom:
+    """A mailroom on the given ports, as the bootstrap builds one (``now=`` for a test clock)."""
+    return Mailroom(store, raw_mail, sender, clock, config, **kwargs)
+
+
 @pytest.fixture()
-def mailroom(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+def mailroom(store: MailroomStore, raw_mail: RawMail, outbox: Outbox,
              clock: StatutoryClock) -> Mailroom:
-    return Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, MAIL_CONFIG)
+    return room(store, raw_mail, outbox.sender, clock)
 
 
 _keys = itertools.count(1)
 
 
 @pytest.fixture()
-def deliver(mailroom: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Any]:
+def deliver(mailroom: Mailroom, raw_mail: RawMail) -> Callable[..., Any]:
     """Store raw bytes like the SES S3 action and hand the delivery to the mailroom."""
     from datetime import UTC, datetime
 

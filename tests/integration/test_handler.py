@@ -17,13 +17,13 @@ from complaints import bootstrap
 from complaints.config import settings
 from complaints.local.stack import LocalContext
 from tests import mailfactory as mf
-from tests.conftest import REPO, Outbox
+from tests.conftest import REPO, SmtpOutbox
 
 SAMPLE = json.loads((REPO / "infra" / "events" / "ses-email-receiving.json").read_text())
 
 
 @pytest.fixture()
-def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: Outbox,
+def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: SmtpOutbox,
             tmp_path: Path) -> Iterator[Any]:
     table = f"complaints-{tmp_path.name[-12:].replace('_', '-')}"
     for key, value in {
@@ -56,7 +56,7 @@ def ses_event(message_id: str) -> dict[str, Any]:
     return event
 
 
-def test_the_same_ses_event_three_times_is_one_case_and_one_letter(aws_env: Any, outbox: Outbox) -> None:
+def test_the_same_ses_event_three_times_is_one_case_and_one_letter(aws_env: Any, outbox: SmtpOutbox) -> None:
     from complaints.handlers.inbound_email import handler
 
     aws_env.put_object(Bucket="raw-mail", Key="inbound/ses-abc123", Body=mf.message())
@@ -114,7 +114,7 @@ def http_event(method: str, path: str, body: str = "", cookie: str = "",
 
 
 def test_the_web_form_handler_opens_a_case_and_offers_a_presigned_s3_upload(
-        aws_env: Any, monkeypatch: pytest.MonkeyPatch, outbox: Outbox) -> None:
+        aws_env: Any, monkeypatch: pytest.MonkeyPatch, outbox: SmtpOutbox) -> None:
     import base64
     import re
     import urllib.parse

@@ -1,4 +1,4 @@
-"""The lifecycle on the in-memory repository: every command, allowed or refused, in every status,
+"""The lifecycle on the in-memory store: every command, allowed or refused, in every status,
 under every preset (issue 9). No Java, no mail: the domain decides, the unit of work saves.
 
 Given a case brought to a status by real commands, when each command is tried, then it is done
@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from complaints.adapters.store import MessageRecord
+from complaints.adapters.memory import InMemoryStore
 from complaints.domain import commands as c
 from complaints.domain import events as e
 from complaints.domain.case import Complaint, Status
@@ -21,7 +21,7 @@ from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
 from complaints.service.clock import StatutoryClock
-from complaints.service.repository import InMemoryCases
+from complaints.service.records import MessageRecord
 from complaints.service.unit_of_work import Change, change_case
 from tests.conftest import DESIGN_PRESET_IDS
 
@@ -236,7 +236,7 @@ def test_resident_escalation_outside_the_window_is_put_to_staff(clock: Statutory
 
 def test_concurrent_commands_on_one_case_all_land() -> None:
     """Eight writers, one case: the unit of work reloads and re-applies on a conflict."""
-    repo = InMemoryCases()
+    repo = InMemoryStore()
     case = Complaint(reference="", landlord="L", policy="hos-2024", nation="england",
                      resident="r@example.org", resident_name="", subject="s", received_at=AT,
                      received_on=date(2026, 6, 1), source_message="m")

@@ -59,7 +59,8 @@ def sweep() -> Sweep:
     room = mailroom()
     return Sweep(room.casework, SweepConfig(
         landlord=s.landlord, team_address=s.team_address, manager_address=s.manager_address,
-        team_addresses=s.team_addresses, rules=AgendaRules(reminder_days=s.reminder_days)))
+        team_addresses=s.team_addresses, rules=AgendaRules(reminder_days=s.reminder_days)),
+        store())
 
 
 @functools.cache

@@ -12,36 +12,18 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from complaints.service.ports import RawMail
+from complaints.service.records import RawMailError, UploadForm, attachment_key
 
-class RawMailError(RuntimeError):
-    """The raw message could not be read or written."""
-
-
-@dataclass(frozen=True)
-class UploadForm:
-    """Where a browser posts a file straight into the store (no JavaScript: a plain form with
-    these hidden fields, then the file), and the limits the store itself enforces."""
-
-    url: str
-    fields: dict[str, str]
-
-
-class RawMail(Protocol):
-    def key_for(self, message_id: str) -> str: ...
-    def get(self, key: str) -> bytes: ...
-    def put(self, key: str, data: bytes, content_type: str = "message/rfc822") -> None: ...
-    def delete(self, key: str) -> None: ...
-    def upload_form(self, prefix: str, redirect: str, max_bytes: int,
-                    expires: timedelta, now: datetime) -> UploadForm: ...
+__all__ = ["DirectoryRawMail", "RawMail", "RawMailError", "S3RawMail", "UploadForm",
+           "attachment_key"]
 
 
 def _conditions(prefix: str, redirect: str, max_bytes: int) -> list[Any]:
@@ -49,11 +31,6 @@ def _conditions(prefix: str, redirect: str, max_bytes: int) -> list[Any]:
     the size. (A plain form cannot set a file's type: it is sniffed once the file is in.)"""
     return [{"success_action_redirect": redirect}, ["starts-with", "$key", prefix],
             ["content-length-range", 1, max_bytes]]
-
-
-def attachment_key(message_key: str, n: int, filename: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[:100] or "attachment"
-    return f"{message_key}.attachments/{n:03d}-{safe}"
 
 
 class S3RawMail:

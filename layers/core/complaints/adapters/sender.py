@@ -4,47 +4,13 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
-from email.policy import EmailPolicy
-from email.utils import getaddresses
-from typing import Any, Protocol
+from typing import Any
 
+from complaints.mail.wire import as_sent, envelope_of, international
+from complaints.service.ports import Sender
+from complaints.service.records import SendError
 
-class SendError(RuntimeError):
-    """The letter was not accepted for delivery."""
-
-
-class Sender(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Hand the letter over; return the Message-ID replies will carry."""
-        ...
-
-
-def _addresses(message: EmailMessage) -> tuple[str, list[str]]:
-    """The envelope, from the headers, as smtplib's send_message reads it."""
-    sender = getaddresses([str(message["Sender"] or message["From"] or "")])
-    recipients = getaddresses([str(v) for name in ("To", "Cc", "Bcc")
-                               for v in message.get_all(name, [])])
-    return (sender[0][1] if sender else ""), [address for _, address in recipients if address]
-
-
-def _international(message: EmailMessage) -> bool:
-    sender, recipients = _addresses(message)
-    return not all(address.isascii() for address in (sender, *recipients))
-
-
-def as_sent(message: EmailMessage) -> bytes:
-    """The letter's bytes exactly as handed to the mail service: the SMTP DATA (before the
-    protocol's dot-stuffing) and SES's raw content alike, CRLF line ends as RFC 5322 writes.
-
-    Every sender flattens with this, and so does Post when it keeps the copy as sent. The
-    first flattening fixes any MIME boundary on the message itself, so each later call gives
-    the same bytes: what is kept is what went. (Letters carry no Bcc; this writes every
-    header it is given.)
-    """
-    policy = message.policy.clone(linesep="\r\n")
-    if _international(message) and isinstance(policy, EmailPolicy):
-        policy = policy.clone(utf8=True)  # as smtplib: UTF-8 headers, SMTPUTF8 on the envelope
-    return message.as_bytes(policy=policy)
+__all__ = ["SendError", "Sender", "SesSender", "SmtpSender", "as_sent"]
 
 
 class SmtpSender:
@@ -52,8 +18,8 @@ class SmtpSender:
         self.host, self.port, self.timeout = host, port, timeout
 
     def send(self, message: EmailMessage) -> str:
-        sender, recipients = _addresses(message)
-        options = ("SMTPUTF8", "BODY=8BITMIME") if _international(message) else ()
+        sender, recipients = envelope_of(message)
+        options = ("SMTPUTF8", "BODY=8BITMIME") if international(message) else ()
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 smtp.sendmail(sender, recipients, as_sent(message), options)

@@ -29,7 +29,6 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -64,6 +63,18 @@ from complaints.domain.case import (
 )
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.record import CaseRecord, record_of
+from complaints.service.records import (  # re-exported: the records this store speaks
+    ConcurrentUpdate,
+    Contention,
+    DuplicateDelivery,
+    MessageRecord,
+    Quarantined,
+    StoreError,
+    backoff,
+)
+
+__all__ = ["ConcurrentUpdate", "Contention", "DuplicateDelivery", "MessageRecord", "Quarantined",
+           "Store", "StoreError", "backoff"]
 
 _EVENT_WIDTH = 6
 
@@ -80,45 +91,6 @@ _IMPORT_GROUP = 25  # imported cases a transaction: one refused, the rest are wr
 _RETRYABLE = frozenset({"TransactionConflictException", "ThrottlingException",
                         "ProvisionedThroughputExceededException", "RequestLimitExceeded",
                         "TransactionInProgressException", "InternalServerError"})
-
-
-class StoreError(RuntimeError):
-    """The store refused or lost a write; the caller may retry the whole step."""
-
-
-class ConcurrentUpdate(StoreError):
-    """Someone else saved the complaint first (optimistic lock): reload and apply again."""
-
-
-class Contention(StoreError):
-    """A conflicting transaction or throttling: the same write may succeed after a pause."""
-
-
-@dataclass(frozen=True)
-class MessageRecord:
-    direction: str  # "in" or "out"
-    key: str  # idempotency key (inbound) or our message id (outbound)
-    at: datetime
-    sender: str
-    recipients: tuple[str, ...]
-    subject: str
-    raw_key: str  # where the raw MIME is kept
-    message_id: str
-    verdict: str = ""
-    attachments: tuple[dict[str, Any], ...] = ()
-    text: str = ""  # the body text (bounded by the parser); the raw message keeps all
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    key: str
-    at: datetime
-    reason: str
-    raw_key: str
-    sender: str
-    subject: str
-    review: bool = False  # may be a person's complaint: staff are told
-    about: str | None = None  # a reply to the notice about this quarantined message's key
 
 
 class Store:
@@ -612,14 +584,6 @@ class Store:
             pk, self.Item.SK.between(oldest, newest), consistent_read=True))
 
 
-class DuplicateDelivery(StoreError):
-    """This inbound message was handled before; ``outcome`` says how."""
-
-    def __init__(self, outcome: dict[str, Any]) -> None:
-        super().__init__(f"already handled: {outcome}")
-        self.outcome = outcome
-
-
 def _cancelled_by_condition(exc: TransactWriteError) -> bool:
     reasons = getattr(exc, "cancellation_reasons", None) or []
     return any(r is not None and getattr(r, "code", "") == "ConditionalCheckFailed" for r in reasons)
@@ -635,14 +599,6 @@ def _retryable(exc: TransactWriteError) -> bool:
     return unanswered or bool(codes & {"TransactionConflict", "ThrottlingError",
                                        "ProvisionedThroughputExceeded"}) or (
         exc.cause_response_code in _RETRYABLE)
-
-
-def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0) -> None:
-    """Full-jitter exponential backoff: concurrent writers spread out instead of colliding."""
-    import random
-    import time
-
-    time.sleep((rng or random).uniform(0, min(cap, base * 2 ** attempt)))
 
 
 def _rate_key(what: str, at: datetime) -> tuple[str, str]:

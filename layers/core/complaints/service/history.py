@@ -24,12 +24,12 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from complaints.adapters.store import Store
 from complaints.domain.agenda import AgendaRules, agenda
 from complaints.domain.calendar import london_date
 from complaints.domain.case import SYSTEM, Complaint, Extension, Status
 from complaints.domain.commands import MAX_CATEGORY, OUTCOMES, TENURES
 from complaints.service.clock import StatutoryClock
+from complaints.service.ports import Imports
 
 COLUMNS = ("reference", "policy", "received", "channel", "tenure", "resident_email", "category",
            "stage1_acknowledged", "stage1_extended_to", "stage1_responded", "stage1_outcome",
@@ -198,7 +198,7 @@ def _check_row(row: Row, policies: set[str], today: date | None) -> str | None:
 
 
 class History:
-    def __init__(self, store: Store, clock: StatutoryClock, landlord: str,
+    def __init__(self, store: Imports, clock: StatutoryClock, landlord: str,
                  rules: AgendaRules | None = None) -> None:
         self.store, self.clock, self.landlord = store, clock, landlord
         self.rules = rules or AgendaRules()

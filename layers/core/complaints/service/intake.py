@@ -10,14 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from complaints.adapters.store import MessageRecord, Store
 from complaints.domain.calendar import receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Open
 from complaints.mail import letters
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
+from complaints.service.ports import Cases
 from complaints.service.post import Post
+from complaints.service.records import MessageRecord
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class IntakeConfig:
 
 
 class Intake:
-    def __init__(self, store: Store, clock: StatutoryClock, casework: Casework,
+    def __init__(self, store: Cases, clock: StatutoryClock, casework: Casework,
                  config: IntakeConfig) -> None:
         self.store, self.clock, self.casework, self.config = store, clock, casework, config
 

@@ -23,17 +23,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from complaints.adapters.raw_mail import RawMail, attachment_key
-from complaints.adapters.sender import Sender
-from complaints.adapters.store import (
-    ConcurrentUpdate,
-    Contention,
-    DuplicateDelivery,
-    MessageRecord,
-    Quarantined,
-    Store,
-    StoreError,
-)
 from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
 from complaints.domain.commands import Command, Escalate, Open, Unreadable
@@ -44,7 +33,17 @@ from complaints.mail.inbound import REFERENCE, InboundMail, parse
 from complaints.service.casework import Casework, LetterConfig, Result
 from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake, IntakeConfig
+from complaints.service.ports import MailroomStore, RawMail, Sender
 from complaints.service.post import Post
+from complaints.service.records import (
+    ConcurrentUpdate,
+    Contention,
+    DuplicateDelivery,
+    MessageRecord,
+    Quarantined,
+    StoreError,
+    attachment_key,
+)
 from complaints.service.unit_of_work import Change, change_case
 
 _NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
@@ -112,7 +111,7 @@ def idempotency_key(mail: InboundMail, delivery: Delivery) -> str:
 
 
 class Mailroom:
-    def __init__(self, store: Store, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
+    def __init__(self, store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
                  config: MailConfig, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.store, self.raw_mail, self.sender = store, raw_mail, sender
         self.clock, self.config, self.now = clock, config, now

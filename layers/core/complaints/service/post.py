@@ -32,10 +32,11 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
 
-from complaints.adapters.sender import Sender, SendError, as_sent
-from complaints.adapters.store import MessageRecord, Store
 from complaints.domain.case import SYSTEM, Complaint, Letter, LetterStatus
 from complaints.mail import letter_kinds, letters
+from complaints.mail.wire import as_sent
+from complaints.service.ports import PostStore, Sender
+from complaints.service.records import MessageRecord, SendError
 from complaints.service.unit_of_work import Change, change_case
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
@@ -88,7 +89,7 @@ def _as_checked(made: Draft, case: Complaint) -> EmailMessage:
 
 
 class Post:
-    def __init__(self, store: Store, sender: Sender, letters_per_hour: int,
+    def __init__(self, store: PostStore, sender: Sender, letters_per_hour: int,
                  now: Callable[[], datetime],
                  check: Callable[[str, EmailMessage, Complaint], list[str]] | None = None,
                  exempt: Callable[[str], bool] | None = None,

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from complaints.adapters.store import Store
 from complaints.domain.calendar import WorkingCalendar
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.measures import (
@@ -29,6 +28,7 @@ from complaints.domain.measures import (
 )
 from complaints.domain.record import CaseRecord
 from complaints.service.clock import StatutoryClock
+from complaints.service.ports import ReportFiling
 
 if TYPE_CHECKING:
     from complaints.service.annual_report import AnnualFigures
@@ -37,7 +37,7 @@ STAGES = (1, 2)
 
 
 class Reports:
-    def __init__(self, store: Store, clock: StatutoryClock, landlord: str) -> None:
+    def __init__(self, store: ReportFiling, clock: StatutoryClock, landlord: str) -> None:
         self.store, self.clock, self.landlord = store, clock, landlord
         self.deadlines_for = functools.lru_cache(maxsize=65_536)(self._deadlines)
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from complaints.adapters.store import StoreError
 from complaints.domain import commands as c
 from complaints.domain.agenda import AgendaRules, Task, agenda, wake
 from complaints.domain.calendar import WorkingCalendar, london_date
@@ -29,7 +28,9 @@ from complaints.domain.policy import Policy
 from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
+from complaints.service.ports import SweepStore
 from complaints.service.post import LetterNotSent
+from complaints.service.records import StoreError
 from complaints.service.unit_of_work import Change, change_case
 
 ROUNDS = 3  # an automatic step (a stage moved on) can make new work due the same day
@@ -62,9 +63,9 @@ class SweepReport:
 
 
 class Sweep:
-    def __init__(self, casework: Casework, config: SweepConfig) -> None:
+    def __init__(self, casework: Casework, config: SweepConfig, store: SweepStore) -> None:
         self.casework, self.config = casework, config
-        self.store, self.clock = casework.post.store, casework.clock
+        self.store, self.clock = store, casework.clock
 
     def _policy(self, case: Complaint) -> tuple[Policy, WorkingCalendar]:
         policy = self.clock.presets.get(case.policy)

@@ -9,19 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from complaints.adapters.store import (
+from complaints.domain.case import Complaint
+from complaints.service.ports import Cases
+from complaints.service.records import (
     ConcurrentUpdate,
     Contention,
     MessageRecord,
     StoreError,
     backoff,
 )
-from complaints.domain.case import Complaint
-
-if TYPE_CHECKING:
-    from complaints.service.repository import CaseRepository
 
 ATTEMPTS = 12  # 8 concurrent writers to one case all land well inside this
 
@@ -37,7 +35,7 @@ class Change:
     extra: dict[str, Any] = field(default_factory=dict)  # whatever apply wants to hand back
 
 
-def change_case(store: CaseRepository, reference: str, apply: Callable[[Complaint], Change | None],
+def change_case(store: Cases, reference: str, apply: Callable[[Complaint], Change | None],
                 case: Complaint | None = None, rng: Any = None) -> tuple[Complaint, Change | None]:
     """Apply and save; returns the saved case and the change (None: nothing to write)."""
     for attempt in range(ATTEMPTS):

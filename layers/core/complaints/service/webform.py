@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from complaints.adapters.raw_mail import RawMail, RawMailError
-from complaints.adapters.store import DuplicateDelivery, MessageRecord, Store
 from complaints.domain.case import RESIDENT, Complaint, utc_text
 from complaints.domain.commands import Open
 from complaints.domain.nation import choose_for_property
 from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake
+from complaints.service.ports import RawMail, WebFormStore
+from complaints.service.records import DuplicateDelivery, MessageRecord, RawMailError
 from complaints.service.unit_of_work import Change, change_case
 from complaints.web import form, pages
 from complaints.web.tokens import (
@@ -79,7 +79,7 @@ class Page:
 
 
 class WebForm:
-    def __init__(self, intake: Intake, store: Store, raw_mail: RawMail, clock: StatutoryClock,
+    def __init__(self, intake: Intake, store: WebFormStore, raw_mail: RawMail, clock: StatutoryClock,
                  config: FormConfig, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the web form's secret must be at least 16 bytes")

@@ -1,4 +1,4 @@
-"""The web form's use case on DynamoDB Local and a real SMTP outbox (service/webform.py).
+"""The web form's use case on the in-memory ports (service/webform.py).
 
 Given the same Intake the mailroom uses, when a form is posted, then the case is the one an
 email would make (same events, same clock), anonymity follows the policy, and an expired form
@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail, RawMailError
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Mailroom
+from complaints.service.records import RawMailError
 from complaints.service.webform import FormConfig, Page, WebForm
 from tests import bad_documents
 from tests import mailfactory as mf
@@ -26,7 +26,7 @@ SECRET = b"s" * 32
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-def web(mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock,
+def web(mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock,
         default: str = "hos-2024") -> WebForm:
     return WebForm(mailroom.intake, store, raw_mail, clock, FormConfig(
         landlord="Example Homes", complaints_address="complaints@landlord.example",
@@ -55,8 +55,8 @@ FIELDS = {"full-name": "Jo Bloggs", "email": "jo@example.org", "contact-preferen
           "what-happened": "Damp in the back bedroom since June; nobody has come."}
 
 
-def test_a_form_and_an_email_make_the_same_case(mailroom: Mailroom, store: Store,
-                                                raw_mail: DirectoryRawMail, outbox: Outbox,
+def test_a_form_and_an_email_make_the_same_case(mailroom: Mailroom, store: InMemoryStore,
+                                                raw_mail: InMemoryRawMail, outbox: Outbox,
                                                 clock: StatutoryClock, deliver: object) -> None:
     form = web(mailroom, store, raw_mail, clock)
     by_form = store.load(reference(post(form, FIELDS)))
@@ -73,8 +73,8 @@ def test_a_form_and_an_email_make_the_same_case(mailroom: Mailroom, store: Store
     assert (by_form.channel, by_mail.channel) == ("web form", "email")
 
 
-def test_anonymous_complaints_follow_the_policy(mailroom: Mailroom, store: Store,
-                                                raw_mail: DirectoryRawMail, outbox: Outbox,
+def test_anonymous_complaints_follow_the_policy(mailroom: Mailroom, store: InMemoryStore,
+                                                raw_mail: InMemoryRawMail, outbox: Outbox,
                                                 clock: StatutoryClock) -> None:
     anonymous = {**FIELDS, "anonymous": "yes", "full-name": "", "email": "",
                  "contact-preference": ""}
@@ -94,7 +94,7 @@ def test_anonymous_complaints_follow_the_policy(mailroom: Mailroom, store: Store
 
 
 def test_an_expired_form_keeps_what_was_typed_with_a_new_token(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: StatutoryClock) -> None:
     form = web(mailroom, store, raw_mail, clock)
     page = post(form, FIELDS, at=NOW - timedelta(hours=5), taking=timedelta(hours=5))
@@ -108,7 +108,7 @@ def test_an_expired_form_keeps_what_was_typed_with_a_new_token(
 
 
 def test_the_residents_own_words_never_stop_their_receipt_by_email(
-        mailroom: Mailroom, store: Store, outbox: Outbox, deliver: object) -> None:
+        mailroom: Mailroom, store: InMemoryStore, outbox: Outbox, deliver: object) -> None:
     """The letter rules judge our words: an SPSO stage 1 receipt may not signpost the SPSO
     (003 ¶108), but a resident who names it themselves gets their receipt."""
     raw = mf.message(sender="ann@example.org", to="scotland@landlord.example",
@@ -125,7 +125,7 @@ def test_the_residents_own_words_never_stop_their_receipt_by_email(
 
 
 def test_the_confirmation_says_when_the_copy_could_not_be_emailed(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: StatutoryClock) -> None:
     form = web(mailroom, store, raw_mail, clock)
     pages = [form.confirmation(
@@ -151,8 +151,8 @@ def etag_of(data: bytes) -> str:
     return f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'
 
 
-def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store: Store,
-                                                      raw_mail: DirectoryRawMail,
+def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store: InMemoryStore,
+                                                      raw_mail: InMemoryRawMail,
                                                       clock: StatutoryClock) -> None:
     """Twelve files claimed at once, ten allowed: each claim counts the files again on the
     case it saves, so the case's version check makes them take turns."""
@@ -186,7 +186,7 @@ def test_uploads_at_once_cannot_pass_the_cap_of_files(mailroom: Mailroom, store:
 
 
 def test_a_file_planted_where_an_upload_is_kept_is_never_taken_for_it(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock) -> None:
     """The kept copy is create-only, so whatever got there first stays: it must be the very
     bytes uploaded, or the file is not added (the timeline would vouch for another file)."""
     import hashlib
@@ -207,7 +207,7 @@ def test_a_file_planted_where_an_upload_is_kept_is_never_taken_for_it(
 
 
 def test_a_file_is_added_only_if_it_is_the_one_the_store_acknowledged(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock) -> None:
     import hashlib
 
     form = web(mailroom, store, raw_mail, clock)
@@ -228,7 +228,7 @@ def test_a_file_is_added_only_if_it_is_the_one_the_store_acknowledged(
 
 
 def test_a_replay_gets_the_first_confirmation_never_a_longer_one(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock) -> None:
     form = web(mailroom, store, raw_mail, clock)
     blank = form.blank(NOW)
     token = re.search(r'name="csrf" value="([^"]+)"', blank.html)
@@ -244,7 +244,7 @@ def test_a_replay_gets_the_first_confirmation_never_a_longer_one(
 
 
 def test_posts_refused_by_the_limit_are_not_counted_against_it(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock) -> None:
     """The limit is on complaints opened: a 429 told to send again must not prolong it."""
     import hashlib
 
@@ -262,7 +262,7 @@ def test_posts_refused_by_the_limit_are_not_counted_against_it(
     ("letter.odt", bad_documents.encrypted("odt")),
 ])
 def test_a_document_that_cannot_be_read_is_refused_and_not_kept(
-        name: str, data: bytes, mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail,
+        name: str, data: bytes, mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail,
         clock: StatutoryClock) -> None:
     """Given a Word or OpenDocument upload whose parts cannot be unpacked, when the browser
     comes back with it, then the confirmation page says why (a 400, not a 500), the upload is
@@ -279,13 +279,13 @@ def test_a_document_that_cannot_be_read_is_refused_and_not_kept(
     with pytest.raises(RawMailError):
         raw_mail.get(key)
     assert form._files(ref) == []
-    assert not (raw_mail.root / "webform" / ref / "files").exists()
+    assert not raw_mail.keys(f"webform/{ref}/files")
     case = store.load(ref)
     assert case is not None and not [t for t in case.timeline if t.event == "file added"]
 
 
 def test_whatever_a_check_raises_the_upload_is_refused_and_deleted(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock,
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The check boundary: an error no check foresaw still refuses the file and deletes it."""
     import complaints.service.webform as webform

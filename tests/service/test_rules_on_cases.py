@@ -1,8 +1,9 @@
 """Issue 8 on real parts: the nation of a case, the resident register, the receipt letter each
 preset sends (checked by `complaints check-letter`), and the clock's breach report.
 
-Given DynamoDB Local, a real SMTP outbox and the CLI, when complaints arrive or files are
-imported, then the policy chosen, its flag and reason, the letters and the exit codes say so.
+Given the service on its in-memory ports and the CLI, when complaints arrive, then the policy
+chosen, its flag and reason, the letters and the exit codes say so. (The register's CLI import,
+on DynamoDB Local: tests/integration/test_register_cli.py.)
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ import email
 import email.policy
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.sender import SmtpSender
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from tests import mailfactory as mf
@@ -32,7 +31,7 @@ AT = datetime(2026, 6, 12, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
-def receive(mailroom: Mailroom, raw_mail: DirectoryRawMail, store: Store) -> Callable[..., Any]:
+def receive(mailroom: Mailroom, raw_mail: InMemoryRawMail, store: InMemoryStore) -> Callable[..., Any]:
     def go(raw: bytes, recipients: tuple[str, ...] = ()) -> Any:
         key = f"ses-{uuid.uuid4().hex[:12]}"
         raw_mail.put(raw_mail.key_for(key), raw)
@@ -61,7 +60,7 @@ def test_the_mailbox_decides_first_and_settles_the_nation(receive: Callable[...,
 
 
 def test_the_register_decides_next_and_brings_support_needs(
-        receive: Callable[..., Any], store: Store) -> None:
+        receive: Callable[..., Any], store: InMemoryStore) -> None:
     store.put_residents([{"email": "jane@example.org", "name": "Jane", "phone": "",
                           "property_address": "3 Belmont Road", "postcode": "G72 8PG",
                           "nation": "scotland", "tenancy_reference": "T-0042",
@@ -98,63 +97,13 @@ def test_a_postcode_in_quoted_history_is_not_the_residents(receive: Callable[...
     assert case.policy == "hos-2024" and "no property postcode" in policy_reason(case)
 
 
-# --- the resident register -----------------------------------------------------------------------
-
-REGISTER = (
-    "email,name,phone,property_address,postcode,nation,local_authority,tenancy_reference,support_needs\n"
-    "jane@example.org,Jane,0141 000,3 Belmont Road,G72 8PG,,South Lanarkshire,T-1,\n"
-    "Bob@Example.org,Bob,,1 High St,NE1 4ST,england,,T-2,interpreter (Polish)\n"
-)
-
-
-@pytest.fixture()
-def store_env(cli_env: dict[str, str], dynamodb_local: str, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = dict(cli_env, COMPLAINTS_DYNAMODB_ENDPOINT=dynamodb_local,
-               COMPLAINTS_TABLE=f"complaints-{uuid.uuid4().hex[:10]}",
-               COMPLAINTS_DATA_DIR=str(tmp_path / "nostack"), AWS_ACCESS_KEY_ID="local",
-               AWS_SECRET_ACCESS_KEY="local")
-    Store(env["COMPLAINTS_TABLE"], "eu-west-2", dynamodb_local).create_table()
-    yield env
-
-
-def test_register_import_loads_and_reimport_updates(store_env: dict[str, str], tmp_path: Path,
-                                                    dynamodb_local: str) -> None:
-    path = tmp_path / "tenancies.csv"
-    path.write_text(REGISTER)
-    out = run(store_env, "residents", "import", str(path), "--json")
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"imported": 2, "errors": []}
-    store = Store(store_env["COMPLAINTS_TABLE"], "eu-west-2", dynamodb_local)
-    jane, bob = store.resident("jane@example.org"), store.resident("bob@example.org")
-    assert jane and jane["nation"] == "scotland"  # from the local authority
-    assert bob and bob["support_needs"] == "interpreter (Polish)"
-    path.write_text(REGISTER.replace("interpreter (Polish)", "none"))
-    assert run(store_env, "residents", "import", str(path), "--json").returncode == 0
-    again = store.resident("bob@example.org")
-    assert again and again["support_needs"] == "none"
-
-
-def test_a_bad_row_is_named_by_line_and_nothing_is_loaded(store_env: dict[str, str],
-                                                          tmp_path: Path, dynamodb_local: str) -> None:
-    path = tmp_path / "tenancies.csv"
-    path.write_text(REGISTER + "not-an-address,X,,1 Road,NE1 4ST,england,,T-3,\n"
-                    "carl@example.org,Carl,,1 Road,NOPE,england,,T-4,\n")
-    out = run(store_env, "residents", "import", str(path), "--json")
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    report = json.loads(out.stdout)
-    assert report["imported"] == 0 and [e["line"] for e in report["errors"]] == [4, 5]
-    assert "not an email address" in report["errors"][0]["error"]
-    store = Store(store_env["COMPLAINTS_TABLE"], "eu-west-2", dynamodb_local)
-    assert store.resident("jane@example.org") is None  # the good rows were not loaded either
-
-
 # --- the receipt letter each preset sends ----------------------------------------------------------
 
 
-def receipt_for(policy_id: str, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+def receipt_for(policy_id: str, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
                 clock: StatutoryClock) -> tuple[Any, bytes]:
     config = dataclasses.replace(MAIL_CONFIG, default_policy=policy_id, mailbox_policies={})
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
     key = f"ses-{policy_id}"
     raw_mail.put(raw_mail.key_for(key), mf.message(sender=f"r@{policy_id}.example"))
     reference = room.receive(Delivery(key, raw_mail.key_for(key), AT)).reference
@@ -167,7 +116,7 @@ def receipt_for(policy_id: str, store: Store, raw_mail: DirectoryRawMail, outbox
 
 @pytest.mark.parametrize("policy_id", sorted(DESIGN_PRESET_IDS))
 def test_every_presets_receipt_letter_passes_check_letter(
-        policy_id: str, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        policy_id: str, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: StatutoryClock, cli_env: dict[str, str], tmp_path: Path) -> None:
     case, letter = receipt_for(policy_id, store, raw_mail, outbox, clock)
     assert [x.status.value for x in case.letters.values()] == ["sent"]
@@ -186,7 +135,7 @@ def test_every_presets_receipt_letter_passes_check_letter(
 
 
 def test_a_scottish_stage_1_letter_that_signposts_the_spso_fails(
-        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock,
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock,
         cli_env: dict[str, str], tmp_path: Path) -> None:
     _, letter = receipt_for("spso-mchp", store, raw_mail, outbox, clock)
     signposted = letter.replace(b"Example Homes complaints team",
@@ -205,10 +154,10 @@ def test_a_scottish_stage_1_letter_that_signposts_the_spso_fails(
 
 
 def test_a_letter_failing_its_rules_is_not_sent_and_the_case_says_why(
-        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     config = dataclasses.replace(MAIL_CONFIG, default_policy="spso-mchp", mailbox_policies={},
                                  landlord="SPSO Lookalike Homes")  # its name would signpost
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
     raw_mail.put(raw_mail.key_for("ses-x"), mf.message())
     reference = room.receive(Delivery("ses-x", raw_mail.key_for("ses-x"), AT)).reference
     assert reference is not None
@@ -261,7 +210,7 @@ def test_a_postcode_in_a_forwarded_message_is_not_the_residents(
 @pytest.mark.parametrize("signpost", [b"You may go to the S.P.S.O. afterwards.",
                                       b"You can complain to the Ombudsman."])
 def test_an_spso_signpost_in_other_words_fails_too(
-        signpost: bytes, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        signpost: bytes, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: StatutoryClock, cli_env: dict[str, str], tmp_path: Path) -> None:
     _, letter = receipt_for("spso-mchp", store, raw_mail, outbox, clock)
     path = tmp_path / "bad.eml"

@@ -1,4 +1,4 @@
-"""Spoofing through the mailroom, on DynamoDB Local and a real SMTP outbox.
+"""Spoofing through the mailroom, on the in-memory ports.
 
 Given a resident's case and its receipt letter, when mail quoting the case's reference (or
 answering the letter) arrives from genuine staff, from a spoofer, from the resident under a
@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.domain.case import RESIDENT, Complaint
 from complaints.service.mailroom import Delivery, Mailroom, Outcome
 from tests import mailfactory as mf
@@ -62,25 +61,25 @@ class Victim:
         return {"In-Reply-To": self.letter_id, "References": self.letter_id}
 
 
-def loaded(store: Store, reference: str) -> Complaint:
+def loaded(store: InMemoryStore, reference: str) -> Complaint:
     case = store.load(reference)
     assert case is not None
     return case
 
 
-def timeline(store: Store, reference: str) -> list[tuple[str, str, str]]:
+def timeline(store: InMemoryStore, reference: str) -> list[tuple[str, str, str]]:
     return [(e.actor, e.event, e.detail) for e in loaded(store, reference).timeline]
 
 
 
-def arrivals(store: Store, reference: str, before: Any) -> list[tuple[str, str, str]]:
+def arrivals(store: InMemoryStore, reference: str, before: Any) -> list[tuple[str, str, str]]:
     """What arrived on the case since ``before``: the messages added, not what they then did
     (a staff reply with no commands goes on to the resident as a message: issue 9)."""
     return [x for x in timeline(store, reference)[len(before.timeline):]
             if x[1] in ("message added", "automatic reply", "bounce")]
 
 @pytest.fixture()
-def victim(deliver: Callable[..., Any], store: Store, outbox: Outbox) -> Victim:
+def victim(deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> Victim:
     created = deliver(mf.message(subject="Damp and mould in the bedroom"))
     assert created.outcome == "created"
     [letter] = outbox.letters()
@@ -89,7 +88,7 @@ def victim(deliver: Callable[..., Any], store: Store, outbox: Outbox) -> Victim:
 
 
 @pytest.fixture()
-def deliver_event(mailroom: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Outcome]:
+def deliver_event(mailroom: Mailroom, raw_mail: InMemoryRawMail) -> Callable[..., Outcome]:
     """As the Lambda handler does: the SES event's receipt (its verdicts) with the delivery."""
     def go(raw: bytes, receipt: dict[str, Any]) -> Outcome:
         key = f"ses-event-{next(_ids):06d}"
@@ -106,13 +105,13 @@ def receipt(dmarc: str) -> dict[str, Any]:
             "dkimVerdict": {"status": "PASS"}, "dmarcVerdict": {"status": dmarc}}
 
 
-def assert_untouched(store: Store, victim: Victim) -> None:
+def assert_untouched(store: InMemoryStore, victim: Victim) -> None:
     """The victim's case gained nothing: same timeline, same messages, nothing from evil."""
     assert timeline(store, victim.reference) == victim.timeline
     assert len(store.messages(victim.reference)) == victim.messages
 
 
-def assert_refused_with_reason(store: Store, victim: Victim, outcome: Outcome,
+def assert_refused_with_reason(store: InMemoryStore, victim: Victim, outcome: Outcome,
                                *why: str) -> None:
     """Not appended: a new case whose threading decision says why, or quarantine saying why."""
     assert outcome.outcome in ("created", "quarantined"), outcome
@@ -137,7 +136,7 @@ def assert_refused_with_reason(store: Store, victim: Victim, outcome: Outcome,
 
 @pytest.mark.parametrize("how", ["reference-in-subject", "reply-to-the-receipt-letter"])
 def test_a_genuine_staff_reply_with_aligned_dmarc_is_appended_as_staff(
-        how: str, victim: Victim, deliver: Callable[..., Any], store: Store,
+        how: str, victim: Victim, deliver: Callable[..., Any], store: InMemoryStore,
         outbox: Outbox) -> None:
     # given Sam, on the staff domain, with DMARC pass for landlord.example
     headers = victim.replying() if how == "reply-to-the-receipt-letter" else {}
@@ -162,7 +161,7 @@ def test_a_genuine_staff_reply_with_aligned_dmarc_is_appended_as_staff(
 
 @pytest.mark.parametrize("dmarc", ["pass", "none"])
 def test_the_residents_own_reply_is_appended_as_the_resident(
-        dmarc: str, victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        dmarc: str, victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     raw = raw_mail_from("Jane Resident <jane@example.org>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("example.org", dmarc=dmarc), "More photos.",
                         victim.replying())
@@ -179,7 +178,7 @@ def test_the_residents_own_reply_is_appended_as_the_resident(
 ])
 @pytest.mark.parametrize("how", ["reference-in-subject", "reply-to-the-receipt-letter"])
 def test_the_display_name_spoof_opens_its_own_case_and_says_why(
-        from_header: str, how: str, victim: Victim, deliver: Callable[..., Any], store: Store,
+        from_header: str, how: str, victim: Victim, deliver: Callable[..., Any], store: InMemoryStore,
         outbox: Outbox) -> None:
     # given Mallory, with a genuine DMARC pass for evil.example, showing Sam's address
     headers = victim.replying() if how == "reply-to-the-receipt-letter" else {}
@@ -199,7 +198,7 @@ def test_the_display_name_spoof_opens_its_own_case_and_says_why(
 
 
 def test_the_display_name_spoof_with_the_ses_events_pass_is_not_appended(
-        victim: Victim, deliver_event: Callable[..., Outcome], store: Store) -> None:
+        victim: Victim, deliver_event: Callable[..., Outcome], store: InMemoryStore) -> None:
     # SES's DMARC PASS is for the From domain it evaluated: evil.example
     raw = raw_mail_from(ISSUE_EXAMPLE, f"Re: {victim.reference}", mf.ses_headers("evil.example"))
     outcome = deliver_event(raw, receipt("PASS"))
@@ -208,7 +207,7 @@ def test_the_display_name_spoof_with_the_ses_events_pass_is_not_appended(
 
 
 def test_the_staff_address_with_dmarc_fail_is_not_appended(
-        victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("landlord.example", dmarc="fail"), "#close",
                         victim.replying())
@@ -218,7 +217,7 @@ def test_the_staff_address_with_dmarc_fail_is_not_appended(
 
 
 def test_the_staff_address_with_dmarc_pass_for_another_domain_is_not_appended(
-        victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     # DMARC passed, but for evil.example (header.from), not the From's landlord.example
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("evil.example", header_from="evil.example"), "#close",
@@ -233,7 +232,7 @@ def test_the_staff_address_with_dmarc_pass_for_another_domain_is_not_appended(
     "mallory@evil.example <sam@landlord.example>",
 ])
 def test_an_ambiguous_from_never_reaches_the_case(
-        from_header: str, victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        from_header: str, victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     raw = raw_mail_from(from_header, f"Re: {victim.reference}", mf.ses_headers("landlord.example"))
     outcome = deliver(raw)
     assert outcome.outcome == "quarantined" and "ambiguous" in outcome.reason
@@ -241,7 +240,7 @@ def test_an_ambiguous_from_never_reaches_the_case(
 
 
 def test_two_from_headers_never_reach_the_case(
-        victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     raw = raw_mail_from("Sam <sam@landlord.example>\r\nFrom: mallory@evil.example",
                         f"Re: {victim.reference}", mf.ses_headers("landlord.example"))
     outcome = deliver(raw)
@@ -250,7 +249,7 @@ def test_two_from_headers_never_reach_the_case(
 
 
 def test_the_residents_address_with_dmarc_fail_is_quarantined_as_forged(
-        victim: Victim, deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     # given mail claiming to be Jane, which her domain's DMARC says is not hers
     raw = raw_mail_from("Jane Resident <jane@example.org>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("example.org", dmarc="fail"), "Please withdraw my complaint.",
@@ -267,7 +266,7 @@ def test_the_residents_address_with_dmarc_fail_is_quarantined_as_forged(
 
 
 def test_a_strangers_automatic_reply_is_quarantined(
-        victim: Victim, deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     # given a stranger's out-of-office answering our letter (and so quoting its reference)
     raw = mf.out_of_office(victim.letter, sender="mallory@elsewhere.example")
     outcome = deliver(raw)
@@ -279,7 +278,7 @@ def test_a_strangers_automatic_reply_is_quarantined(
 
 
 def test_a_strangers_bounce_quoting_only_the_reference_is_quarantined(
-        victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     # a "bounce" that names the case but quotes no Message-ID of a letter we sent
     raw = raw_mail_from("Mail Delivery Subsystem <mailer-daemon@elsewhere.example>",
                         f"Undelivered Mail Returned to Sender: {victim.reference}",
@@ -296,7 +295,7 @@ def test_a_strangers_bounce_quoting_only_the_reference_is_quarantined(
 
 
 def test_the_events_dmarc_fail_wins_over_a_stored_pass(
-        victim: Victim, deliver_event: Callable[..., Outcome], store: Store) -> None:
+        victim: Victim, deliver_event: Callable[..., Outcome], store: InMemoryStore) -> None:
     # given the stored headers say pass for landlord.example, the event says FAIL
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("landlord.example", dmarc="pass"), "#close",
@@ -306,7 +305,7 @@ def test_the_events_dmarc_fail_wins_over_a_stored_pass(
 
 
 def test_the_events_dmarc_pass_wins_over_a_stored_fail(
-        victim: Victim, deliver_event: Callable[..., Outcome], store: Store) -> None:
+        victim: Victim, deliver_event: Callable[..., Outcome], store: InMemoryStore) -> None:
     # given the stored headers say fail, the event (authoritative) says PASS for the From domain
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("landlord.example", dmarc="fail"),
@@ -319,7 +318,7 @@ def test_the_events_dmarc_pass_wins_over_a_stored_fail(
 
 
 def test_the_events_dmarc_fail_makes_the_residents_reply_forged(
-        victim: Victim, deliver_event: Callable[..., Outcome], store: Store) -> None:
+        victim: Victim, deliver_event: Callable[..., Outcome], store: InMemoryStore) -> None:
     raw = raw_mail_from("Jane Resident <jane@example.org>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("example.org", dmarc="pass"), "Withdraw it.",
                         victim.replying())
@@ -329,7 +328,7 @@ def test_the_events_dmarc_fail_makes_the_residents_reply_forged(
 
 
 def test_the_events_gray_verdict_is_not_a_pass(
-        victim: Victim, deliver_event: Callable[..., Outcome], store: Store) -> None:
+        victim: Victim, deliver_event: Callable[..., Outcome], store: InMemoryStore) -> None:
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.reference}",
                         mf.ses_headers("landlord.example", dmarc="pass"))
     outcome = deliver_event(raw, receipt("GRAY"))
@@ -340,7 +339,7 @@ def test_the_events_gray_verdict_is_not_a_pass(
 
 
 def test_a_genuine_staff_reply_with_a_folded_from_header_is_appended(
-        victim: Victim, deliver: Callable[..., Any], store: Store) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore) -> None:
     raw = raw_mail_from("Sam Officer\r\n <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("landlord.example"), "Surveyor booked.", victim.replying())
     outcome = deliver(raw)
@@ -350,7 +349,7 @@ def test_a_genuine_staff_reply_with_a_folded_from_header_is_appended(
 
 
 def test_a_forged_staff_from_quoting_a_reference_is_held_never_opened_however_often(
-        victim: Victim, deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        victim: Victim, deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     """Given a staff From that DMARC fails (issue 18, 3: quoting any reference, 8 in a row each
     opened a case whose receipt mailed the real Sam, the loop guard exempting staff), when it
     quotes the victim's reference by subject, by plus-address or by replying to the letter, then
@@ -382,7 +381,7 @@ def test_a_forged_staff_from_quoting_a_reference_is_held_never_opened_however_of
 
 @pytest.mark.parametrize("kept", ["in-reply-to", "subject only", "reply-to address only"])
 def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
-        kept: str, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        kept: str, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: Any) -> None:
     """Given a victim's case and an attacker's mail quoting its reference that is quarantined
     for review (the notice echoed the attacker's subject, Reply-To the complaints address), when
@@ -390,11 +389,10 @@ def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
     the reply is kept with the quarantined message: the victim's case and resident get nothing."""
     from dataclasses import replace as replaced
 
-    from complaints.adapters.sender import SmtpSender
     from tests.conftest import MAIL_CONFIG
 
     config = replaced(MAIL_CONFIG, team_address="complaints-team@landlord.example")
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
 
     def go(raw: bytes) -> Outcome:
         key = f"ses-notice-{next(_ids):06d}"
@@ -441,8 +439,8 @@ def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
 
 @pytest.mark.parametrize("ses_saw", ["its header names another domain", "its event names another From"])
 def test_an_ses_pass_for_a_from_read_differently_vouches_for_no_one(
-        ses_saw: str, victim: Victim, mailroom: Mailroom, raw_mail: DirectoryRawMail,
-        store: Store) -> None:
+        ses_saw: str, victim: Victim, mailroom: Mailroom, raw_mail: InMemoryRawMail,
+        store: InMemoryStore) -> None:
     """Given a reply to the victim's letter whose From we read as sam@landlord.example, and an
     SES event saying DMARC PASS, when SES read the From header differently (its stored
     Authentication-Results says it evaluated evil.example, or its event's commonHeaders.from
@@ -466,7 +464,7 @@ def test_an_ses_pass_for_a_from_read_differently_vouches_for_no_one(
 
 
 def test_an_ses_pass_for_the_same_from_still_makes_staff(
-        victim: Victim, mailroom: Mailroom, raw_mail: DirectoryRawMail, store: Store) -> None:
+        victim: Victim, mailroom: Mailroom, raw_mail: InMemoryRawMail, store: InMemoryStore) -> None:
     """The same reply where SES read the same From (display name and all): staff, appended."""
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", f"Re: {victim.letter_subject}",
                         mf.ses_headers("landlord.example"), "Surveyor booked.", victim.replying())

@@ -1,4 +1,4 @@
-"""The deadline sweep (issue 10) on DynamoDB Local and a real SMTP outbox.
+"""The deadline sweep (issue 10) on the in-memory ports.
 
 Given complaints received on chosen days (London), when the sweep runs at chosen instants,
 then exactly the expected reminders, overdue alerts, breaches and automatic steps happen,
@@ -22,16 +22,16 @@ from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.sender import SendError, SmtpSender
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.domain import commands as c
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.calendar import LONDON
 from complaints.domain.case import Complaint, LetterStatus
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
+from complaints.service.ports import Sender
 from complaints.service.post import LetterNotSent
+from complaints.service.records import SendError
 from complaints.service.sweep import Sweep, SweepConfig
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
@@ -50,7 +50,7 @@ class Flaky:
     """A mail service that refuses the first ``fail`` letters to the resident (421, a
     temporary refusal), then sends through SMTP; staff letters go."""
 
-    def __init__(self, inner: SmtpSender, fail: int = 0) -> None:
+    def __init__(self, inner: Sender, fail: int = 0) -> None:
         self.inner, self.fail, self.calls = inner, fail, 0
 
     def send(self, message: EmailMessage) -> str:
@@ -79,10 +79,10 @@ class CrashOnSend:
 class Desk:
     """A mailroom and a sweep sharing one store, outbox and sender, as the bootstrap wires them."""
 
-    def __init__(self, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+    def __init__(self, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
                  clock: StatutoryClock) -> None:
         self.store, self.raw_mail, self.outbox, self.clock = store, raw_mail, outbox, clock
-        self.smtp = SmtpSender("127.0.0.1", outbox.port)
+        self.smtp = outbox.sender
         config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
         self.room = Mailroom(store, raw_mail, self.smtp, clock, config)
         self.sweeps = 0
@@ -92,7 +92,7 @@ class Desk:
             self.room.sender = self.room.post.sender = sender
         return Sweep(self.room.casework, SweepConfig(
             landlord=MAIL_CONFIG.landlord, team_address=TEAM, manager_address=MANAGER,
-            rules=AgendaRules()))
+            rules=AgendaRules()), self.store)
 
     def complaint(self, received: datetime, body: str = "Mould at 4 Elm Row, Leeds LS1 4AP.",
                   to: str = "complaints@landlord.example") -> str:
@@ -136,7 +136,7 @@ class Desk:
 
 
 @pytest.fixture()
-def desk(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+def desk(store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
          clock: StatutoryClock) -> Desk:
     return Desk(store, raw_mail, outbox, clock)
 

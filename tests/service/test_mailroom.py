@@ -1,4 +1,4 @@
-"""The inbound pipeline at the service layer, on DynamoDB Local and a real SMTP outbox.
+"""The inbound pipeline at the service layer, on the in-memory ports.
 
 Given a message as SES stores it, when the mailroom receives it, then the case, the timeline,
 the quarantine and the outbox say what happened.
@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.sender import SmtpSender
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.local.stack import CrashBeforeFirstSend
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
@@ -35,20 +33,20 @@ def text_of(raw: bytes) -> str:
     return str(body.get_content())
 
 
-def letter_statuses(store: Store, reference: str) -> dict[str, str]:
+def letter_statuses(store: InMemoryStore, reference: str) -> dict[str, str]:
     case = store.load(reference)
     assert case is not None
     return {x.kind: x.status.value for x in case.letters.values()}
 
 
-def events(store: Store, reference: str) -> list[tuple[str, str]]:
+def events(store: InMemoryStore, reference: str) -> list[tuple[str, str]]:
     case = store.load(reference)
     assert case is not None
     return [(e.event, e.detail) for e in case.timeline]
 
 
 def test_a_complaint_opens_a_case_and_gets_a_receipt_letter(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     # Fri 22 May 2026 10:00 BST; Mon 25 May is a bank holiday
     at = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)
     outcome = deliver(mf.message(attachments=[("mould.jpg", "image/jpeg", b"\xff\xd8" * 100)]),
@@ -78,7 +76,7 @@ def test_a_complaint_opens_a_case_and_gets_a_receipt_letter(
 
 
 def test_scottish_postcode_chooses_the_scottish_policy(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     outcome = deliver(mf.message(body="My home at 3 Belmont Road, Cambuslang G72 8PG is cold."),
                       at=datetime(2026, 6, 12, 9, 0, tzinfo=UTC))
     case = store.load(outcome.reference)
@@ -96,7 +94,7 @@ def test_scottish_postcode_chooses_the_scottish_policy(
 
 
 def test_reply_from_the_resident_is_appended(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = deliver(mf.message())
     sent = outbox.letters()[0]
     outcome = deliver(mf.reply(sent, body="Here are two more photos."))
@@ -107,14 +105,14 @@ def test_reply_from_the_resident_is_appended(
 
 
 def test_reply_with_reference_only_in_the_subject_is_appended(
-        deliver: Callable[..., Any], store: Store) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore) -> None:
     created = deliver(mf.message())
     outcome = deliver(mf.message(subject=f"More about {created.reference}"))
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
 
 
 def test_a_stranger_quoting_the_reference_is_never_appended(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = deliver(mf.message())
     sent = outbox.letters()[0]
     outcome = deliver(mf.reply(sent, sender="Mallory <mallory@elsewhere.example>"))
@@ -126,7 +124,7 @@ def test_a_stranger_quoting_the_reference_is_never_appended(
 
 
 def test_out_of_office_is_recorded_and_not_answered(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = deliver(mf.message())
     outcome = deliver(mf.out_of_office(outbox.letters()[0]))
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
@@ -137,7 +135,7 @@ def test_out_of_office_is_recorded_and_not_answered(
 
 
 def test_bounce_flags_the_case_for_staff(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = deliver(mf.message())
     outcome = deliver(mf.bounce(outbox.letters()[0]))
     assert (outcome.outcome, outcome.reference) == ("appended", created.reference)
@@ -147,7 +145,7 @@ def test_bounce_flags_the_case_for_staff(
 
 
 def test_same_delivery_three_times_is_one_case_and_one_letter(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     raw = mf.message()
     outcomes = [deliver(raw, key="ses-same-message") for _ in range(3)]
     assert [o.outcome for o in outcomes] == ["created", "duplicate", "duplicate"]
@@ -157,9 +155,9 @@ def test_same_delivery_three_times_is_one_case_and_one_letter(
 
 
 def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
-        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     # the same fault the local stack injects with COMPLAINTS_LOCAL_FAULT=crash-before-send
-    room = Mailroom(store, raw_mail, CrashBeforeFirstSend(SmtpSender("127.0.0.1", outbox.port)),
+    room = Mailroom(store, raw_mail, CrashBeforeFirstSend(outbox.sender),
                     clock, MAIL_CONFIG)
     raw_key = raw_mail.key_for("ses-crash")
     raw_mail.put(raw_key, mf.message())
@@ -180,7 +178,7 @@ def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
 
 
 def test_virus_verdict_is_quarantined_with_the_raw_kept(
-        deliver: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail,
+        deliver: Callable[..., Any], store: InMemoryStore, raw_mail: InMemoryRawMail,
         outbox: Outbox) -> None:
     raw = mf.message(ses=b"X-SES-Spam-Verdict: PASS\r\nX-SES-Virus-Verdict: FAIL\r\n")
     outcome = deliver(raw, key="ses-virus")
@@ -205,7 +203,7 @@ def test_mail_from_our_own_address_is_not_answered(
 
 
 def test_loop_guard_holds_letters_past_the_hourly_limit(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     outcomes = [deliver(mf.message(subject=f"complaint {n}")) for n in range(7)]
     assert all(o.outcome == "created" for o in outcomes)
     assert len(outbox.letters()) == MAIL_CONFIG.letters_per_hour
@@ -215,7 +213,7 @@ def test_loop_guard_holds_letters_past_the_hourly_limit(
 
 
 def test_no_reply_senders_get_a_case_but_no_letter(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     outcome = deliver(mf.message(sender="noreply@portal.example"))
     case = store.load(outcome.reference)
     assert case is not None and letter_statuses(store, case.reference) == {"receipt": "held"}
@@ -223,14 +221,14 @@ def test_no_reply_senders_get_a_case_but_no_letter(
 
 
 def test_mailbox_policy_wins_over_the_default(
-        deliver: Callable[..., Any], store: Store) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore) -> None:
     outcome = deliver(mf.message(to="scotland@landlord.example"))
     case = store.load(outcome.reference)
     assert case is not None and case.policy == "spso-mchp"
 
 
 def test_staff_from_an_authenticated_domain_may_add_to_a_case(
-        deliver: Callable[..., Any], store: Store) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore) -> None:
     created = deliver(mf.message())
     outcome = deliver(mf.message(sender="Sam Officer <sam@landlord.example>",
                                  subject=f"Re: {created.reference}"))
@@ -244,7 +242,7 @@ def test_staff_from_an_authenticated_domain_may_add_to_a_case(
 
 @pytest.mark.parametrize("name", sorted(__import__("tests.corpus", fromlist=["hostile"]).hostile()))
 def test_hostile_messages_end_in_a_case_or_quarantine_with_a_reason(
-        name: str, deliver: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail) -> None:
+        name: str, deliver: Callable[..., Any], store: InMemoryStore, raw_mail: InMemoryRawMail) -> None:
     from tests.corpus import hostile
 
     raw = hostile()[name]
@@ -262,7 +260,7 @@ def test_hostile_messages_end_in_a_case_or_quarantine_with_a_reason(
 
 
 def test_a_bounce_without_a_from_still_finds_its_case(
-        deliver: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        deliver: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = deliver(mf.message())
     raw = mf.bounce(outbox.letters()[0]).replace(
         b"From: Mail Delivery Subsystem <mailer-daemon@example.org>\r\n", b"")
@@ -273,14 +271,14 @@ def test_a_bounce_without_a_from_still_finds_its_case(
 
 
 def test_loop_guard_counts_a_sliding_hour_not_the_clock_hour(
-        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     """Given 10 complaints from one inbox between 10:59:40 and 11:00:10 (issue 18, 7: a
     clock-hour counter started again at 11:00 and sent all 10), then 5 receipts go and 5 are
     held; a complaint at 12:00:30, more than an hour after the 5 sent, gets its receipt."""
     times = [datetime(2026, 5, 22, 10, 59, 40 + 4 * n, tzinfo=UTC) for n in range(5)] + [
         datetime(2026, 5, 22, 11, 0, 2 * n, tzinfo=UTC) for n in range(5)]
     now = [times[0]]
-    mailroom = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock,
+    mailroom = Mailroom(store, raw_mail, outbox.sender, clock,
                         MAIL_CONFIG, now=lambda: now[0])
     references: list[str] = []
     for n, at in enumerate([*times, datetime(2026, 5, 22, 12, 0, 30, tzinfo=UTC)]):
@@ -299,7 +297,7 @@ def test_loop_guard_counts_a_sliding_hour_not_the_clock_hour(
 
 
 def test_a_reference_inside_an_imported_one_never_threads_to_the_live_case(
-        store: Store, clock: StatutoryClock, deliver: Callable[..., Any],
+        store: InMemoryStore, clock: StatutoryClock, deliver: Callable[..., Any],
         monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
@@ -337,7 +335,7 @@ def test_a_reference_inside_an_imported_one_never_threads_to_the_live_case(
 
 
 def test_the_loop_guard_holds_however_many_deliveries_arrive_at_once(
-        mailroom: Mailroom, raw_mail: DirectoryRawMail, store: Store, outbox: Outbox) -> None:
+        mailroom: Mailroom, raw_mail: InMemoryRawMail, store: InMemoryStore, outbox: Outbox) -> None:
     """Given 20 complaints from one inbox delivered at the same moment (issue 18: the guard read
     the count, sent, then counted, so parallel deliveries each passed the check and 6 of 12 went
     where 5 may), then exactly 5 receipts go and 15 are held."""

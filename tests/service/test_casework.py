@@ -1,4 +1,4 @@
-"""Staff run a case from their mailbox (issue 9), on DynamoDB Local and a real SMTP outbox.
+"""Staff run a case from their mailbox (issue 9), on the in-memory ports.
 
 Given a case and its staff notice, when staff (or someone pretending to be staff) reply with
 #-commands, then only authenticated staff move the case, every result is confirmed to the
@@ -19,9 +19,7 @@ from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
-from complaints.adapters.sender import SmtpSender
-from complaints.adapters.store import Store
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from tests import mailfactory as mf
@@ -32,14 +30,14 @@ SAM = "Sam Officer <sam@landlord.example>"
 
 
 @pytest.fixture()
-def room(store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+def room(store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
          clock: StatutoryClock) -> Mailroom:
     config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
-    return Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    return Mailroom(store, raw_mail, outbox.sender, clock, config)
 
 
 @pytest.fixture()
-def send(room: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Any]:
+def send(room: Mailroom, raw_mail: InMemoryRawMail) -> Callable[..., Any]:
     def go(raw: bytes) -> Any:
         key = f"ses-{uuid.uuid4().hex[:12]}"
         raw_mail.put(raw_mail.key_for(key), raw)
@@ -81,7 +79,7 @@ def test_a_new_case_tells_the_team_with_the_complaint_attached(
 
 
 def test_staff_commands_run_and_each_result_is_confirmed(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
     outcome = send(mf.reply(notice, sender=SAM, body="#note called Jane\n#respond upheld\n"
@@ -99,7 +97,7 @@ def test_staff_commands_run_and_each_result_is_confirmed(
 
 
 def test_a_staff_command_failing_dmarc_is_not_executed(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
     forged = mf.reply(notice, sender=SAM, body="#withdraw\n#close")
@@ -116,7 +114,7 @@ def test_a_staff_command_failing_dmarc_is_not_executed(
 
 
 def test_a_staff_reply_all_that_copies_the_resident_is_one_record(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
     before = len(outbox.letters())
@@ -134,7 +132,7 @@ def test_a_staff_reply_all_that_copies_the_resident_is_one_record(
 
 
 def test_concurrent_note_and_extend_on_one_case_both_land(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
     send(mf.reply(notice, sender=SAM, body="#acknowledge\nDamp; wants the repair."))
@@ -160,7 +158,7 @@ def test_concurrent_note_and_extend_on_one_case_both_land(
     assert ("extension", "jane@example.org") in kinds(outbox)
 
 
-def test_a_closed_case_refuses_politely(send: Callable[..., Any], store: Store,
+def test_a_closed_case_refuses_politely(send: Callable[..., Any], store: InMemoryStore,
                                         outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
@@ -173,7 +171,7 @@ def test_a_closed_case_refuses_politely(send: Callable[..., Any], store: Store,
 
 
 def test_the_staff_sender_is_told_when_a_letter_could_not_go(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     # a raw UTF-8 (RFC 6532) address: a case, but SES cannot send to it
     created = send(mf.ses_headers("example.es") + "From: José <josé@example.es>\r\n"
                    "To: complaints@landlord.example\r\nSubject: Damp\r\n"
@@ -193,7 +191,7 @@ def test_the_staff_sender_is_told_when_a_letter_could_not_go(
 
 
 def test_quoted_history_in_an_html_only_reply_never_runs_as_commands(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     created = send(mf.message(body="#withdraw\nThe fence is broken."))
     notice = letter_of(outbox, "staff_new_case")
     html = ('<div>#note rang Jane</div><div style="display:none">#close</div><br>'
@@ -216,7 +214,7 @@ def test_quoted_history_in_an_html_only_reply_never_runs_as_commands(
     '<span style="mso-hide:all"><span></span>#withdraw</span>',
 ])
 def test_a_command_hidden_in_nested_html_never_runs(
-        hidden: str, send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        hidden: str, send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     """Given an HTML-only staff reply whose hidden element nests other elements, then nothing
     inside it runs: the skip ends at the hidden element's own end, not a child's."""
     created = send(mf.message(body="The fence is broken."))
@@ -231,7 +229,7 @@ def test_a_command_hidden_in_nested_html_never_runs(
     assert [e.event for e in case.timeline].count("noted") == 1  # the visible command ran
 
 
-def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: Store,
+def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: InMemoryStore,
                                           outbox: Outbox) -> None:
     created = send(mf.message())
     notice = letter_of(outbox, "staff_new_case")
@@ -243,9 +241,9 @@ def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: Store
 
 
 def test_the_loop_guard_never_holds_a_letter_staff_asked_for(
-        store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1)
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
 
     def go(raw: bytes) -> Any:
         key = f"ses-{uuid.uuid4().hex[:12]}"
@@ -267,7 +265,7 @@ def test_the_loop_guard_never_holds_a_letter_staff_asked_for(
 
 
 def test_mail_forged_from_a_staff_address_is_held_for_review_not_answered(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     forged = mf.message(sender=SAM, ses=mf.ses_headers("landlord.example", dmarc="fail"))
     outcome = send(forged)
     assert outcome.outcome == "quarantined" and "possibly forged" in outcome.reason
@@ -293,7 +291,7 @@ CONCEALING = [  # an outside attack (issue 18): ways of hiding text no list of h
 
 @pytest.mark.parametrize("concealing", CONCEALING)
 def test_an_html_only_staff_reply_that_could_hide_text_runs_and_sends_nothing(
-        concealing: str, send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        concealing: str, send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     """Given an HTML-only staff reply whose styles can hide text (a class rule, a colour, a
     size, a position...), then none of its lines is run, visible or not, and nothing of it goes
     to the resident: the sender is told why and to send plain text."""
@@ -313,7 +311,7 @@ def test_an_html_only_staff_reply_that_could_hide_text_runs_and_sends_nothing(
 
 
 def test_an_html_only_staff_reply_in_plain_styles_still_runs(
-        send: Callable[..., Any], store: Store, outbox: Outbox) -> None:
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
     """What mail clients write to lay text out (fonts, margins, a readable size) hides nothing:
     its commands run."""
     created = send(mf.message(body="The fence is broken."))

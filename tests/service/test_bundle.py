@@ -1,5 +1,5 @@
-"""The Ombudsman evidence bundle (issue 12) and letters kept as sent, on DynamoDB Local, the
-raw-mail directory and a real SMTP outbox.
+"""The Ombudsman evidence bundle (issue 12) and letters kept as sent, on the in-memory ports
+(store, raw mail, outbox).
 
 Given a case opened by email with an attachment, acknowledged and answered by staff, when its
 bundle is made, then every file is listed in the manifest with its size and SHA-256, the
@@ -27,9 +27,8 @@ from typing import Any
 
 import pytest
 
-from complaints.adapters.raw_mail import DirectoryRawMail
+from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.adapters.sender import SendError, SesSender
-from complaints.adapters.store import Store
 from complaints.domain.commands import Note
 from complaints.service.bundle import build_bundle, bundle_command
 from complaints.service.clock import StatutoryClock
@@ -37,8 +36,8 @@ from complaints.service.mailroom import Delivery, Mailroom
 from complaints.service.post import LetterNotSent
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
-from tests.integration import test_casework as casework
-from tests.integration.test_webform import FIELDS, NOW, post, reference, web
+from tests.service import test_casework as casework
+from tests.service.test_webform import FIELDS, NOW, post, reference, web
 
 TEAM, SAM = casework.TEAM, casework.SAM
 room = casework.room  # the mailroom with a team address, as the casework tests use it
@@ -48,7 +47,7 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 
 
 @pytest.fixture()
-def send(room: Mailroom, raw_mail: DirectoryRawMail) -> Callable[..., Any]:
+def send(room: Mailroom, raw_mail: InMemoryRawMail) -> Callable[..., Any]:
     def go(raw: bytes, key: str | None = None) -> Any:
         key = key or f"ses-{uuid.uuid4().hex[:12]}"
         raw_mail.put(raw_mail.key_for(key), raw)
@@ -93,7 +92,7 @@ def checked(data: bytes) -> tuple[dict[str, bytes], dict[str, Any]]:
 
 
 def test_the_bundle_holds_the_case_as_received_and_as_sent(
-        send: Callable[..., Any], room: Mailroom, store: Store, raw_mail: DirectoryRawMail,
+        send: Callable[..., Any], room: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail,
         outbox: Outbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     complaint = mf.message(subject=f"Damp {HOSTILE}",
                            body=f"Black mould in the bathroom.\n{HOSTILE}\n",
@@ -181,7 +180,7 @@ def test_the_bundle_holds_the_case_as_received_and_as_sent(
 
 
 def test_a_letter_retried_after_a_refusal_is_kept_as_the_attempt_that_went(
-        room: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox) -> None:
+        room: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox) -> None:
     smtp = room.sender
 
     class RefusesOnce:
@@ -208,10 +207,9 @@ def test_a_letter_retried_after_a_refusal_is_kept_as_the_attempt_that_went(
     receipt = case.letters["receipt-1"]
     assert (receipt.status.value, receipt.attempts) == ("sent", 2)
 
-    copies = (raw_mail.root / "outbound" / ref).glob("receipt-1-*.eml")
+    copies = raw_mail.keys(f"outbound/{ref}/receipt-1-")
     # one copy per attempt, each named receipt-1-<attempt>-<sha256 prefix>.eml
-    kept = sorted((p.relative_to(raw_mail.root).as_posix() for p in copies),
-                  key=lambda k: int(k.rsplit("/", 1)[1].split("-")[2]))
+    kept = sorted(copies, key=lambda k: int(k.rsplit("/", 1)[1].split("-")[2]))
     assert [k.rsplit("/", 1)[1].split("-")[2] for k in kept] == ["1", "2"]
     [record] = [m for m in store.messages(ref) if m["key"] == "receipt-1"]
     assert record["direction"] == "out" and record["raw_key"] == kept[1]
@@ -224,7 +222,7 @@ def test_a_letter_retried_after_a_refusal_is_kept_as_the_attempt_that_went(
 
 
 def test_the_ses_path_keeps_the_bytes_handed_to_ses(
-        store: Store, raw_mail: DirectoryRawMail, clock: StatutoryClock) -> None:
+        store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock) -> None:
     class FakeSes:
         def __init__(self) -> None:
             self.sent: list[bytes] = []
@@ -246,7 +244,7 @@ def test_the_ses_path_keeps_the_bytes_handed_to_ses(
 
 
 def test_a_letter_sent_before_letters_were_kept_is_listed_missing_never_invented(
-        room: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox) -> None:
+        room: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox) -> None:
     room.post.keep = None  # as the service was before issue 12
     key = f"ses-{uuid.uuid4().hex[:12]}"
     raw_mail.put(raw_mail.key_for(key), mf.message())
@@ -263,7 +261,7 @@ def test_a_letter_sent_before_letters_were_kept_is_listed_missing_never_invented
 
 
 def test_a_web_form_case_bundles_its_submission_and_files_as_received(
-        mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
+        mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
         clock: StatutoryClock) -> None:
     form = web(mailroom, store, raw_mail, clock)
     page = post(form, {**FIELDS, "what-happened": f"Damp since June. {HOSTILE}"})
@@ -293,7 +291,7 @@ def test_a_web_form_case_bundles_its_submission_and_files_as_received(
 
 
 def test_a_letter_whose_copy_cannot_be_kept_still_goes_and_says_so(
-        room: Mailroom, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox) -> None:
+        room: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox) -> None:
     def broken(key: str, data: bytes) -> None:
         raise OSError("the raw store refused the write")
 
@@ -312,7 +310,7 @@ def test_a_letter_whose_copy_cannot_be_kept_still_goes_and_says_so(
 
 
 def test_a_residents_html_attachment_opens_as_text_never_as_a_page(
-        send: Callable[..., Any], store: Store, raw_mail: DirectoryRawMail) -> None:
+        send: Callable[..., Any], store: InMemoryStore, raw_mail: InMemoryRawMail) -> None:
     """Issue 18, 12: timeline.html linked attachments/001-001-report.html, so an investigator's
     click ran the resident's page (scripts and all) from the unzipped bundle. Files of any type
     a browser renders or might sniff (HTML, SVG, XML, no extension) are bundled with .txt

@@ -1,0 +1,89 @@
+"""What the service and its stores hand each other: message records, quarantine entries, the
+store's errors, and the retry pause. No adapter here: the DynamoDB store (adapters/store.py)
+and the in-memory one (adapters/memory.py) both speak these, and so does every service module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+class StoreError(RuntimeError):
+    """The store refused or lost a write; the caller may retry the whole step."""
+
+
+class ConcurrentUpdate(StoreError):
+    """Someone else saved the complaint first (optimistic lock): reload and apply again."""
+
+
+class Contention(StoreError):
+    """A conflicting transaction or throttling: the same write may succeed after a pause."""
+
+
+class DuplicateDelivery(StoreError):
+    """This inbound message was handled before; ``outcome`` says how."""
+
+    def __init__(self, outcome: dict[str, Any]) -> None:
+        super().__init__(f"already handled: {outcome}")
+        self.outcome = outcome
+
+
+class RawMailError(RuntimeError):
+    """The raw message could not be read or written."""
+
+
+class SendError(RuntimeError):
+    """The letter was not accepted for delivery."""
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    direction: str  # "in" or "out"
+    key: str  # idempotency key (inbound) or our message id (outbound)
+    at: datetime
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    raw_key: str  # where the raw MIME is kept
+    message_id: str
+    verdict: str = ""
+    attachments: tuple[dict[str, Any], ...] = ()
+    text: str = ""  # the body text (bounded by the parser); the raw message keeps all
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    key: str
+    at: datetime
+    reason: str
+    raw_key: str
+    sender: str
+    subject: str
+    review: bool = False  # may be a person's complaint: staff are told
+    about: str | None = None  # a reply to the notice about this quarantined message's key
+
+
+@dataclass(frozen=True)
+class UploadForm:
+    """Where a browser posts a file straight into the store (no JavaScript: a plain form with
+    these hidden fields, then the file), and the limits the store itself enforces."""
+
+    url: str
+    fields: dict[str, str]
+
+
+def attachment_key(message_key: str, n: int, filename: str) -> str:
+    """Where an attachment is kept: beside its raw message, so no second lookup finds it."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[:100] or "attachment"
+    return f"{message_key}.attachments/{n:03d}-{safe}"
+
+
+def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0) -> None:
+    """Full-jitter exponential backoff: concurrent writers spread out instead of colliding."""
+    import random
+    import time
+
+    time.sleep((rng or random).uniform(0, min(cap, base * 2 ** attempt)))
