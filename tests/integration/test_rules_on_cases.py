@@ -153,7 +153,8 @@ def test_a_bad_row_is_named_by_line_and_nothing_is_loaded(store_env: dict[str, s
 
 def receipt_for(policy_id: str, store: Store, raw_mail: DirectoryRawMail, outbox: Outbox,
                 clock: StatutoryClock) -> tuple[Any, bytes]:
-    config = dataclasses.replace(MAIL_CONFIG, default_policy=policy_id, mailbox_policies={})
+    policies = dataclasses.replace(MAIL_CONFIG.policies, default=policy_id)
+    config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={})
     room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
     key = f"ses-{policy_id}"
     raw_mail.put(raw_mail.key_for(key), mf.message(sender=f"r@{policy_id}.example"))
@@ -206,7 +207,8 @@ def test_a_scottish_stage_1_letter_that_signposts_the_spso_fails(
 
 def test_a_letter_failing_its_rules_is_not_sent_and_the_case_says_why(
         store: Store, raw_mail: DirectoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
-    config = dataclasses.replace(MAIL_CONFIG, default_policy="spso-mchp", mailbox_policies={},
+    policies = dataclasses.replace(MAIL_CONFIG.policies, default="spso-mchp")
+    config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={},
                                  landlord="SPSO Lookalike Homes")  # its name would signpost
     room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
     raw_mail.put(raw_mail.key_for("ses-x"), mf.message())

@@ -15,6 +15,7 @@ import pytest
 
 from complaints.adapters.raw_mail import DirectoryRawMail, RawMailError
 from complaints.adapters.store import Store
+from complaints.domain.nation import NationPolicies
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Mailroom
 from complaints.service.webform import FormConfig, Page, WebForm
@@ -30,8 +31,8 @@ def web(mailroom: Mailroom, store: Store, raw_mail: DirectoryRawMail, clock: Sta
         default: str = "hos-2024") -> WebForm:
     return WebForm(mailroom.intake, store, raw_mail, clock, FormConfig(
         landlord="Example Homes", complaints_address="complaints@landlord.example",
-        own_addresses=frozenset({"complaints@landlord.example"}), default_policy=default,
-        scottish_policy="spso-mchp"), SECRET)
+        own_addresses=frozenset({"complaints@landlord.example"}),
+        policies=NationPolicies(default, fallback={"scotland": "spso-mchp"})), SECRET)
 
 
 def post(form: WebForm, fields: dict[str, str], at: datetime = NOW, client: str = "192.0.2.1",

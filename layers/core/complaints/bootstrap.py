@@ -83,8 +83,7 @@ def mailroom() -> Mailroom:
                            s.ses_configuration_set)
     config = MailConfig(
         landlord=s.landlord, complaints_address=s.complaints_address,
-        staff_domains=s.staff_domains, default_policy=s.default_policy,
-        scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
+        staff_domains=s.staff_domains, policies=s.policies(), mailbox_policies=s.mailbox_policies,
         letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
         team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
     )
@@ -138,5 +137,4 @@ def webform() -> WebForm:
         own_addresses=frozenset({*room.config.own_addresses, s.team_address, s.manager_address,
                                  *s.team_addresses.values()}),
         own_domains=frozenset(d for d in s.staff_domains if "@" not in d),
-        default_policy=s.default_policy, scottish_policy=s.scottish_policy,
-        posts_per_hour=s.form_posts_per_hour), form_secret())
+        policies=s.policies(), posts_per_hour=s.form_posts_per_hour), form_secret())

@@ -37,7 +37,13 @@ from complaints.adapters.store import (
 from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
 from complaints.domain.commands import Command, Escalate, Open
-from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
+from complaints.domain.nation import (
+    NationChoice,
+    NationPolicies,
+    choose,
+    postcodes_in,
+    residents_words,
+)
 from complaints.mail import letters, lint
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
@@ -60,8 +66,7 @@ class MailConfig:
     landlord: str
     complaints_address: str
     staff_domains: frozenset[str]  # domains, and single staff addresses (with an @)
-    default_policy: str
-    scottish_policy: str
+    policies: NationPolicies  # nation -> preset, shared with the web form
     mailbox_policies: dict[str, str] = field(default_factory=dict)  # address -> preset id
     letters_per_hour: int = 5  # to one address, before letters are held (loop guard)
     team_address: str = ""  # told of every new case, and of quarantined mail for review
@@ -452,11 +457,10 @@ class Mailroom:
                 mailbox = (address, policy_id)
                 break
         resident = self.store.resident(mail.sender) if mailbox is None else None
-        default = self.clock.presets.get(self.config.default_policy)
-        by_nation = {default.nation: default.id, "scotland": self.config.scottish_policy}
+        default = self.clock.presets.get(self.config.policies.default)
         words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
         return choose(mailbox, resident["nation"] if resident else None, postcodes_in(words),
-                      by_nation, default.id, default.nation), resident
+                      self.config.policies, default.nation), resident
 
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
         """Attachments are stored beside the raw message (create-only, idempotent), listed in
