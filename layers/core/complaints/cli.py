@@ -623,12 +623,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.homes is not None and args.homes <= 0:
         raise CliError(f"--homes {args.homes}: expected the number of homes, more than 0")
     reports = Reports(bootstrap.store(), bootstrap.clock(), settings_landlord())
-    if args.report == "tsm":
-        result = reports.tsm(period, args.homes)
-    elif args.report == "scotland":
-        result = reports.scotland(period)
-    else:
-        result = reports.annual(period, args.homes, args.out)
+    result = {"tsm": lambda: reports.tsm(period, args.homes),
+              "scotland": lambda: reports.scotland(period),
+              "annual": lambda: reports.annual(period, args.homes, args.out)}[args.report]()
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 
