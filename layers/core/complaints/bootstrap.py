@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @functools.cache
 def presets() -> PresetLibrary:
-    return PresetLibrary(settings().policy_dirs)
+    return PresetLibrary(settings().policy_dirs, settings().regime_dirs)
 
 
 @functools.cache

@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="TSM CH01/CH02, the Scottish indicators, the annual report")
     reports = p.add_subparsers(dest="report", required=True, parser_class=_Parser)
     for name, what in (("tsm", "Tenant Satisfaction Measures CH01 and CH02 (English cases)"),
-                       ("scotland", "the SPSO / SHR indicators (Scottish cases)"),
+                       ("scotland", "the Scottish regulators' indicators (Scottish cases)"),
                        ("annual", "the annual complaints performance report (HTML, PDF, PNG)")):
         p = reports.add_parser(name, help=what)
         p.add_argument("--year", type=int, help="1 April YEAR to 31 March YEAR+1")

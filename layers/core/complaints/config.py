@@ -23,6 +23,9 @@ class Settings:
     cache_dir: Path | None
     # The local stack's data directory (COMPLAINTS_DATA_DIR, default .local).
     data_dir: Path
+    # Extra regime directories (COMPLAINTS_REGIME_DIRS, separated like PATH), after the
+    # built-in regimes/: a nation's floor (its Ombudsman, clocks, letters' rules) as data.
+    regime_dirs: tuple[Path, ...] = ()
     # The landlord this deployment serves, and its presets (template.yaml parameters).
     landlord: str = "Example Homes"
     default_policy: str = "hos-2024"  # COMPLAINTS_DEFAULT_POLICY: its own nation, and the rest
@@ -160,6 +163,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]).lower()
     return Settings(
         policy_dirs=dirs,
+        regime_dirs=tuple(Path(p) for p in
+                          environ.get("COMPLAINTS_REGIME_DIRS", "").split(os.pathsep) if p),
         cache_dir=cache_dir,
         data_dir=data_dir,
         landlord=environ.get("COMPLAINTS_LANDLORD") or Settings.landlord,

@@ -151,7 +151,7 @@ def parse_regime(data: Mapping[str, Any], file: str) -> Regime:
     return regime
 
 
-REPORTS = ("tsm", "scotland")  # `complaints report NAME`
+REPORTS = ("tsm", "scottish-indicators")  # `complaints report tsm|scotland`
 
 
 def _reports(r: _Reader) -> tuple[str, ...]:

@@ -76,7 +76,7 @@ class Reports:
     def scotland(self, period: Period) -> dict[str, Any]:
         """The SPSO / SHR ARC indicators over Scottish cases: received, answered, the share
         within timescale (with and without extensions) and the average working days."""
-        records = self.records(period, "scotland")  # the report, named as the CLI names it
+        records = self.records(period, "scottish-indicators")
         out: dict[str, Any] = {"period": period.to_json()}
         for n in STAGES:
             judged = answered(records, n, period, self.deadlines_for, self.calendar_for)
@@ -167,7 +167,7 @@ class Reports:
         return AnnualFigures(
             landlord=self.landlord, period_from=period.start, period_to=period.end, homes=homes,
             tsm=self.tsm(period, homes or 0) if "tsm" in feeding else None,
-            scotland=self.scotland(period) if "scotland" in feeding else None,
+            scotland=self.scotland(period) if "scottish-indicators" in feeding else None,
             months=months, outcomes=outcomes, categories=categories, refusals=refusals,
             compensation=compensation, breaches=breaches, acknowledgements=acknowledgements,
             extensions=extensions, escalation_rate=percent(escalated, len(judged[1])),
