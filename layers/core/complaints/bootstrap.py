@@ -136,5 +136,5 @@ def webform() -> WebForm:
         landlord=s.landlord, complaints_address=s.complaints_address,
         own_addresses=frozenset({*room.config.own_addresses, s.team_address, s.manager_address,
                                  *s.team_addresses.values()}),
-        own_domains=frozenset(d for d in s.staff_domains if "@" not in d),
+        own_domains=s.staff_domains,  # COMPLAINTS_STAFF_DOMAINS: domains and addresses
         policies=s.policies(), posts_per_hour=s.form_posts_per_hour), form_secret())

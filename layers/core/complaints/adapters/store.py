@@ -53,6 +53,7 @@ from pynamodb.transactions import TransactWrite
 from complaints.domain.case import Breach, Complaint, Event, Letter, Status, iso_day, utc_text
 from complaints.domain.deadlines import StageDeadlines
 from complaints.domain.record import CaseRecord, record_of
+from complaints.mail.addresses import mailbox
 
 _EVENT_WIDTH = 6
 
@@ -639,12 +640,9 @@ def backoff(attempt: int, rng: Any = None, base: float = 0.02, cap: float = 1.0)
 
 
 def _rate_key(what: str, at: datetime) -> tuple[str, str]:
-    # One mailbox however it is tagged: jo+1@ and jo+2@ reach the same inbox, so the loop guard
-    # (and whoever types a stranger's address into the form) counts them together.
-    local, at_sign, domain = what.lower().rpartition("@")
-    if at_sign and "+" in local.lstrip("+"):
-        what = f"{local[:local.index('+', 1)]}@{domain}"
-    return f"RATE#{what.lower()}", f"MINUTE#{at.astimezone(UTC).strftime('%Y%m%d%H%M')}"
+    # One mailbox however it is tagged, so the loop guard (and whoever types a stranger's
+    # address into the form) counts jo+1@ and jo+2@ together.
+    return f"RATE#{mailbox(what)}", f"MINUTE#{at.astimezone(UTC).strftime('%Y%m%d%H%M')}"
 
 
 def _check_size(tx: TransactWrite) -> None:

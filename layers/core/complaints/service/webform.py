@@ -62,7 +62,8 @@ class FormConfig:
     confirmation_for: timedelta = timedelta(hours=2)  # the confirmation page, and adding files
     max_upload_bytes: int = 10 * 1024 * 1024
     uploads_per_case: int = 10
-    own_domains: frozenset[str] = frozenset()  # staff domains: never a resident's address
+    # COMPLAINTS_STAFF_DOMAINS (domains and single addresses): never a resident's address
+    own_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
