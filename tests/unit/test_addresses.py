@@ -72,3 +72,19 @@ def test_each_address_rule_has_one_owner(rule: str) -> None:
               if pattern.search(p.read_text(encoding="utf-8"))
               and str(p.relative_to(PACKAGE)) not in owners]
     assert copies == []
+
+
+def test_team_routing_has_one_owner() -> None:
+    from complaints.domain.teams import team_for
+
+    teams = {"scotland@landlord.example": "scot-team@landlord.example",
+             "spso-mchp": "spso-team@landlord.example"}
+    assert team_for(teams, "team@landlord.example", "scotland@landlord.example", "spso-mchp") \
+        == "scot-team@landlord.example"
+    assert team_for(teams, "team@landlord.example", "other@x", "spso-mchp") \
+        == "spso-team@landlord.example"
+    assert team_for(teams, "team@landlord.example", "hos-2024") == "team@landlord.example"
+    copies = [str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py"))
+              if re.search(r"team_addresses(\.get\(|\[)|in self\.config\.team_addresses",
+                           p.read_text(encoding="utf-8"))]
+    assert copies == []

@@ -26,6 +26,7 @@ from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import SYSTEM, Complaint, LetterStatus, utc_text
 from complaints.domain.deadlines import working_days_late
 from complaints.domain.policy import Policy
+from complaints.domain.teams import team_for
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
 from complaints.service.post import LetterNotSent
@@ -246,7 +247,7 @@ class Sweep:
     # --- letters to staff ------------------------------------------------------------------
 
     def _team(self, case: Complaint) -> str:
-        return self.config.team_addresses.get(case.policy, self.config.team_address)
+        return team_for(self.config.team_addresses, self.config.team_address, case.policy)
 
     def _letter(self, case: Complaint, kind: str, to: str, claimant: str, now: datetime,
                 context: dict[str, Any]) -> None:
