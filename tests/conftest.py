@@ -24,6 +24,7 @@ from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
 from complaints.domain.agenda import AgendaRules
+from complaints.domain.nation import NationPolicies
 from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import MailConfig, Mailroom
@@ -149,8 +150,9 @@ def outbox(tmp_path: Path) -> Iterator[SmtpOutbox]:
 
 MAIL_CONFIG = MailConfig(
     landlord="Example Homes", complaints_address="complaints@landlord.example",
-    staff_domains=frozenset({"landlord.example"}), default_policy="hos-2024",
-    scottish_policy="spso-mchp", mailbox_policies={"scotland@landlord.example": "spso-mchp"},
+    staff_domains=frozenset({"landlord.example"}),
+    policies=NationPolicies("hos-2024", fallback={"scotland": "spso-mchp"}),
+    mailbox_policies={"scotland@landlord.example": "spso-mchp"},
 )
 
 

@@ -102,7 +102,8 @@ def test_a_postcode_in_quoted_history_is_not_the_residents(receive: Callable[...
 
 def receipt_for(policy_id: str, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
                 clock: StatutoryClock) -> tuple[Any, bytes]:
-    config = dataclasses.replace(MAIL_CONFIG, default_policy=policy_id, mailbox_policies={})
+    policies = dataclasses.replace(MAIL_CONFIG.policies, default=policy_id)
+    config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={})
     room = Mailroom(store, raw_mail, outbox.sender, clock, config)
     key = f"ses-{policy_id}"
     raw_mail.put(raw_mail.key_for(key), mf.message(sender=f"r@{policy_id}.example"))
@@ -155,7 +156,8 @@ def test_a_scottish_stage_1_letter_that_signposts_the_spso_fails(
 
 def test_a_letter_failing_its_rules_is_not_sent_and_the_case_says_why(
         store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
-    config = dataclasses.replace(MAIL_CONFIG, default_policy="spso-mchp", mailbox_policies={},
+    policies = dataclasses.replace(MAIL_CONFIG.policies, default="spso-mchp")
+    config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={},
                                  landlord="SPSO Lookalike Homes")  # its name would signpost
     room = Mailroom(store, raw_mail, outbox.sender, clock, config)
     raw_mail.put(raw_mail.key_for("ses-x"), mf.message())

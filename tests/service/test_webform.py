@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.domain.nation import NationPolicies
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Mailroom
 from complaints.service.records import RawMailError
@@ -30,8 +31,8 @@ def web(mailroom: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, clo
         default: str = "hos-2024") -> WebForm:
     return WebForm(mailroom.intake, store, raw_mail, clock, FormConfig(
         landlord="Example Homes", complaints_address="complaints@landlord.example",
-        own_addresses=frozenset({"complaints@landlord.example"}), default_policy=default,
-        scottish_policy="spso-mchp"), SECRET)
+        own_addresses=frozenset({"complaints@landlord.example"}),
+        policies=NationPolicies(default, fallback={"scotland": "spso-mchp"})), SECRET)
 
 
 def post(form: WebForm, fields: dict[str, str], at: datetime = NOW, client: str = "192.0.2.1",

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @functools.cache
 def presets() -> PresetLibrary:
-    return PresetLibrary(settings().policy_dirs)
+    return PresetLibrary(settings().policy_dirs, settings().regime_dirs)
 
 
 @functools.cache
@@ -84,8 +84,7 @@ def mailroom() -> Mailroom:
                            s.ses_configuration_set)
     config = MailConfig(
         landlord=s.landlord, complaints_address=s.complaints_address,
-        staff_domains=s.staff_domains, default_policy=s.default_policy,
-        scottish_policy=s.scottish_policy, mailbox_policies=s.mailbox_policies,
+        staff_domains=s.staff_domains, policies=s.policies(), mailbox_policies=s.mailbox_policies,
         letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
         team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
     )
@@ -138,6 +137,5 @@ def webform() -> WebForm:
         landlord=s.landlord, complaints_address=s.complaints_address,
         own_addresses=frozenset({*room.config.own_addresses, s.team_address, s.manager_address,
                                  *s.team_addresses.values()}),
-        own_domains=frozenset(d for d in s.staff_domains if "@" not in d),
-        default_policy=s.default_policy, scottish_policy=s.scottish_policy,
-        posts_per_hour=s.form_posts_per_hour), form_secret())
+        own_domains=s.staff_domains,  # COMPLAINTS_STAFF_DOMAINS: domains and addresses
+        policies=s.policies(), posts_per_hour=s.form_posts_per_hour), form_secret())

@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="TSM CH01/CH02, the Scottish indicators, the annual report")
     reports = p.add_subparsers(dest="report", required=True, parser_class=_Parser)
     for name, what in (("tsm", "Tenant Satisfaction Measures CH01 and CH02 (English cases)"),
-                       ("scotland", "the SPSO / SHR indicators (Scottish cases)"),
+                       ("scotland", "the Scottish regulators' indicators (Scottish cases)"),
                        ("annual", "the annual complaints performance report (HTML, PDF, PNG)")):
         p = reports.add_parser(name, help=what)
         p.add_argument("--year", type=int, help="1 April YEAR to 31 March YEAR+1")
@@ -623,12 +623,9 @@ def _report(args: argparse.Namespace) -> int:
     if args.homes is not None and args.homes <= 0:
         raise CliError(f"--homes {args.homes}: expected the number of homes, more than 0")
     reports = Reports(bootstrap.store(), bootstrap.clock(), settings_landlord())
-    if args.report == "tsm":
-        result = reports.tsm(period, args.homes)
-    elif args.report == "scotland":
-        result = reports.scotland(period)
-    else:
-        result = reports.annual(period, args.homes, args.out)
+    result = {"tsm": lambda: reports.tsm(period, args.homes),
+              "scotland": lambda: reports.scotland(period),
+              "annual": lambda: reports.annual(period, args.homes, args.out)}[args.report]()
     print(json.dumps(result, indent=None if args.json else 2))
     return 0
 

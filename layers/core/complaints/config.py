@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from complaints.domain.calendar import NATIONS
+from complaints.domain.nation import NationPolicies
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -23,10 +26,18 @@ class Settings:
     # The letters' and pages' templates (COMPLAINTS_TEMPLATES_DIR); None: the checkout's
     # templates/, else the copy shipped in the package (rendering.py).
     templates_dir: Path | None = None
+    # Extra regime directories (COMPLAINTS_REGIME_DIRS, separated like PATH), after the
+    # built-in regimes/: a nation's floor (its Ombudsman, clocks, letters' rules) as data.
+    regime_dirs: tuple[Path, ...] = ()
     # The landlord this deployment serves, and its presets (template.yaml parameters).
     landlord: str = "Example Homes"
-    default_policy: str = "hos-2024"  # COMPLAINTS_DEFAULT_POLICY
-    scottish_policy: str = "spso-mchp"  # COMPLAINTS_SCOTTISH_POLICY: homes with a Scottish postcode
+    default_policy: str = "hos-2024"  # COMPLAINTS_DEFAULT_POLICY: its own nation, and the rest
+    # COMPLAINTS_NATION_POLICIES="scotland=west-whitlawburn,wales=...": the preset per nation
+    # of the home, for every channel; an entry wins over the default for its nation
+    nation_policies: dict[str, str] = field(default_factory=dict)
+    # COMPLAINTS_SCOTTISH_POLICY (from before the map): the Scottish entry, unless the default
+    # is itself Scottish or COMPLAINTS_NATION_POLICIES names Scotland
+    scottish_policy: str = "spso-mchp"
     # Mail: the address residents write to, and who counts as staff (authenticated domains).
     complaints_address: str = "complaints@landlord.example"  # COMPLAINTS_ADDRESS
     staff_domains: frozenset[str] = frozenset({"landlord.example"})  # COMPLAINTS_STAFF_DOMAINS
@@ -69,6 +80,11 @@ class Settings:
     # COMPLAINTS_INBOUND_FAILURES_QUEUE: the inbound function's on-failure queue (its URL, the
     # InboundFailuresQueue output), read by `complaints redrive`
     inbound_failures_queue: str | None = None
+
+    def policies(self) -> NationPolicies:
+        """The nation -> preset map every channel decides by."""
+        return NationPolicies(self.default_policy, dict(self.nation_policies),
+                              {"scotland": self.scottish_policy})
 
     def stack(self) -> dict[str, Any]:
         """The local stack's endpoints, if one has been started in data_dir."""
@@ -113,6 +129,28 @@ def _count(name: str, text: str | None, default: int) -> int:
     return int(value)
 
 
+def _pairs(name: str, text: str | None, lower_values: bool = False) -> dict[str, str]:
+    """ "key=value,key=value" (keys lower-cased); an item without "=" is refused, not dropped."""
+    pairs: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(f"{name}: {item.strip()!r} is not key=value")
+        pairs[key.strip().lower()] = value.strip().lower() if lower_values else value.strip()
+    return pairs
+
+
+def _nation_policies(text: str | None) -> dict[str, str]:
+    pairs = _pairs("COMPLAINTS_NATION_POLICIES", text)
+    for nation in pairs:
+        if nation not in NATIONS:
+            raise SettingsError(f"COMPLAINTS_NATION_POLICIES: {nation!r} is not one of "
+                                f"{', '.join(NATIONS)}")
+    return pairs
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     dirs = tuple(Path(p) for p in environ.get("COMPLAINTS_POLICY_DIRS", "").split(os.pathsep) if p)
     cache_text = environ.get("COMPLAINTS_CACHE_DIR")
@@ -128,6 +166,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).partition("@")[2]).lower()
     return Settings(
         policy_dirs=dirs,
+        regime_dirs=tuple(Path(p) for p in
+                          environ.get("COMPLAINTS_REGIME_DIRS", "").split(os.pathsep) if p),
         cache_dir=cache_dir,
         data_dir=data_dir,
         templates_dir=Path(environ["COMPLAINTS_TEMPLATES_DIR"])
@@ -135,6 +175,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         landlord=environ.get("COMPLAINTS_LANDLORD") or Settings.landlord,
         default_policy=environ.get("COMPLAINTS_DEFAULT_POLICY") or Settings.default_policy,
         scottish_policy=environ.get("COMPLAINTS_SCOTTISH_POLICY") or Settings.scottish_policy,
+        nation_policies=_nation_policies(environ.get("COMPLAINTS_NATION_POLICIES")),
         complaints_address=(environ.get("COMPLAINTS_ADDRESS") or Settings.complaints_address).lower(),
         staff_domains=frozenset(
             d.strip().lower() for d in

@@ -75,6 +75,7 @@ from complaints.service.records import (  # re-exported: the records this store 
 
 __all__ = ["ConcurrentUpdate", "Contention", "DuplicateDelivery", "MessageRecord", "Quarantined",
            "Store", "StoreError", "backoff"]
+from complaints.mail.addresses import mailbox
 
 _EVENT_WIDTH = 6
 
@@ -602,12 +603,9 @@ def _retryable(exc: TransactWriteError) -> bool:
 
 
 def _rate_key(what: str, at: datetime) -> tuple[str, str]:
-    # One mailbox however it is tagged: jo+1@ and jo+2@ reach the same inbox, so the loop guard
-    # (and whoever types a stranger's address into the form) counts them together.
-    local, at_sign, domain = what.lower().rpartition("@")
-    if at_sign and "+" in local.lstrip("+"):
-        what = f"{local[:local.index('+', 1)]}@{domain}"
-    return f"RATE#{what.lower()}", f"MINUTE#{at.astimezone(UTC).strftime('%Y%m%d%H%M')}"
+    # One mailbox however it is tagged, so the loop guard (and whoever types a stranger's
+    # address into the form) counts jo+1@ and jo+2@ together.
+    return f"RATE#{mailbox(what)}", f"MINUTE#{at.astimezone(UTC).strftime('%Y%m%d%H%M')}"
 
 
 def _check_size(tx: TransactWrite) -> None:

@@ -141,9 +141,10 @@ def _ready_to_answer(case: Complaint, ctx: Context, what: str) -> None:
 
 def _independent(case: Complaint, ctx: Context, what: str) -> None:
     earlier = case.stage_handlers.get(1)
-    if case.stage >= 2 and earlier and earlier == ctx.actor and ctx.policy.nation == "england":
-        raise Refusal(f"{ctx.actor} answered stage 1, so cannot {what} stage 2: the Housing "
-                      "Ombudsman's Code (6.13) needs someone else; #assign a colleague")
+    why = ctx.policy.rules.later_stage_handler
+    if case.stage >= 2 and earlier and earlier == ctx.actor and why:
+        raise Refusal(f"{ctx.actor} answered stage 1, so cannot {what} stage 2: {why}; "
+                      "#assign a colleague")
 
 
 # --- one handler per command -----------------------------------------------------------------
@@ -238,14 +239,13 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
         raise Refusal(f"stage {case.stage} is {ctx.policy.id}'s final stage: there is no further "
                       "stage; the Ombudsman route is in the final response")
     on = cmd.on or ctx.today
-    direct = ctx.policy.nation == "scotland" and case.status in (
+    unanswered = ctx.policy.rules.escalate_unanswered  # why staff may, where they may
+    direct = bool(unanswered) and case.status in (
         Status.RECEIVED, Status.ACKNOWLEDGED, Status.EXTENDED)
     answered = case.status in (Status.RESPONDED, Status.CLOSED)
     if not answered and not (direct and not cmd.by_resident):
         raise Refusal(f"stage {case.stage} of {case.reference} has not been answered yet: "
-                      "respond first" + (" (or, under the SPSO model, a complaint may go "
-                                         "straight to stage 2 when staff #escalate it)"
-                                         if ctx.policy.nation == "scotland" else ""))
+                      "respond first" + (f" (or, {unanswered})" if unanswered else ""))
     if cmd.by_resident:
         responded = case.responded_on.get(case.stage)
         closes = window_closes(ctx.policy.escalation_window,

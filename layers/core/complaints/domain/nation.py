@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 # Full UK postcodes (outward and inward code). Only a full postcode counts as "stated".
@@ -105,10 +105,32 @@ class NationChoice:
     to_confirm: bool  # not settled by mailbox or register: the handler confirms
 
 
+@dataclass(frozen=True)
+class NationPolicies:
+    """Which preset a complaint about a home in each nation takes: the one map every channel
+    (mail, web form) decides by. ``default`` (COMPLAINTS_DEFAULT_POLICY) takes its own nation
+    and whatever no entry covers; ``entries`` (COMPLAINTS_NATION_POLICIES) win over it;
+    ``fallback`` entries (COMPLAINTS_SCOTTISH_POLICY, from before the map) give way to both, so
+    a landlord whose default is a Scottish preset keeps it for Scottish homes."""
+
+    default: str
+    entries: Mapping[str, str] = field(default_factory=dict)
+    fallback: Mapping[str, str] = field(default_factory=dict)
+
+    def table(self, default_nation: str) -> dict[str, str]:
+        """nation -> preset id, once the default preset's nation is known."""
+        return {**self.fallback, default_nation: self.default, **self.entries}
+
+    def presets(self, default_nation: str) -> list[str]:
+        """Every preset a complaint may start under (the default first)."""
+        return list(dict.fromkeys((self.default, *self.table(default_nation).values())))
+
+
 def choose(mailbox_policy: tuple[str, str] | None, register_nation: str | None,
-           postcodes: list[Postcode], policy_for_nation: Mapping[str, str],
-           default_policy: str, default_nation: str) -> NationChoice:
+           postcodes: list[Postcode], policies: NationPolicies,
+           default_nation: str) -> NationChoice:
     """``mailbox_policy``: (address, policy id) of the mailbox the complaint was sent to."""
+    policy_for_nation, default_policy = policies.table(default_nation), policies.default
     if mailbox_policy is not None:
         address, policy = mailbox_policy
         return NationChoice(policy, None, f"sent to the {address} mailbox", False)
@@ -149,10 +171,11 @@ def choose(mailbox_policy: tuple[str, str] | None, register_nation: str | None,
         "is the home's"), True)
 
 
-def choose_for_property(postcode: Postcode | None, policy_for_nation: Mapping[str, str],
-                        default_policy: str, default_nation: str) -> NationChoice:
+def choose_for_property(postcode: Postcode | None, policies: NationPolicies,
+                        default_nation: str) -> NationChoice:
     """The web form asks for the property's postcode in its own field: that decides, unless the
     landlord has no policy for its nation or it is on a border (then: default, to confirm)."""
+    policy_for_nation, default_policy = policies.table(default_nation), policies.default
     if postcode is None:
         return NationChoice(default_policy, None, (
             f"no property postcode given: the landlord's default ({default_nation}) applies "

@@ -131,6 +131,19 @@ class Ombudsman:
 
 
 @dataclass(frozen=True)
+class RegimeRules:
+    """What the regime says beyond the clocks, copied onto each of its policies by the floor
+    (domain/regime.py). A policy with no regime has none of these rules."""
+
+    ombudsman_short_name: str = ""  # the Ombudsman in running text ("the X's contact details")
+    ombudsman_time_limit: str = ""  # how long the resident has to go to it, in words
+    # Why a later stage must be answered by someone other than stage 1's handler, if it must.
+    later_stage_handler: str = ""
+    # Why staff may escalate a stage not yet answered, if they may.
+    escalate_unanswered: str = ""
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     name: str
@@ -150,6 +163,7 @@ class Policy:
     regime: str | None = None
     regime_name: str | None = None
     conflicts: tuple[Any, ...] = ()
+    rules: RegimeRules = RegimeRules()
 
     def stage(self, number: int) -> Stage:
         for stage in self.stages:

@@ -27,6 +27,7 @@ from complaints.domain.policy import (
     Limit,
     Policy,
     PolicyError,
+    RegimeRules,
     Source,
     Stage,
     Window,
@@ -76,6 +77,8 @@ class Regime:
     escalation_window: Window | None
     file: str
     letters: Mapping[str, tuple[LetterRule, ...]] = field(default_factory=dict)
+    rules: RegimeRules = field(default_factory=RegimeRules)
+    reports: tuple[str, ...] = ()  # the regulators' returns its cases count in
 
     def stage(self, number: int) -> StageFloor | None:
         return next((s for s in self.stages if s.number == number), None)
@@ -142,9 +145,40 @@ def parse_regime(data: Mapping[str, Any], file: str) -> Regime:
     regime = Regime(regime_id, r.text("name"), tuple(str(n) for n in nations), when,
                     signpost_source, tuple(stages),
                     _window(time_limit) if time_limit is not None else None,
-                    _window(window) if window is not None else None, file, letters)
+                    _window(window) if window is not None else None, file, letters, _rules(r),
+                    _reports(r))
     r.done()
     return regime
+
+
+REPORTS = ("tsm", "scottish-indicators")  # `complaints report tsm|scotland`
+
+
+def _reports(r: _Reader) -> tuple[str, ...]:
+    names = r.opt("reports", list) or []
+    for name in names:
+        if name not in REPORTS:
+            raise r.fail("reports", f"{name!r} is not one of {', '.join(REPORTS)}")
+    return tuple(names)
+
+
+def _rules(r: _Reader) -> RegimeRules:
+    """[ombudsman] (its short name and time limit), [later_stage_handler], [escalate_unanswered]."""
+    short_name = time_limit = ""
+    ombudsman = r.table("ombudsman", required=False)
+    if ombudsman is not None:
+        short_name = ombudsman.text("short_name")
+        time_limit = ombudsman.text("time_limit", required=False)
+        _source(ombudsman)
+        ombudsman.done()
+    whys = {}
+    for key in ("later_stage_handler", "escalate_unanswered"):
+        t = r.table(key, required=False)
+        if t is not None:
+            whys[key] = t.text("why")
+            _source(t)
+            t.done()
+    return RegimeRules(short_name, time_limit, **whys)
 
 
 def _letter_rule(r: _Reader) -> LetterRule:
@@ -238,7 +272,7 @@ def apply_floor(policy: Policy, regime: Regime) -> Policy:
         ombudsman = replace(ombudsman, signpost=regime.signpost)
     return replace(policy, stages=tuple(stages), complaint_time_limit=time_limit,
                    escalation_window=escalation, ombudsman=ombudsman, regime=regime.id,
-                   regime_name=regime.name, conflicts=tuple(conflicts))
+                   regime_name=regime.name, conflicts=tuple(conflicts), rules=regime.rules)
 
 
 def _stage(stage: Stage, floor: StageFloor, note: Any) -> Stage:

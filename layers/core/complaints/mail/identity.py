@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from email.errors import InvalidHeaderDefect
 from typing import Any, Final
 
+from complaints.mail.addresses import mailbox
+
 RECEIVING_AUTHSERV: Final = "amazonses.com"  # only the receiving server's verdicts count
 _DOMAIN: Final = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 _LOCAL_BAD: Final = re.compile(r"[\s<>()\[\],;:@\"\\\x00-\x1f\x7f]")
@@ -235,6 +237,13 @@ class StaffDirectory:
 
     def covers(self, address: str) -> bool:
         return address in self.addresses or address.rpartition("@")[2] in self.domains
+
+    def ours(self, address: str) -> bool:
+        """Whether an address is the landlord's own, however tagged, subdomains too: never a
+        resident's (the web form refuses it, so no letter lands with staff)."""
+        box = mailbox(address)
+        domain = box.rpartition("@")[2]
+        return self.covers(box) or any(domain.endswith("." + d) for d in self.domains)
 
 
 def staff_verdict(sender: From, auth: Auth, staff: StaffDirectory) -> tuple[bool, str]:

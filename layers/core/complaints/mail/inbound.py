@@ -33,6 +33,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any, Final
 
+from complaints.mail.addresses import plus_tag
 from complaints.mail.html_text import concealing_styles, html_to_text
 from complaints.mail.identity import (
     Auth,
@@ -339,7 +340,7 @@ def _first_id(value: str) -> str:
 
 
 def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
-    return [addr.split("@")[0].partition("+")[2].upper() for addr in recipients if "+" in addr]
+    return [tag.upper() for tag in map(plus_tag, recipients) if tag]
 
 
 # --- MIME -----------------------------------------------------------------------------------

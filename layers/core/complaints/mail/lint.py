@@ -19,6 +19,7 @@ from typing import Any
 from complaints.domain.policy import Policy
 from complaints.domain.regime import LetterRule, Regime
 from complaints.mail import letter_kinds
+from complaints.mail.addresses import plus_tag
 from complaints.mail.html_text import html_to_text
 from complaints.mail.inbound import find_reference
 
@@ -82,7 +83,7 @@ def _apply(rule: LetterRule, part: str, text: str, values: dict[str, str]) -> li
 def _values(message: Message, policy: Policy, reference: str | None) -> dict[str, str]:
     if not reference:
         found = find_reference(str(message.get("Subject", "")))  # whole, as mail is threaded
-        tag = _address(message, "Reply-To").partition("@")[0].partition("+")[2]
+        tag = plus_tag(_address(message, "Reply-To"))
         reference = found or tag or None
     o = policy.ombudsman
     return {"reference": reference or "\x00",

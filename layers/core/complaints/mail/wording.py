@@ -16,8 +16,9 @@ def longdate(d: date) -> str:
     return f"{d:%A} {d.day} {d:%B %Y}"
 
 
-def extension_text(ext: Extension, extended: date | None, hos_details: bool) -> str:
-    """What the resident is told about an extension, as the policy (after its floor) says."""
+def extension_text(ext: Extension, extended: date | None, signpost_to: str = "") -> str:
+    """What the resident is told about an extension, as the policy (after its floor) says;
+    ``signpost_to``: the Ombudsman whose details come with it, where letters may give them."""
     who = {"notice": "we will tell you why",
            "resident-agreement": "we will tell you why and ask for your agreement",
            "manager-approval": "a manager must approve it; we will tell you why"}[ext.agreement]
@@ -32,8 +33,8 @@ def extension_text(ext: Extension, extended: date | None, hos_details: bool) -> 
     if ext.update_every_working_days:
         text += (f" We will update you on progress at least every {ext.update_every_working_days} "
                  "working days.")
-    if hos_details:
-        text += " We will give you the Housing Ombudsman's contact details with it."
+    if signpost_to:
+        text += f" We will give you the {signpost_to}'s contact details with it."
     return text
 
 

@@ -281,7 +281,7 @@ def self_assessment(figures: AnnualFigures) -> list[SelfAssessmentRow]:
         due = _count(figures.acknowledgements, stage, "due")
         on_time = _count(figures.acknowledgements, stage, "on_time")
         ack_window = (f"within {acknowledge} working days" if not mixed
-                      else "on time (the Code: 5 working days; SPSO stage 2: 3)")
+                      else "on time (each case by its own policy's timescale)")
         evidence = [f"{fmt_share(on_time, due)} of {label} acknowledgements {ack_window} "
                     f"({on_time:,} of {due:,})" if due else f"no {label} acknowledgements due"]
         responded, within, with_ext = _code_timeliness(figures, t, stage)

@@ -225,7 +225,8 @@ class Casework:
             # Ombudsman a letter must not yet signpost (SPSO model CHP ¶108)
             "policy_name": f"{self.config.landlord} complaints procedure",
             "policy_id": policy.id, "nation": policy.nation,
-            "ombudsman": policy.summary()["ombudsman"], "ombudsman_time_limit": "12 months",
+            "ombudsman": policy.summary()["ombudsman"],
+            "ombudsman_time_limit": policy.rules.ombudsman_time_limit,
             "adjustments_text": (
                 "If you need any reasonable adjustments to take part in the complaints process, "
                 "or our letters in another format (such as large print, Braille, audio or "
@@ -243,7 +244,8 @@ class Casework:
             "respond_by_extended": d.respond_by_extended, "provisional": d.provisional,
             "extension_text": wording.extension_text(
                 stage.extension, d.respond_by_extended,
-                hos_details=policy.ombudsman.signpost == "any-time"),
+                signpost_to=policy.rules.ombudsman_short_name
+                if policy.ombudsman.signpost == "any-time" else ""),
             "update_every": stage.extension.update_every_working_days,
             "definition": case.definitions.get(stage_number, ""),
             "status": case.status.value, "cheat_sheet": list(CHEAT_SHEET),

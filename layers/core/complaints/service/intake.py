@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from complaints.domain.calendar import receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Open
+from complaints.domain.teams import team_for
 from complaints.mail import letters
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
@@ -82,8 +83,8 @@ class Intake:
             hold = hold or _no_email(command)
         Post.record(case, "receipt", command.resident, command.key,
                     self.config.complaints_address, at, hold, context=first)
-        team = next((self.config.team_addresses[k] for k in (*team_keys, policy.id)
-                     if k in self.config.team_addresses), self.config.team_address)
+        team = team_for(self.config.team_addresses, self.config.team_address, *team_keys,
+                        policy.id)
         if team:  # staff are told, with the complaint as received attached
             Post.record(case, "staff_new_case", team, command.key,
                         self.config.complaints_address, at, context={

@@ -26,8 +26,15 @@ from typing import Any
 from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
 from complaints.domain.commands import Command, Escalate, Open, Unreadable
-from complaints.domain.nation import NationChoice, choose, postcodes_in, residents_words
+from complaints.domain.nation import (
+    NationChoice,
+    NationPolicies,
+    choose,
+    postcodes_in,
+    residents_words,
+)
 from complaints.mail import letter_kinds, letters, lint
+from complaints.mail.addresses import mailbox, plus_tag, takes_no_replies
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
 from complaints.service.casework import Casework, LetterConfig, Result
@@ -46,7 +53,6 @@ from complaints.service.records import (
 )
 from complaints.service.unit_of_work import Change, change_case
 
-_NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster)\b", re.IGNORECASE)
 _THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
 QUARANTINE_NOTICES_PER_HOUR = 20  # to the team, before the rest wait in the quarantine list
 # A quarantine notice's token, in its subject and its Reply-To's +tag: unguessable, and no
@@ -59,8 +65,7 @@ class MailConfig:
     landlord: str
     complaints_address: str
     staff_domains: frozenset[str]  # domains, and single staff addresses (with an @)
-    default_policy: str
-    scottish_policy: str
+    policies: NationPolicies  # nation -> preset, shared with the web form
     mailbox_policies: dict[str, str] = field(default_factory=dict)  # address -> preset id
     letters_per_hour: int = 5  # to one address, before letters are held (loop guard)
     team_address: str = ""  # told of every new case, and of quarantined mail for review
@@ -165,7 +170,7 @@ class Mailroom:
         if not mail.sender:
             return self._quarantine(delivery, key, mail, f"no usable sender address: "
                                     f"{mail.sender_problem}", review=True)
-        if base_address(mail.sender) in self.config.own_addresses:
+        if mailbox(mail.sender) in self.config.own_addresses:
             return self._quarantine(delivery, key, mail, "mail from our own complaints address "
                                     "(loop guard): nothing is answered")
         noticed = self._notice_answered(mail)
@@ -250,7 +255,7 @@ class Mailroom:
             about = self.store.noticed(message_id=message_id)
             if about:
                 return about, f"in reply to the quarantine notice {message_id}"
-        tags = [a.split("@")[0].partition("+")[2] for a in mail.recipients if "+" in a]
+        tags = [plus_tag(a) for a in mail.recipients]
         for token in dict.fromkeys(_NOTICE_TOKEN.findall(" ".join([mail.subject, *tags]))):
             about = self.store.noticed(token=token)
             if about:
@@ -428,10 +433,10 @@ class Mailroom:
             _parsing_notes(case, at, mail)
 
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
-                if _NO_REPLY.match(mail.sender) else None)
+                if takes_no_replies(mail.sender) else None)
         case = self.intake.open(
             command, key, record, self.now(), why=why, hold=hold, raw_key=delivery.raw_key,
-            team_keys=tuple(base_address(r) for r in (*delivery.recipients, *mail.recipients)),
+            team_keys=tuple(mailbox(r) for r in (*delivery.recipients, *mail.recipients)),
             before_stage=from_the_message)
         return Outcome("created", case.reference, why or "new complaint")
 
@@ -461,19 +466,18 @@ class Mailroom:
     def _policy_for(self, mail: InboundMail,
                     delivery: Delivery) -> tuple[NationChoice, dict[str, Any] | None]:
         """The mailbox, else the resident register, else the postcodes the resident gave."""
-        mailbox = None
+        sent_to = None
         # The envelope recipients first (a Bcc'd mailbox is in no header), then the headers.
         for address in (*delivery.recipients, *mail.recipients):
-            policy_id = self.config.mailbox_policies.get(base_address(address))
+            policy_id = self.config.mailbox_policies.get(mailbox(address))
             if policy_id:
-                mailbox = (address, policy_id)
+                sent_to = (address, policy_id)
                 break
-        resident = self.store.resident(mail.sender) if mailbox is None else None
-        default = self.clock.presets.get(self.config.default_policy)
-        by_nation = {default.nation: default.id, "scotland": self.config.scottish_policy}
+        resident = self.store.resident(mail.sender) if sent_to is None else None
+        default = self.clock.presets.get(self.config.policies.default)
         words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
-        return choose(mailbox, resident["nation"] if resident else None, postcodes_in(words),
-                      by_nation, default.id, default.nation), resident
+        return choose(sent_to, resident["nation"] if resident else None, postcodes_in(words),
+                      self.config.policies, default.nation), resident
 
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
         """Attachments are stored beside the raw message (create-only, idempotent), listed in
@@ -498,12 +502,6 @@ def _parsing_notes(case: Complaint, at: datetime, mail: InboundMail) -> None:
     if noted:
         case.record(at, SYSTEM, "attachment notes", "; ".join(noted[:20]) + (
             f"; and {len(noted) - 20} more" if len(noted) > 20 else ""))
-
-
-def base_address(address: str) -> str:
-    """complaints+CMP-2026-000001@landlord.example -> complaints@landlord.example"""
-    local, _, domain = address.lower().partition("@")
-    return f"{local.split('+')[0]}@{domain}"
 
 
 __all__ = ["Delivery", "MailConfig", "Mailroom", "Outcome", "idempotency_key"]

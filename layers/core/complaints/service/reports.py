@@ -27,6 +27,7 @@ from complaints.domain.measures import (
     timeliness,
 )
 from complaints.domain.record import CaseRecord
+from complaints.domain.regime import REPORTS
 from complaints.service.clock import StatutoryClock
 from complaints.service.ports import ReportFiling
 
@@ -49,15 +50,21 @@ class Reports:
     def calendar_for(self, policy: str) -> WorkingCalendar:
         return self.clock.calendar_for(self.clock.presets.get(policy))
 
-    def records(self, period: Period, nation: str | None = None) -> list[CaseRecord]:
+    def records(self, period: Period, report: str | None = None) -> list[CaseRecord]:
+        """The period's cases; with ``report``, those whose nation's regime feeds that return."""
         found = self.store.records(self.landlord, period.start, period.end).values()
-        return sorted((r for r in found if nation is None or r.nation == nation),
+        return sorted((r for r in found if report is None or self.feeds(r, report)),
                       key=lambda r: r.reference)
+
+    def feeds(self, record: CaseRecord, report: str) -> bool:
+        regime = self.clock.presets.regime_for(record.nation)
+        return regime is not None and report in regime.reports
 
     def tsm(self, period: Period, homes: int) -> dict[str, Any]:
         """CH01 (complaints received per 1,000 homes) and CH02 (the share answered within the
-        Code's timescales), each for stage 1 and stage 2, over English cases."""
-        records = self.records(period, "england")
+        Code's timescales), each for stage 1 and stage 2, over the cases whose regime feeds
+        the TSM (its `reports`)."""
+        records = self.records(period, "tsm")
         ch01, ch02 = {}, {}
         for n in STAGES:
             count = len(received(records, n, period))
@@ -69,7 +76,7 @@ class Reports:
     def scotland(self, period: Period) -> dict[str, Any]:
         """The SPSO / SHR ARC indicators over Scottish cases: received, answered, the share
         within timescale (with and without extensions) and the average working days."""
-        records = self.records(period, "scotland")
+        records = self.records(period, "scottish-indicators")
         out: dict[str, Any] = {"period": period.to_json()}
         for n in STAGES:
             judged = answered(records, n, period, self.deadlines_for, self.calendar_for)
@@ -155,12 +162,12 @@ class Reports:
         extensions = {f"stage{n}": sum(1 for j in judged[n] if j.stage.extended_to)
                       for n in STAGES}
         escalated = sum(1 for j in judged[1] if j.record.stage(2) is not None)
-        nations = {r.nation for r in records}
+        feeding = {report for r in records for report in REPORTS if self.feeds(r, report)}
         full = self.store.cases_now([r.reference for r in records])
         return AnnualFigures(
             landlord=self.landlord, period_from=period.start, period_to=period.end, homes=homes,
-            tsm=self.tsm(period, homes or 0) if "england" in nations else None,
-            scotland=self.scotland(period) if "scotland" in nations else None,
+            tsm=self.tsm(period, homes or 0) if "tsm" in feeding else None,
+            scotland=self.scotland(period) if "scottish-indicators" in feeding else None,
             months=months, outcomes=outcomes, categories=categories, refusals=refusals,
             compensation=compensation, breaches=breaches, acknowledgements=acknowledgements,
             extensions=extensions, escalation_rate=percent(escalated, len(judged[1])),

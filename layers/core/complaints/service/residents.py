@@ -143,7 +143,9 @@ def _row(row: dict[str, Any]) -> Resident:
             raise ValueError(f"postcode {codes[0].text} is in {by_postcode} but {what} says {said}")
     if nation and council and nation != council:
         raise ValueError(f"the nation column says {nation} but the local authority says {council}")
-    if values["local_authority"] and council is None and not nation and by_postcode != "england":
+    # a nation whose councils are not listed (England's: too many) leaves the postcode to decide
+    unlisted = by_postcode in NATIONS and by_postcode not in _COUNCILS
+    if values["local_authority"] and council is None and not nation and not unlisted:
         raise ValueError(f"local authority {values['local_authority']!r} is not one this service "
                          "knows: give the nation")
     nation = nation or council or by_postcode or ""
@@ -154,12 +156,15 @@ def _row(row: dict[str, Any]) -> Resident:
                     codes[0].text, nation, values["tenancy_reference"], values["support_needs"])
 
 
+_COUNCILS: Final = {"scotland": _SCOTTISH_COUNCILS, "wales": _WELSH_COUNCILS,
+                    "northern-ireland": _NI_COUNCILS}
+
+
 def _council_nation(council: str) -> str | None:
     """The nation of a Scottish, Welsh or Northern Irish council; None for any other name (an
     English council, or one this list does not know: the postcode must then agree)."""
     name = council.strip().lower().removesuffix(" council")
-    for nation, names in (("scotland", _SCOTTISH_COUNCILS), ("wales", _WELSH_COUNCILS),
-                          ("northern-ireland", _NI_COUNCILS)):
+    for nation, names in _COUNCILS.items():
         if name in names:
             return nation
     return None

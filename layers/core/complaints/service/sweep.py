@@ -25,6 +25,7 @@ from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import SYSTEM, Complaint, LetterStatus, utc_text
 from complaints.domain.deadlines import working_days_late
 from complaints.domain.policy import Policy
+from complaints.domain.teams import team_for
 from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
@@ -251,7 +252,7 @@ class Sweep:
         return letter_kinds.kind("overdue_alert").address(manager=self.config.manager_address)
 
     def _team(self, case: Complaint) -> str:
-        return self.config.team_addresses.get(case.policy, self.config.team_address)
+        return team_for(self.config.team_addresses, self.config.team_address, case.policy)
 
     def _letter(self, case: Complaint, kind: str, to: str, claimant: str, now: datetime,
                 context: dict[str, Any]) -> None:

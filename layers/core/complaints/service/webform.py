@@ -27,7 +27,7 @@ from typing import Any
 
 from complaints.domain.case import RESIDENT, Complaint, utc_text
 from complaints.domain.commands import Open
-from complaints.domain.nation import choose_for_property
+from complaints.domain.nation import NationPolicies, choose_for_property
 from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake
 from complaints.service.ports import RawMail, WebFormStore
@@ -56,14 +56,14 @@ class FormConfig:
     landlord: str
     complaints_address: str
     own_addresses: frozenset[str]  # the landlord's mailboxes: never a resident's address
-    default_policy: str
-    scottish_policy: str
+    policies: NationPolicies  # nation -> preset, shared with the mailroom
     posts_per_hour: int = 10  # from one address, valid or not
     token_max_age: timedelta = timedelta(hours=4)  # time to fill the form in
     confirmation_for: timedelta = timedelta(hours=2)  # the confirmation page, and adding files
     max_upload_bytes: int = 10 * 1024 * 1024
     uploads_per_case: int = 10
-    own_domains: frozenset[str] = frozenset()  # staff domains: never a resident's address
+    # COMPLAINTS_STAFF_DOMAINS (domains and single addresses): never a resident's address
+    own_domains: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,11 @@ class WebForm:
                           errors, self._anonymous_allowed())
 
     def _anonymous_allowed(self, policy: str | None = None) -> bool:
-        ids = [policy] if policy else [self.config.default_policy, self.config.scottish_policy]
+        ids = [policy] if policy else self.config.policies.presets(self._default_nation())
         return any(self.clock.presets.get(p).anonymous.accepted for p in ids)
+
+    def _default_nation(self) -> str:
+        return self.clock.presets.get(self.config.policies.default).nation
 
     def problem(self, status: int, title: str, message: str, confirmation: str = "",
                 retry_after: int = 0) -> Page:
@@ -145,12 +148,8 @@ class WebForm:
         submission = checked.submission
         choice = None
         if submission is not None:
-            choice = choose_for_property(
-                submission.postcode, {"scotland": self.config.scottish_policy,
-                                      self.clock.presets.get(self.config.default_policy).nation:
-                                      self.config.default_policy},
-                self.config.default_policy,
-                self.clock.presets.get(self.config.default_policy).nation)
+            choice = choose_for_property(submission.postcode, self.config.policies,
+                                         self._default_nation())
             if submission.anonymous and not self._anonymous_allowed(choice.policy):
                 checked.errors["anonymous"] = (
                     "We cannot take anonymous complaints about a home in this area: give your "

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from complaints.domain.nation import POSTCODE, Postcode, postcode_nation
+from complaints.mail.addresses import mailbox, takes_no_replies
+from complaints.mail.identity import StaffDirectory
 
 # The whole post. The fields' limits sum to about 19,000 characters; percent-encoded UTF-8 takes
 # up to 12 bytes for each (Bengali or Chinese 9), so a full form in any script fits.
@@ -59,10 +61,6 @@ PREFERENCES: Final = {"email": "Email", "phone": "Telephone", "post": "Post"}
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _EMAIL = re.compile(rf"(?=.{{1,64}}@){_ATOM}(?:\.{_ATOM})*@"
                     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
-# Addresses that take no replies: a letter there is lost, and may bounce into a loop.
-_NO_REPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply|mailer-daemon|postmaster|bounces?)"
-                       r"[+@._-]",
-                       re.IGNORECASE)
 _PHONE = re.compile(r"\+?[0-9 ()-]{7,30}")
 # Control characters, and invisible ones that only disguise text: zero-width space and word
 # joiner, bidirectional overrides and isolates (the joiners U+200C/U+200D stay: scripts need them).
@@ -132,11 +130,6 @@ def parse_body(body: bytes) -> tuple[dict[str, str], str, str]:
     return fields, token, honeypot
 
 
-def _base(address: str) -> str:
-    local, _, domain = address.lower().partition("@")
-    return f"{local.split('+')[0]}@{domain}"
-
-
 def clean(value: str, multiline: bool) -> str:
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub(" ", _BREAK.sub("\n", _INVISIBLE.sub("", value)))
@@ -152,7 +145,8 @@ _MULTILINE = frozenset({"postal-address", "property-address", "what-happened", "
 def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozenset[str],
           own_domains: frozenset[str] = frozenset()) -> Checked:
     """``own_addresses``: the landlord's mailboxes (plus-addressed too); ``own_domains``: its
-    staff domains. Neither is a resident's address: a letter there would loop or go to staff."""
+    staff domains and single staff addresses (COMPLAINTS_STAFF_DOMAINS). Neither is a
+    resident's address: a letter there would loop or go to staff."""
     values = {f.name: clean(fields.get(f.name, ""), f.name in _MULTILINE) for f in FIELDS}
     errors: dict[str, str] = {}
 
@@ -195,12 +189,10 @@ def check(fields: dict[str, str], anonymous_allowed: bool, own_addresses: frozen
         if not _EMAIL.fullmatch(email):
             errors["email"] = ("Enter an email address in the correct format, like "
                                "name@example.com")
-        elif _base(email) in own_addresses or any(
-                domain == d or domain.endswith("." + d)
-                for domain in [email.rpartition("@")[2].lower()] for d in own_domains):
+        elif mailbox(email) in own_addresses or StaffDirectory.parse(own_domains).ours(email):
             errors["email"] = ("Enter your own email address, not one of ours (if you work for "
                                "us, give the resident's address)")
-        elif _NO_REPLY.match(email):
+        elif takes_no_replies(email):
             errors["email"] = "Enter an email address that can receive our replies"
     if values["phone"] and "phone" not in errors and not (
             _PHONE.fullmatch(values["phone"]) and 7 <= sum(c.isdigit() for c in values["phone"]) <= 15):
