@@ -17,7 +17,7 @@ import hypothesis
 import pytest
 from hypothesis import strategies as st
 
-from complaints.service.webform import _ELEMENTS, check_file, sniff
+from complaints.service.files import _ELEMENTS, check_file, sniff
 from complaints.web import form
 from complaints.web.tokens import (
     TokenError,
@@ -198,7 +198,7 @@ def test_a_sealed_link_is_bound_to_its_purpose_and_expires() -> None:
 
 
 def test_a_kept_file_is_named_by_its_type() -> None:
-    from complaints.service.webform import typed_name
+    from complaints.service.files import typed_name
 
     assert typed_name("poly.html", "image/gif") == "poly_html.gif"
     assert typed_name("report.pdf.hta", "application/pdf") == "report_pdf_hta.pdf"
