@@ -1,9 +1,8 @@
-"""Inbound mail: parse any bytes and classify them, in time linear in their size.
+"""Reading inbound mail: any bytes -> InboundMail (headers, text, attachments), in time linear
+in their size.
 
-Verdicts, first match wins: rejected, bounce, auto_reply, reply, complaint
-(docs/inbound-mail.md; `complaints parse` in docs/cli.md). Classification uses only what the
-message carries; threading against the store (which messages we sent, who the parties are)
-is the service's job.
+The verdict (rejected, bounce, auto_reply, reply, complaint) and the case reference come from
+mail/verdict.py, re-exported here with the rest of what the service imports.
 
 Bounds, so that no message can hang or crash the pipeline: MIME nesting deeper than
 MAX_DEPTH is not walked (the message is marked ``too_deep`` and quarantined by the service, its
@@ -33,7 +32,6 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any, Final
 
-from complaints.mail.addresses import plus_tag
 from complaints.mail.html_text import concealing_styles, html_to_text
 from complaints.mail.identity import (
     Auth,
@@ -44,15 +42,8 @@ from complaints.mail.identity import (
     ses_from_disagrees,
     usable_address,
 )
+from complaints.mail.verdict import REFERENCE, carried_reference, classify, find_reference
 
-# This service's numbering, matched whole against a token (find_reference), never searched for
-# inside text: CMP-2026-000001/x is an imported case's reference, not CMP-2026-000001's.
-REFERENCE: Final = re.compile(r"CMP-([0-9]{4})-([0-9]{6})")
-# A token: a run of the characters a reference may hold (letters and digits of any script, and
-# _ / . -, as an imported one may: service/history.py), less the / . - _ at its ends
-_TOKEN: Final = re.compile(r"[\w/.\-]+")
-_TOKEN_ENDS: Final = "/.-_"
-_OUR_ID_PREFIX: Final = re.compile(r"(?:[0-9a-f]{32}|[0-9]+\.[0-9]+\.[0-9]+)\.")
 MAX_ATTACHMENTS: Final = 50  # listed on the case; the rest stay inside the raw message
 MAX_TEXT: Final = 200_000  # characters of body text kept on the case; the raw keeps all
 MAX_TEXT_BYTES: Final = 300_000  # ... and at most this much UTF-8 (a DynamoDB item is 400 KB)
@@ -68,15 +59,6 @@ MAX_RECIPIENTS: Final = 200  # addresses read from To/Cc/Delivered-To/X-Original
 PARSE_SECONDS: Final = 5.0  # the walk stops after this, noting what it did not read
 MAX_NOTES: Final = 20
 
-# Subject prefixes that mail clients and servers put on automatic replies (with the colon).
-# A person's "Out of office again: no repairs" has no such prefix shape and stays a complaint.
-_AUTO_SUBJECT: Final = re.compile(
-    r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response)|auto|out of (the )?office"
-    r"( reply| autoreply)?|autosvar|abwesenheitsnotiz|automatische antwort|"
-    r"automatisch antwoord|r[ée]ponse automatique|respuesta autom[áa]tica|"
-    r"risposta automatica|resposta autom[áa]tica|odpowied[źz] automatyczna)\s*:",
-    re.IGNORECASE)
-_BOUNCE_SENDER: Final = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 _MESSAGE_ID: Final = re.compile(r"<[^<>\s]{1,900}>")
 _QUOTED_SCAN: Final = 1_000_000  # characters of a bounce searched for the Message-ID it quotes
 
@@ -148,28 +130,6 @@ class InboundMail:
         }
 
 
-def find_reference(*texts: str) -> str | None:
-    """The first whole reference in this service's numbering in ``texts``: a token that is
-    CMP-YYYY-NNNNNN and nothing more ("[CMP-2026-000001]", "CMP-2026-000001." count;
-    "CMP-2026-000001/x", "xCMP-2026-0000012", "OLD.CMP-2026-000001" do not)."""
-    for text in texts:
-        for token in _TOKEN.finditer(text or ""):
-            word = token.group(0).strip(_TOKEN_ENDS)
-            if REFERENCE.fullmatch(word):
-                return word
-    return None
-
-
-def _message_id_reference(message_id: str) -> str:
-    """What a Message-ID says its case is. Our letters' ids are <random.REFERENCE@domain>
-    (mail/letters.py; make_msgid's <time.pid.random.REFERENCE@domain> before), so the reference
-    is all that follows the random part (an imported reference may hold dots itself); another
-    sender's id is read whole."""
-    local = message_id.strip().strip("<>").rpartition("@")[0]
-    ours = _OUR_ID_PREFIX.match(local)
-    return local[ours.end():] if ours else local
-
-
 def parse(raw: bytes, seconds: float = PARSE_SECONDS,
           receipt: dict[str, Any] | None = None,
           ses_from: list[str] | None = None) -> InboundMail:
@@ -199,8 +159,7 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         r for r in (_recipient(address) for _, address in listed[:MAX_RECIPIENTS]) if r))
     in_reply_to = tuple(_message_ids(headers.first("In-Reply-To")))
     references = tuple(_message_ids(" ".join(headers.all("References"))))[-50:]
-    reference = find_reference(subject, *_plus_tags(recipients),
-                               *(_message_id_reference(m) for m in in_reply_to + references))
+    reference = carried_reference(subject, recipients, in_reply_to + references)
     auth = auth_from_header(headers.all("Authentication-Results"),
                             headers.first("X-SES-Spam-Verdict"), headers.first("X-SES-Virus-Verdict"))
     if receipt:
@@ -208,7 +167,7 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         if disagreement:
             notes.append(f"{disagreement}: its DMARC verdict vouches for no one here")
         auth = auth_from_ses_event(receipt, sender.domain, auth, ses_from)
-    verdict, reason = _classify(headers, sender.address, subject, reference, auth)
+    verdict, reason = classify(headers, sender.address, subject, reference, auth)
     if too_deep:
         reason += f"; {unread}: the service quarantines it"
     elif not sender.address and verdict not in ("bounce", "rejected"):
@@ -337,10 +296,6 @@ def _message_ids(value: str) -> list[str]:
 def _first_id(value: str) -> str:
     ids = _message_ids(value)
     return ids[0] if ids else ""
-
-
-def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
-    return [tag.upper() for tag in map(plus_tag, recipients) if tag]
 
 
 # --- MIME -----------------------------------------------------------------------------------
@@ -576,35 +531,6 @@ def _attachment(filename: str, content_type: str, payload: bytes, n: int) -> Att
     return Attachment(safe[:200], content_type, payload, note)
 
 
-# --- classification -------------------------------------------------------------------------
-
-
-def _classify(headers: _Headers, sender: str, subject: str, reference: str | None,
-              auth: Auth) -> tuple[str, str]:
-    if auth.virus == "fail":
-        return "rejected", "virus verdict FAIL from the receiving server"
-    if auth.spam == "fail":
-        return "rejected", "spam verdict FAIL from the receiving server"
-    content_type = headers.first("Content-Type").lower()
-    if "multipart/report" in content_type and "delivery-status" in content_type:
-        return "bounce", "delivery status notification (multipart/report)"
-    if _BOUNCE_SENDER.match(sender):  # mail servers' own addresses send nothing but reports
-        return "bounce", f"bounce from {sender}"
-    if "multipart/report" in content_type and "disposition-notification" in content_type:
-        return "auto_reply", "read receipt (multipart/report; disposition-notification)"
-    auto_submitted = headers.first("Auto-Submitted").lower()
-    if auto_submitted and not auto_submitted.startswith("no"):
-        return "auto_reply", f"Auto-Submitted: {auto_submitted[:60]}"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if headers.first(name):
-            return "auto_reply", f"{name} header"
-    precedence = headers.first("Precedence").lower()
-    if precedence in ("auto_reply", "bulk", "junk", "list"):
-        return "auto_reply", f"Precedence: {precedence}"
-    if headers.first("List-Id") or headers.first("List-Unsubscribe"):
-        return "auto_reply", "mailing-list message (List-Id/List-Unsubscribe)"
-    if _AUTO_SUBJECT.match(subject):
-        return "auto_reply", f"automatic-reply subject {subject[:60]!r}"
-    if reference:
-        return "reply", f"carries reference {reference}"
-    return "complaint", "new message with no case reference"
+__all__ = ["MAX_ATTACHMENTS", "MAX_DEPTH", "MAX_HEADER", "MAX_HEAD_BYTES", "MAX_HTML", "MAX_LINES",
+           "MAX_NOTES", "MAX_PARTS", "MAX_RECIPIENTS", "MAX_TEXT", "MAX_TEXT_BYTES", "PARSE_SECONDS",
+           "REFERENCE", "Attachment", "InboundMail", "find_reference", "parse"]

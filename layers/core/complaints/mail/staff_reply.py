@@ -1,4 +1,4 @@
-"""A staff member's reply to a case email: the ``#`` command lines at its top, and their own text.
+"""A staff member's reply to a case email read as commands: the ``#`` lines at its top, typed.
 
 Staff run a complaint from any mail client by replying to the case email with command lines at
 the top of the reply::
@@ -28,15 +28,14 @@ The rules:
   ``#not-a-complaint``, ``#note`` and ``#adjustments`` take the text on their line, or the body
   when their line has none; ``#category`` and ``#tenure`` take only their line. A reply
   without command lines is one ``SendMessage`` of its body.
-- Quoted history and signatures are cut from the body where the first of these starts: a line
-  starting with ">"; Gmail's and Apple Mail's "On <date> ... wrote:" (also wrapped over up to
-  three lines); Outlook's "From:" header block (a "Sent:" or "Date:" line follows within a few
-  lines), its "______" separator line and "-----Original Message-----"; the signature separator
-  "-- "; and mobile signatures ("Sent from my iPhone", "Get Outlook for iOS").
+- Quoted history and signatures are cut from the body as mail/quoting.py says (a line
+  starting with ">", "On <date> ... wrote:", Outlook's header block, "-- ", "Sent from my
+  iPhone", ...).
 
 Hostile text (a reply may quote anything) costs time in proportion to its length: lines are
 looked at once with ``str`` methods and a few anchored regular expressions none of which can
-backtrack, with a bounded look-ahead; at most ``MAX_COMMAND_LINES`` command lines are read.
+backtrack (mail/quoting.py's look-ahead is bounded); at most ``MAX_COMMAND_LINES`` command lines
+are read.
 """
 
 from __future__ import annotations
@@ -72,30 +71,17 @@ from complaints.domain.commands import (
     Unreadable,
     Withdraw,
 )
+from complaints.mail.quoting import LEAD, own_lines, own_text, split_lines
 
 MAX_COMMAND_LINES: Final = 50  # command lines read from one reply; the rest are reported
 MAX_EXTENSION_DAYS: Final = 60
 MAX_REMEDY_YEARS: Final = 3  # a remedy due further ahead than this is taken to be a typo
 MAX_MISPLACED_REPORTED: Final = 5  # "#command" lines below the text reported, at most
 _SHOWN: Final = 80  # characters of an unusable line quoted back in its problem
-_HEADER_MAX: Final = 500  # a longer line is never a quoting header ("On ... wrote:", "From:")
-_HEADER_LOOKAHEAD: Final = 6  # lines after "From:" searched for Outlook's "Sent:"/"Date:"
-
-# HTML-to-text leftovers: no-break spaces are spaces; zero-width spaces, word joiners and byte
-# order marks are nothing. Unicode line separators end lines.
-_CLEAN: Final = str.maketrans({"\u00a0": " ", "\u200b": None, "\u2060": None, "\ufeff": None,
-                               "\u2028": "\n", "\u2029": "\n"})
-# stripped from the start of a line before looking for "#", ">" and headers
-_LEAD: Final = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + "\u200c\u200d\u200e\u200f"
 
 _WORD: Final = re.compile(r"[^\s:]*")  # the command word: up to a space or a colon
-_TIME: Final = re.compile(r"[0-9]:[0-5][0-9]")  # a quoting header's time of day
 # remedy text as words, numbers and single other characters: one pass, nothing to backtrack
 _TOKEN: Final = re.compile(r"[0-9]+|[^\W\d_]+|\S")
-
-_MOBILE: Final = ("sent from my ", "get outlook for ios", "get outlook for android",
-                  "sent from outlook for ios", "sent from outlook for android",
-                  "sent from mail for windows", "sent from yahoo mail", "sent with proton mail")
 
 _OUTCOME_WORDS: Final[dict[str, str]] = {
     **{o: o for o in OUTCOMES},
@@ -139,22 +125,22 @@ class StaffReply:
 def parse_reply(text: str, today: date) -> StaffReply:
     """The commands, own text and problems of a staff reply. ``today`` (London) places remedy
     dates written without a year and catches dates in the past."""
-    lines = _lines(text)
+    lines = split_lines(text)
     command_lines: list[str] = []
     at = 0
     while at < len(lines):
-        line = lines[at].lstrip(_LEAD).rstrip()
+        line = lines[at].lstrip(LEAD).rstrip()
         if line and not line.startswith("#"):
             break
         if line:
             command_lines.append(line)
         at += 1
-    own = _own_text(lines, at)
+    own = own_lines(lines, at)
     # A command line below the text is not run, and never goes to the resident either: a
     # "#note" under a definition is still an internal note.
     kept, misplaced = [], []
     for raw in own:
-        line = raw.lstrip(_LEAD).rstrip()
+        line = raw.lstrip(LEAD).rstrip()
         if line.startswith("#") and _word_and_argument(line)[0] in COMMAND_NAMES:
             misplaced.append(line)
         else:
@@ -173,85 +159,6 @@ def parse_reply(text: str, today: date) -> StaffReply:
             problems.append("the reply has no commands and no text of its own: nothing to send")
     return StaffReply(commands=tuple(commands), body=body, problems=tuple(problems),
                       has_commands=bool(command_lines))
-
-
-# --- the staff member's own text -----------------------------------------------------------------
-
-
-def own_text(text: str) -> str:
-    """Anyone's reply without the quoted history or signature below it (a resident's words
-    are read for what they ask; the letter they quote asks things of its own)."""
-    return "\n".join(x.rstrip() for x in _own_text(_lines(text), 0)).strip("\n")
-
-
-def _lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_CLEAN).split("\n")
-
-
-def _own_text(lines: list[str], start: int) -> list[str]:
-    """``lines[start:]`` up to where quoted history or a signature starts."""
-    end = start
-    while end < len(lines) and not _cut_here(lines, end):
-        end += 1
-    return lines[start:end]
-
-
-def _cut_here(lines: list[str], at: int) -> bool:
-    raw = lines[at]
-    if raw.rstrip() == "--":  # RFC 3676's "-- " (some clients drop the space)
-        return True
-    line = raw.lstrip(_LEAD).rstrip()
-    if not line:
-        return False
-    if line.startswith(">"):
-        return True
-    if len(line) > _HEADER_MAX:
-        return False
-    low = line.lower()
-    if low.startswith(_MOBILE) and len(line) <= _SHOWN:
-        return True
-    if len(line) >= 10 and not line.strip("_"):  # Outlook's "________________________________"
-        return True
-    if line.startswith("---") and low.strip("- ") == "original message":
-        return True
-    if low.startswith("on "):
-        return _wrote(lines, at, line)
-    return _header_key(low) == "from" and _outlook_header(lines, at)
-
-
-def _wrote(lines: list[str], at: int, line: str) -> bool:
-    """Gmail's "On Fri, 5 Jun 2026 at 09:12, Name <addr> wrote:", Apple Mail's "On 5 Jun 2026,
-    at 09:12, Name <addr> wrote:", either wrapped over up to three lines."""
-    if not any(c.isdigit() for c in line):  # the date starts on the first line
-        return False
-    header = line
-    for more in range(1, 4):
-        if header.lower().replace(" ", "").endswith("wrote:"):
-            return "@" in header or _TIME.search(header) is not None
-        if more == 3 or at + more >= len(lines):
-            return False
-        following = lines[at + more].lstrip(_LEAD).rstrip()
-        if not following or len(header) + len(following) > _HEADER_MAX or (
-                following.lower().startswith("on ")):  # a header would start there, not here
-            return False
-        header = f"{header} {following}"
-    return False
-
-
-def _header_key(low: str) -> str:
-    """"from" for "From: ..." and "*From:* ..." (bold, after HTML-to-text)."""
-    low = low.lstrip("*")
-    key, colon, _ = low[:12].partition(":")
-    return key.strip() if colon else ""
-
-
-def _outlook_header(lines: list[str], at: int) -> bool:
-    """Outlook's quoted header: "From: ..." then, within a few lines, "Sent: ..." or "Date: ..."."""
-    for following in lines[at + 1:at + 1 + _HEADER_LOOKAHEAD]:
-        line = following.lstrip(_LEAD).rstrip()
-        if line and len(line) <= _HEADER_MAX and _header_key(line.lower()) in ("sent", "date"):
-            return True
-    return False
 
 
 # --- command lines -------------------------------------------------------------------------------
@@ -534,3 +441,7 @@ def _make(year: int, month: int, day: int, written: str, hint: bool = False) -> 
         if hint and day <= 12 < month <= 31:
             why += " (dates are day first: 31/12/2026)"
         return why
+
+
+__all__ = ["MAX_COMMAND_LINES", "MAX_EXTENSION_DAYS", "MAX_MISPLACED_REPORTED", "MAX_REMEDY_YEARS",
+           "StaffReply", "own_text", "parse_reply"]
