@@ -154,7 +154,7 @@ def test_a_store_that_did_not_answer_is_retried_one_that_refused_is_not() -> Non
     import botocore.exceptions as be
     from pynamodb.exceptions import TransactWriteError
 
-    from complaints.adapters.store import _retryable
+    from complaints.adapters.dynamodb_schema import retryable
 
     unanswered = TransactWriteError("Failed to write transaction items",
                                     cause=be.EndpointConnectionError(endpoint_url="http://db"))
@@ -163,5 +163,5 @@ def test_a_store_that_did_not_answer_is_retried_one_that_refused_is_not() -> Non
         "TransactWriteItems"))
     throttled = TransactWriteError("Failed to write transaction items", cause=be.ClientError(
         {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems"))
-    assert (_retryable(unanswered), _retryable(refused), _retryable(throttled)) == (
+    assert (retryable(unanswered), retryable(refused), retryable(throttled)) == (
         True, False, True)

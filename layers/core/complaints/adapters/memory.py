@@ -20,15 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from complaints.adapters.store import (
-    MAX_TRANSACTION_ITEMS,
-    _case_data,
-    _complaint,
-    _dumps,
-    _months,
-    _next_due,
-    _rate_key,
-)
+from complaints.adapters.case_json import case_data, complaint_from_data, next_due
+from complaints.adapters.dynamodb_filing import months
+from complaints.adapters.dynamodb_schema import MAX_TRANSACTION_ITEMS, dumps, rate_key
 from complaints.domain.case import Complaint, utc_text
 from complaints.domain.record import CaseRecord, record_of
 from complaints.mail.wire import as_sent
@@ -127,7 +121,7 @@ class InMemoryStore:
                 write.item("INBOUND")
             counts: dict[tuple[str, str], int] = {}
             for address, at in letter_sent_to:
-                key = _rate_key(address, at)
+                key = rate_key(address, at)
                 counts[key] = counts.get(key, 0) + 1
             write.items += len(counts)
             write.check()
@@ -140,17 +134,17 @@ class InMemoryStore:
 
     def _case(self, complaint: Complaint, write: _Write) -> tuple[str, str, _Filing]:
         """The case item's JSON, its record and filing changes, counted into ``write``."""
-        record = _dumps(record_of(complaint).to_data())
-        data = _dumps({**_case_data(complaint), "indexed_record": record})
+        record = dumps(record_of(complaint).to_data())
+        data = dumps({**case_data(complaint), "indexed_record": record})
         write.item(f"CASE#{complaint.reference}", "CASE", data)
         filing = self._filing(complaint, record) if record != complaint.indexed_record else {}
         write.items += len(filing)
         for index in range(complaint.saved_events, len(complaint.timeline)):
-            write.item(_dumps(complaint.timeline[index].to_json()))
+            write.item(dumps(complaint.timeline[index].to_json()))
         return data, record, filing
 
     def _message(self, message: MessageRecord, write: _Write) -> tuple[str, str]:
-        data = _dumps({
+        data = dumps({
             "direction": message.direction, "key": message.key, "at": utc_text(message.at),
             "from": message.sender, "to": list(message.recipients), "subject": message.subject,
             "raw_key": message.raw_key, "message_id": message.message_id,
@@ -175,7 +169,7 @@ class InMemoryStore:
         self._reindex(complaint)
         events = self._events.setdefault(reference, {})
         for index in range(complaint.saved_events, len(complaint.timeline)):
-            events[index] = _dumps(complaint.timeline[index].to_json())
+            events[index] = dumps(complaint.timeline[index].to_json())
         self._messages.setdefault(reference, {}).update(message_items)
         for message_id in ids:
             self._letter_ids[message_id] = reference
@@ -186,7 +180,7 @@ class InMemoryStore:
         complaint.indexed_record = record
 
     def _reindex(self, complaint: Complaint) -> None:
-        reference, due = complaint.reference, _next_due(complaint)
+        reference, due = complaint.reference, next_due(complaint)
         keys: dict[str, tuple[str, str] | None] = {
             "due": (f"DUE#{complaint.landlord}", f"{due.isoformat()}#{reference}")
             if complaint.is_open and due is not None else None,
@@ -211,8 +205,8 @@ class InMemoryStore:
     # --- the reports' filing --------------------------------------------------------------
 
     def _filing(self, complaint: Complaint, record: str) -> _Filing:
-        new = _months(record)
-        old = _months(complaint.indexed_record) if complaint.indexed_record else set()
+        new = months(record)
+        old = months(complaint.indexed_record) if complaint.indexed_record else set()
         return {(complaint.landlord, month): record if month in new else None
                 for month in sorted(new | old)}
 
@@ -270,7 +264,7 @@ class InMemoryStore:
                 if reference in self._cases:
                     data, version = self._cases[reference]
                     d = json.loads(data)
-                    case = _complaint(d, [])
+                    case = complaint_from_data(d, [])
                     case.version, case.saved_events = version, int(d.get("events", 0))
                     found[reference] = case
         return found
@@ -283,7 +277,7 @@ class InMemoryStore:
                 return None
             data, version = self._cases[reference]
             events = [json.loads(e) for _, e in sorted(self._events[reference].items())]
-        case = _complaint(json.loads(data), events)
+        case = complaint_from_data(json.loads(data), events)
         case.version = version
         return case
 
@@ -335,7 +329,7 @@ class InMemoryStore:
     def put_residents(self, residents: list[dict[str, Any]]) -> int:
         with self._lock:
             for row in residents:
-                self._residents[row["email"]] = _dumps(row)
+                self._residents[row["email"]] = dumps(row)
         return len(residents)
 
     def resident(self, email: str) -> dict[str, Any] | None:
@@ -349,7 +343,7 @@ class InMemoryStore:
         with self._lock:
             if entry.key in self._inbound:
                 return False
-            self._quarantine[f"{utc_text(entry.at)}#{entry.key}"] = _dumps({
+            self._quarantine[f"{utc_text(entry.at)}#{entry.key}"] = dumps({
                 "key": entry.key, "at": utc_text(entry.at), "reason": entry.reason,
                 "raw_key": entry.raw_key, "from": entry.sender, "subject": entry.subject,
                 "review": entry.review, **({"about": entry.about} if entry.about else {})})
@@ -363,13 +357,13 @@ class InMemoryStore:
 
     def count_attempt(self, what: str, at: datetime) -> int:
         with self._lock:
-            key = _rate_key(what, at)
+            key = rate_key(what, at)
             self._rates[key] = self._rates.get(key, 0) + 1
             return self._rates[key] + self._counted(what, at, this_minute=False)
 
     def uncount_attempt(self, what: str, at: datetime) -> None:
         with self._lock:
-            key = _rate_key(what, at)
+            key = rate_key(what, at)
             self._rates[key] = self._rates.get(key, 0) - 1
 
     def count_recent_attempt(self, what: str, at: datetime) -> int:
@@ -380,8 +374,8 @@ class InMemoryStore:
             return self._counted(address, at, this_minute=True)
 
     def _counted(self, address: str, at: datetime, this_minute: bool) -> int:
-        pk, newest = _rate_key(address, at if this_minute else at - timedelta(minutes=1))
-        _, oldest = _rate_key(address, at - timedelta(minutes=60))
+        pk, newest = rate_key(address, at if this_minute else at - timedelta(minutes=1))
+        _, oldest = rate_key(address, at - timedelta(minutes=60))
         return sum(n for (p, sk), n in self._rates.items() if p == pk and oldest <= sk <= newest)
 
 
