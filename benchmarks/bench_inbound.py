@@ -35,9 +35,10 @@ from complaints.adapters.preset_files import PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
+from complaints.bootstrap import mailroom_for
 from complaints.local.stack import find_dynamodb_jar, free_port, wait_for_port
 from complaints.service.clock import StatutoryClock
-from complaints.service.mailroom import Delivery, Mailroom
+from complaints.service.mailroom import Delivery
 
 N = 1_000
 LAMBDA_MB = 512
@@ -86,7 +87,7 @@ def bench_writes(endpoint: str, work: Path, n: int = 20) -> dict[str, tuple[floa
     # as deployed: the team is told of every new case (two letters, one "sent" write)
     config = MAIL_CONFIG.__class__(**{**MAIL_CONFIG.__dict__, "letters_per_hour": 1_000,
                                       "team_address": "complaints-team@landlord.example"})
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = mailroom_for(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
 
     def receive(raw: bytes, key: str) -> str | None:
         raw_mail.put(raw_mail.key_for(key), raw)
@@ -133,7 +134,7 @@ def bench_messages(endpoint: str, work: Path) -> tuple[list[float], list[float],
     clock = StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache"))
     config = MAIL_CONFIG.__class__(**{**MAIL_CONFIG.__dict__, "letters_per_hour": N * 10,
                                       "team_address": "complaints-team@landlord.example"})
-    room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
+    room = mailroom_for(store, raw_mail, SmtpSender("127.0.0.1", outbox.port), clock, config)
     messages = [mf.message(sender=f"Resident {n} <r{n}@example.org>", subject=f"Complaint {n}",
                            attachments=[("photo.jpg", "image/jpeg", os.urandom(20_000))])
                 for n in range(N)]
@@ -194,7 +195,7 @@ from complaints.service.mailroom import Delivery, Mailroom
 work = Path({work!r})
 store = Store("peak-" + uuid.uuid4().hex[:8], "eu-west-2", {endpoint!r}); store.create_table()
 raw_mail = DirectoryRawMail(work / "mail"); outbox = SmtpOutbox(work / "outbox")
-room = Mailroom(store, raw_mail, SmtpSender("127.0.0.1", outbox.port),
+room = mailroom_for(store, raw_mail, SmtpSender("127.0.0.1", outbox.port),
                 StatutoryClock(PresetLibrary(), CachedBankHolidays(work / "cache")), MAIL_CONFIG)
 def high_water_kb():
     # this process's own peak RSS: ru_maxrss would carry the parent's across fork and exec

@@ -61,11 +61,12 @@ from complaints.adapters.preset_files import PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
+from complaints.bootstrap import mailroom_for
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import OPEN
 from complaints.service.clock import StatutoryClock
-from complaints.service.mailroom import Delivery, Mailroom
+from complaints.service.mailroom import Delivery
 from complaints.service.sweep import Sweep, SweepConfig, waker
 
 LONDON = ZoneInfo("Europe/London")
@@ -244,7 +245,7 @@ class World:
         self.raw_mail = DirectoryRawMail(work / "mail")
         self.outbox = SmtpOutbox(work / "outbox-templates")
         config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
-        self.room = Mailroom(self.store, self.raw_mail, SmtpSender("127.0.0.1", self.outbox.port),
+        self.room = mailroom_for(self.store, self.raw_mail, SmtpSender("127.0.0.1", self.outbox.port),
                              self.clock, config, now=lambda: self.t)
         self.sweep = Sweep(self.room.casework, SweepConfig(
             landlord=config.landlord, team_address=TEAM, manager_address=MANAGER), self.store)
@@ -737,7 +738,7 @@ def main() -> None:
             # 3b. one sweep, the morning run, wired as the bootstrap wires it
             outbox = SmtpOutbox(work / "outbox")
             config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1_000)
-            room = Mailroom(store, DirectoryRawMail(work / "mail"),
+            room = mailroom_for(store, DirectoryRawMail(work / "mail"),
                             SmtpSender("127.0.0.1", outbox.port), world.clock, config,
                             now=lambda: NOW.astimezone(UTC))
             sweep = Sweep(room.casework, SweepConfig(

@@ -23,6 +23,7 @@ from complaints.adapters.preset_files import BUILTIN_DIR, PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.sender import SmtpSender
 from complaints.adapters.store import Store
+from complaints.bootstrap import mailroom_for
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.nation import NationPolicies
 from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
@@ -164,7 +165,7 @@ def raw_mail(tmp_path: Path) -> RawMail:
 def room(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
          config: MailConfig = MAIL_CONFIG, **kwargs: Any) -> Mailroom:
     """A mailroom on the given ports, as the bootstrap builds one (``now=`` for a test clock)."""
-    return Mailroom(store, raw_mail, sender, clock, config, **kwargs)
+    return mailroom_for(store, raw_mail, sender, clock, config, **kwargs)
 
 
 @pytest.fixture()

@@ -33,8 +33,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: SmtpOu
         "COMPLAINTS_DATA_DIR": str(tmp_path), "COMPLAINTS_CACHE_DIR": str(tmp_path / "cache"),
     }.items():
         monkeypatch.setenv(key, value)
-    for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.clock, bootstrap.presets,
-                   bootstrap.raw_mail, bootstrap.webform, bootstrap.form_secret):
+    for cached in (settings, bootstrap.store, bootstrap.parts, bootstrap.sender, bootstrap.mail_config,
+                   bootstrap.clock, bootstrap.presets, bootstrap.raw_mail, bootstrap.webform,
+                   bootstrap.form_secret):
         cached.cache_clear()
 
     bootstrap.store().create_table()
@@ -44,8 +45,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, dynamodb_local: str, outbox: SmtpOu
         s3.create_bucket(Bucket="raw-mail",
                          CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         yield s3
-    for cached in (settings, bootstrap.store, bootstrap.mailroom, bootstrap.raw_mail,
-                   bootstrap.webform, bootstrap.form_secret):
+    for cached in (settings, bootstrap.store, bootstrap.parts, bootstrap.sender, bootstrap.mail_config,
+                   bootstrap.raw_mail, bootstrap.webform, bootstrap.form_secret):
         cached.cache_clear()
 
 
@@ -247,6 +248,7 @@ def test_the_inbound_function_logs_its_correlation_id_and_counts_without_persona
             counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(
                 value if isinstance(value, list) else [value])
     assert counts["ComplaintsOpened"] == 1 and counts["DuplicateDeliveries"] == 1
+    assert counts["LettersSent"] == 2  # the receipt and the team's notice, once
     for private_bit in ("jane.resident", "Jane Resident", "mould", "asthma", "Tom"):
         assert private_bit not in out, private_bit
 

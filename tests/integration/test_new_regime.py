@@ -18,10 +18,11 @@ from complaints.adapters.bank_holidays import CachedBankHolidays
 from complaints.adapters.preset_files import PresetLibrary
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.store import Store
+from complaints.bootstrap import mailroom_for
 from complaints.config import load_settings
 from complaints.domain.policy import PolicyError
 from complaints.service.clock import StatutoryClock
-from complaints.service.mailroom import Delivery, MailConfig, Mailroom
+from complaints.service.mailroom import Delivery, MailConfig
 from tests import mailfactory as mf
 from tests.conftest import Outbox
 
@@ -147,7 +148,7 @@ def test_a_third_regime_runs_a_case_end_to_end(
     policy = clock.presets.get("testland-homes")
     assert policy.regime == "testland-code" and {c.field for c in policy.conflicts} >= {
         "stages[1].acknowledge", "stages[1].respond"}
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
     raw_mail.put(raw_mail.key_for("ses-testland"), mf.message(
         sender="Rhian Resident <rhian@example.org>",
         body="The boiler at my flat, 4 Castle Street, Cardiff CF10 1BH, has not worked for weeks."))

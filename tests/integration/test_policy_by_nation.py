@@ -14,6 +14,7 @@ import pytest
 
 from complaints.adapters.raw_mail import DirectoryRawMail
 from complaints.adapters.store import Store
+from complaints.bootstrap import mailroom_for
 from complaints.config import SettingsError, load_settings
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
@@ -66,7 +67,7 @@ def test_mail_and_form_choose_the_same_policy(environ: dict[str, str], store: St
                                               raw_mail: DirectoryRawMail, outbox: Outbox,
                                               clock: StatutoryClock) -> None:
     policies = load_settings(environ).policies()
-    room = Mailroom(store, raw_mail, outbox.sender, clock,
+    room = mailroom_for(store, raw_mail, outbox.sender, clock,
                     dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={}))
     form = WebForm(room.intake, store, raw_mail, clock, FormConfig(
         landlord="Example Homes", complaints_address="complaints@landlord.example",

@@ -29,6 +29,7 @@ import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.adapters.sender import SendError, SesSender
+from complaints.bootstrap import mailroom_for
 from complaints.domain.commands import Note
 from complaints.service.bundle import build_bundle, bundle_command
 from complaints.service.clock import StatutoryClock
@@ -181,7 +182,7 @@ def test_the_bundle_holds_the_case_as_received_and_as_sent(
 
 def test_a_letter_retried_after_a_refusal_is_kept_as_the_attempt_that_went(
         room: Mailroom, store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox) -> None:
-    smtp = room.sender
+    smtp = room.post.sender
 
     class RefusesOnce:
         def __init__(self) -> None:
@@ -194,7 +195,7 @@ def test_a_letter_retried_after_a_refusal_is_kept_as_the_attempt_that_went(
                     raise SendError("421 try again later")
             return smtp.send(message)
 
-    room.sender = room.post.sender = RefusesOnce()
+    room.post.sender = RefusesOnce()
     key = f"ses-{uuid.uuid4().hex[:12]}"
     raw_mail.put(raw_mail.key_for(key), mf.message(sender="Jo <jo@example.org>"))
     delivery = Delivery(key, raw_mail.key_for(key), datetime.now(UTC))
@@ -232,7 +233,7 @@ def test_the_ses_path_keeps_the_bytes_handed_to_ses(
             return {"MessageId": f"0100-{len(self.sent):04d}"}
 
     ses = FakeSes()
-    room = Mailroom(store, raw_mail, SesSender(ses, "eu-west-2"), clock, MAIL_CONFIG)
+    room = mailroom_for(store, raw_mail, SesSender(ses, "eu-west-2"), clock, MAIL_CONFIG)
     key = f"ses-{uuid.uuid4().hex[:12]}"
     raw_mail.put(raw_mail.key_for(key), mf.message())
     ref = room.receive(Delivery(key, raw_mail.key_for(key), datetime.now(UTC))).reference

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from tests import mailfactory as mf
@@ -33,7 +34,7 @@ SAM = "Sam Officer <sam@landlord.example>"
 def room(store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
          clock: StatutoryClock) -> Mailroom:
     config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
-    return Mailroom(store, raw_mail, outbox.sender, clock, config)
+    return mailroom_for(store, raw_mail, outbox.sender, clock, config)
 
 
 @pytest.fixture()
@@ -243,7 +244,7 @@ def test_a_case_is_assigned_only_to_staff(send: Callable[..., Any], store: InMem
 def test_the_loop_guard_never_holds_a_letter_staff_asked_for(
         store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1)
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
 
     def go(raw: bytes) -> Any:
         key = f"ses-{uuid.uuid4().hex[:12]}"

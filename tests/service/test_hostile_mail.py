@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.domain.case import Complaint
 from complaints.mail.inbound import MAX_ATTACHMENTS, MAX_TEXT, parse
 from complaints.service.clock import StatutoryClock
@@ -123,7 +124,7 @@ def at_once(receive_one: Callable[[Any], Outcome], args: Iterable[Any]) -> list[
 
 def room_with(store: InMemoryStore, raw_mail: InMemoryRawMail, clock: StatutoryClock, sender: Any,
               **config: Any) -> Mailroom:
-    return Mailroom(store, raw_mail, sender, clock, replace(MAIL_CONFIG, **config),
+    return mailroom_for(store, raw_mail, sender, clock, replace(MAIL_CONFIG, **config),
                     now=lambda: NOW)
 
 
@@ -876,7 +877,7 @@ def test_a_message_the_store_refuses_is_quarantined_for_a_person_not_lost(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store, "create_case", refuse)  # every new case refused
     config = replace(MAIL_CONFIG, team_address="complaints-team@landlord.example")
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
     raw = mf.message()
     raw_mail.put(raw_mail.key_for("ses-big"), raw)
     outcome = room.receive(Delivery("ses-big", raw_mail.key_for("ses-big"), datetime.now(UTC)))
@@ -892,7 +893,7 @@ def test_a_flood_of_quarantined_mail_does_not_flood_the_team(
     from complaints.service.mailroom import QUARANTINE_NOTICES_PER_HOUR
 
     config = replace(MAIL_CONFIG, team_address="complaints-team@landlord.example")
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
     outcomes = []
     for n in range(QUARANTINE_NOTICES_PER_HOUR + 3):  # no usable sender: held for review
         raw = f"To: complaints@landlord.example\r\nSubject: flood {n}\r\n\r\nx".encode()

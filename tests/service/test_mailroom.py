@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.local.stack import CrashBeforeFirstSend
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
@@ -157,7 +158,7 @@ def test_same_delivery_three_times_is_one_case_and_one_letter(
 def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
         store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     # the same fault the local stack injects with COMPLAINTS_LOCAL_FAULT=crash-before-send
-    room = Mailroom(store, raw_mail, CrashBeforeFirstSend(outbox.sender),
+    room = mailroom_for(store, raw_mail, CrashBeforeFirstSend(outbox.sender),
                     clock, MAIL_CONFIG)
     raw_key = raw_mail.key_for("ses-crash")
     raw_mail.put(raw_key, mf.message())
@@ -278,7 +279,7 @@ def test_loop_guard_counts_a_sliding_hour_not_the_clock_hour(
     times = [datetime(2026, 5, 22, 10, 59, 40 + 4 * n, tzinfo=UTC) for n in range(5)] + [
         datetime(2026, 5, 22, 11, 0, 2 * n, tzinfo=UTC) for n in range(5)]
     now = [times[0]]
-    mailroom = Mailroom(store, raw_mail, outbox.sender, clock,
+    mailroom = mailroom_for(store, raw_mail, outbox.sender, clock,
                         MAIL_CONFIG, now=lambda: now[0])
     references: list[str] = []
     for n, at in enumerate([*times, datetime(2026, 5, 22, 12, 0, 30, tzinfo=UTC)]):

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from tests import mailfactory as mf
@@ -104,7 +105,7 @@ def receipt_for(policy_id: str, store: InMemoryStore, raw_mail: InMemoryRawMail,
                 clock: StatutoryClock) -> tuple[Any, bytes]:
     policies = dataclasses.replace(MAIL_CONFIG.policies, default=policy_id)
     config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={})
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
     key = f"ses-{policy_id}"
     raw_mail.put(raw_mail.key_for(key), mf.message(sender=f"r@{policy_id}.example"))
     reference = room.receive(Delivery(key, raw_mail.key_for(key), AT)).reference
@@ -159,7 +160,7 @@ def test_a_letter_failing_its_rules_is_not_sent_and_the_case_says_why(
     policies = dataclasses.replace(MAIL_CONFIG.policies, default="spso-mchp")
     config = dataclasses.replace(MAIL_CONFIG, policies=policies, mailbox_policies={},
                                  landlord="SPSO Lookalike Homes")  # its name would signpost
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
     raw_mail.put(raw_mail.key_for("ses-x"), mf.message())
     reference = room.receive(Delivery("ses-x", raw_mail.key_for("ses-x"), AT)).reference
     assert reference is not None

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.domain.case import RESIDENT, Complaint
 from complaints.service.mailroom import Delivery, Mailroom, Outcome
 from tests import mailfactory as mf
@@ -392,7 +393,7 @@ def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
     from tests.conftest import MAIL_CONFIG
 
     config = replaced(MAIL_CONFIG, team_address="complaints-team@landlord.example")
-    room = Mailroom(store, raw_mail, outbox.sender, clock, config)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
 
     def go(raw: bytes) -> Outcome:
         key = f"ses-notice-{next(_ids):06d}"
@@ -411,6 +412,9 @@ def test_a_staff_reply_to_a_quarantine_notice_never_reaches_a_case(
     [notice_raw] = outbox.letters()[sent_before:]
     notice = email.message_from_bytes(notice_raw, policy=email.policy.default)
     assert victim.reference not in str(notice["Subject"]) + str(notice["Reply-To"])
+    # sent through Post like every letter: kept as sent, byte for byte
+    notices_kept = raw_mail.keys("outbound/quarantine/")
+    assert len(notices_kept) == 1 and raw_mail.get(notices_kept[0]) == notice_raw
     # the handler answers it from their own mailbox, DMARC passing
     headers = {"In-Reply-To": str(notice["Message-ID"]), "References": str(notice["Message-ID"])}
     subject = f"Re: {notice['Subject']}"

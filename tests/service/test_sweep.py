@@ -23,12 +23,13 @@ from typing import Any
 import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
+from complaints.bootstrap import mailroom_for
 from complaints.domain import commands as c
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.calendar import LONDON
 from complaints.domain.case import Complaint, LetterStatus
 from complaints.service.clock import StatutoryClock
-from complaints.service.mailroom import Delivery, Mailroom
+from complaints.service.mailroom import Delivery
 from complaints.service.ports import Sender
 from complaints.service.post import LetterNotSent
 from complaints.service.records import SendError
@@ -84,12 +85,12 @@ class Desk:
         self.store, self.raw_mail, self.outbox, self.clock = store, raw_mail, outbox, clock
         self.smtp = outbox.sender
         config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, letters_per_hour=1000)
-        self.room = Mailroom(store, raw_mail, self.smtp, clock, config)
+        self.room = mailroom_for(store, raw_mail, self.smtp, clock, config)
         self.sweeps = 0
 
     def sweep(self, sender: Any = None) -> Sweep:
         if sender is not None:
-            self.room.sender = self.room.post.sender = sender
+            self.room.post.sender = self.room.post.sender = sender
         return Sweep(self.room.casework, SweepConfig(
             landlord=MAIL_CONFIG.landlord, team_address=TEAM, manager_address=MANAGER,
             rules=AgendaRules()), self.store)
@@ -446,7 +447,7 @@ def test_a_crash_mid_sweep_then_reruns_send_each_reminder_exactly_once(desk: Des
 
 def refused_receipt(desk: Desk, flaky: Flaky, received: datetime) -> str:
     """A complaint whose receipt the mail service refuses on all three of Lambda's tries."""
-    desk.room.sender = desk.room.post.sender = flaky
+    desk.room.post.sender = desk.room.post.sender = flaky
     key = f"ses-{uuid.uuid4().hex[:12]}"
     desk.raw_mail.put(desk.raw_mail.key_for(key), mf.message(sender="Jo <jo@example.org>"))
     for _ in range(3):

@@ -1,8 +1,14 @@
-"""Builds the adapters from settings once per process (cold start) and hands them out."""
+"""The composition root: the only place that builds things. Adapters from settings, once per
+process (cold start), and the services each given its ports: Post, Casework, Intake and the
+mailroom (``assemble``), the sweep and the web form from the same parts, never through the
+mailroom. Handlers, the CLI and the local stack take what they need from here."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from complaints.adapters.bank_holidays import CachedBankHolidays
@@ -13,8 +19,12 @@ if TYPE_CHECKING:
     from complaints.adapters.raw_mail import RawMail
     from complaints.adapters.store import Store
     from complaints.domain.agenda import AgendaRules
+    from complaints.service.casework import Casework
     from complaints.service.clock import StatutoryClock
-    from complaints.service.mailroom import Mailroom
+    from complaints.service.intake import Intake
+    from complaints.service.mailroom import MailConfig, Mailroom
+    from complaints.service.ports import MailroomStore, Sender
+    from complaints.service.post import Post
     from complaints.service.sweep import Sweep
     from complaints.service.webform import WebForm
 
@@ -50,45 +60,97 @@ def store() -> Store:
                  wake=waker(clock(), AgendaRules(reminder_days=s.reminder_days)))
 
 
+@dataclass(frozen=True)
+class Parts:
+    """What serves mail, the web form and the sweep alike, built once and wired here only."""
+
+    post: Post
+    casework: Casework
+    intake: Intake
+    mailroom: Mailroom
+
+
+def assemble(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
+             config: MailConfig, now: Callable[[], datetime] | None = None) -> Parts:
+    """Post (letters recorded, linted, kept, sent once), Casework (commands in, letters out),
+    Intake (opening a case, for every channel) and the mailroom, each given its ports."""
+    from complaints.mail import lint
+    from complaints.service.casework import Casework, LetterConfig, complaint_as_received
+    from complaints.service.intake import Intake, IntakeConfig
+    from complaints.service.mailroom import Mailroom
+    from complaints.service.post import Post
+
+    now = now or (lambda: datetime.now(UTC))
+    staff = config.staff
+    # every letter is kept as sent beside the raw mail (outbound/..., create-only)
+    post = Post(store, sender, config.letters_per_hour, now,
+                functools.partial(lint.findings_for, clock.presets), exempt=staff.covers,
+                keep=raw_mail.put)
+    casework = Casework(post, clock, LetterConfig(
+        config.landlord, config.complaints_address, config.team_address, config.signature,
+        config.landlord_address, config.logo_url), complaint_as_received(raw_mail),
+        is_staff=staff.covers)
+    intake = Intake(store, clock, casework, IntakeConfig(
+        config.landlord, config.complaints_address, config.team_address, config.team_addresses))
+    return Parts(post, casework, intake,
+                 Mailroom(store, raw_mail, clock, config, post, casework, intake, now))
+
+
+def mailroom_for(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
+                 config: MailConfig, now: Callable[[], datetime] | None = None) -> Mailroom:
+    """The mailroom of a freshly assembled set of parts (tests and benchmarks)."""
+    return assemble(store, raw_mail, sender, clock, config, now).mailroom
+
+
+@functools.cache
+def sender() -> Sender:
+    """SES in AWS; SMTP to the local stack's outbox (or COMPLAINTS_SMTP_RELAY) here."""
+    from complaints.adapters.sender import SesSender, SmtpSender
+
+    s = settings()
+    relay = s.smtp_relay or s.stack().get("outbox_smtp")
+    if relay:
+        host, _, port = relay.rpartition(":")
+        return SmtpSender(host, int(port))
+    import boto3
+
+    return SesSender(boto3.client("sesv2", region_name=s.region), s.region,
+                     s.ses_configuration_set)
+
+
+@functools.cache
+def mail_config() -> MailConfig:
+    from complaints.service.mailroom import MailConfig
+
+    s = settings()
+    return MailConfig(
+        landlord=s.landlord, complaints_address=s.complaints_address,
+        staff_domains=s.staff_domains, policies=s.policies(), mailbox_policies=s.mailbox_policies,
+        letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
+        team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
+    )
+
+
+@functools.cache
+def parts() -> Parts:
+    """AWS's adapters by default, the local stack's where it runs."""
+    return assemble(store(), raw_mail(), sender(), clock(), mail_config())
+
+
+def mailroom() -> Mailroom:
+    return parts().mailroom
+
+
 @functools.cache
 def sweep() -> Sweep:
     from complaints.domain.agenda import AgendaRules
     from complaints.service.sweep import Sweep, SweepConfig
 
     s = settings()
-    room = mailroom()
-    return Sweep(room.casework, SweepConfig(
+    return Sweep(parts().casework, SweepConfig(
         landlord=s.landlord, team_address=s.team_address, manager_address=s.manager_address,
         team_addresses=s.team_addresses, rules=AgendaRules(reminder_days=s.reminder_days)),
         store())
-
-
-@functools.cache
-def mailroom() -> Mailroom:
-    """The inbound pipeline's adapters: AWS by default, the local stack's where it runs."""
-
-    from complaints.adapters.sender import Sender, SesSender, SmtpSender
-    from complaints.service.mailroom import MailConfig, Mailroom
-
-    s = settings()
-    stack = s.stack()
-    sender: Sender
-    relay = s.smtp_relay or stack.get("outbox_smtp")
-    if relay:
-        host, _, port = relay.rpartition(":")
-        sender = SmtpSender(host, int(port))
-    else:
-        import boto3
-
-        sender = SesSender(boto3.client("sesv2", region_name=s.region), s.region,
-                           s.ses_configuration_set)
-    config = MailConfig(
-        landlord=s.landlord, complaints_address=s.complaints_address,
-        staff_domains=s.staff_domains, policies=s.policies(), mailbox_policies=s.mailbox_policies,
-        letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
-        team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
-    )
-    return Mailroom(store(), raw_mail(), sender, clock(), config)
 
 
 @functools.cache
@@ -132,10 +194,9 @@ def webform() -> WebForm:
     from complaints.service.webform import FormConfig, WebForm
 
     s = settings()
-    room = mailroom()
-    return WebForm(room.intake, store(), raw_mail(), clock(), FormConfig(
+    return WebForm(parts().intake, store(), raw_mail(), clock(), FormConfig(
         landlord=s.landlord, complaints_address=s.complaints_address,
-        own_addresses=frozenset({*room.config.own_addresses, s.team_address, s.manager_address,
+        own_addresses=frozenset({*mail_config().own_addresses, s.team_address, s.manager_address,
                                  *s.team_addresses.values()}),
         own_domains=s.staff_domains,  # COMPLAINTS_STAFF_DOMAINS: domains and addresses
         policies=s.policies(), posts_per_hour=s.form_posts_per_hour), form_secret())

@@ -1,8 +1,8 @@
 """Every port in memory (service/ports.py): the store, raw mail and an outbox, for the service's
 tests and for trying the service without Java.
 
-`InMemoryStore` keeps what the DynamoDB store keeps, as the same JSON (its own codec, from
-adapters/store.py), with the semantics the service relies on: the optimistic lock (a stale
+`InMemoryStore` keeps what the DynamoDB store keeps, as the same JSON (the codec of
+adapters/case_json.py), with the semantics the service relies on: the optimistic lock (a stale
 version, or an event already stored, is a ConcurrentUpdate), the INBOUND marker written with
 the change it records (a redelivery is a DuplicateDelivery, a quarantine of one is False), the
 MSGID index of letters sent, notice tokens, the resident register, rate counters summed over a

@@ -12,13 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from complaints.bootstrap import sweep
+from complaints.bootstrap import parts, sweep
 from complaints.handlers.observability import (
     BREACHES_RECORDED,
-    LETTERS_FAILED,
-    LETTERS_SENT,
     SWEEP_ERRORS,
     count,
+    count_letters,
     logger,
     metrics,
     private,
@@ -44,7 +43,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("sweep case failed", extra={"reference": error.get("reference"),
                                                    "error": private(error.get("error", ""))})
     count(BREACHES_RECORDED, breaches)
-    count(LETTERS_SENT, int(report["letters_sent"]))
-    count(LETTERS_FAILED, int(report["letters_not_sent"]))
+    count_letters(parts().post.take_counts())
     count(SWEEP_ERRORS, len(report["errors"]))
     return report

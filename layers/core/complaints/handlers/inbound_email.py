@@ -15,7 +15,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import SESEvent
 
 from complaints.bootstrap import mailroom
-from complaints.handlers.observability import count_outcomes, logger, metrics, outcome_line
+from complaints.handlers.observability import (
+    count_letters,
+    count_outcomes,
+    logger,
+    metrics,
+    outcome_line,
+)
 from complaints.service.mailroom import Delivery
 
 
@@ -42,4 +48,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("inbound handled", extra=outcome_line(outcome))
         outcomes.append(outcome)
     count_outcomes(outcomes)
+    count_letters(room.post.take_counts())
     return {"outcomes": outcomes}

@@ -18,12 +18,13 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-from complaints.bootstrap import webform
+from complaints.bootstrap import parts, webform
 from complaints.config import settings
 from complaints.handlers.observability import (
     FORM_COMPLAINTS,
     FORM_REFUSED,
     count,
+    count_letters,
     failure,
     logger,
     metrics,
@@ -119,6 +120,7 @@ def submit() -> Response[str]:
     page = form.submit(raw, _cookie(), event.request_context.http.source_ip, datetime.now(UTC))
     # a complaint opened is a redirect to its confirmation; a refusal is the form again
     count(FORM_COMPLAINTS if page.status == 303 else FORM_REFUSED)
+    count_letters(parts().post.take_counts())
     logger.info("form post", extra={"status": page.status})
     return _respond(page)
 

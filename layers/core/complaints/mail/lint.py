@@ -119,3 +119,12 @@ def _parts(message: Message) -> list[tuple[str, str]]:
         text = html_to_text(str(content)) if ctype == "text/html" else str(content)
         parts.append(("html" if ctype == "text/html" else "text", re.sub(r"\s+", " ", text)))
     return parts or [("letter", "")]
+
+
+def findings_for(presets: Any, kind: str, message: Message | bytes, case: Any) -> list[str]:
+    """What a letter of ``kind`` for ``case`` lacks under its policy and regime, one line a
+    finding ([]: fit to send): Post asks this before every letter it sends."""
+    policy = presets.get(case.policy)
+    regime = presets.regime_for(policy.nation)
+    return [f.line() for f in check(kind, message, policy, regime, case.stage, case.reference)]
+

@@ -266,3 +266,20 @@ def _name(command: c.Command) -> str:
 
 
 __all__ = ["Casework", "LetterConfig", "Result"]
+
+
+def complaint_as_received(raw_mail: Any) -> Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]:
+    """The team's new-case notice carries the complaint as received (up to 10 MB): the email,
+    or the web form's submission."""
+    def attachments(case: Complaint, letter: Letter) -> tuple[tuple[str, str, bytes], ...]:
+        raw_key = letter.context.get("raw_key") if letter.kind == "staff_new_case" else None
+        if not raw_key:
+            return ()
+        raw = raw_mail.get(raw_key)
+        if len(raw) >= 10_000_000:
+            return ()
+        if raw_key.endswith(".json"):  # a web form submission, as received
+            return (("web-form.json", "application/json", raw),)
+        return (("complaint.eml", "message/rfc822", raw),)
+    return attachments
+

@@ -20,11 +20,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
 from complaints.domain.calendar import london_date
-from complaints.domain.case import RESIDENT, SYSTEM, Complaint, Letter, utc_text
+from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Command, Escalate, Open, Unreadable
 from complaints.domain.nation import (
     NationChoice,
@@ -33,14 +32,14 @@ from complaints.domain.nation import (
     postcodes_in,
     residents_words,
 )
-from complaints.mail import letter_kinds, letters, lint
+from complaints.mail import letter_kinds, letters
 from complaints.mail.addresses import mailbox, plus_tag, takes_no_replies
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
-from complaints.service.casework import Casework, LetterConfig, Result
+from complaints.service.casework import Casework, Result
 from complaints.service.clock import StatutoryClock
-from complaints.service.intake import Intake, IntakeConfig
-from complaints.service.ports import MailroomStore, RawMail, Sender
+from complaints.service.intake import Intake
+from complaints.service.ports import MailroomStore, RawMail
 from complaints.service.post import Post
 from complaints.service.records import (
     ConcurrentUpdate,
@@ -116,22 +115,17 @@ def idempotency_key(mail: InboundMail, delivery: Delivery) -> str:
 
 
 class Mailroom:
-    def __init__(self, store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: StatutoryClock,
-                 config: MailConfig, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.store, self.raw_mail, self.sender = store, raw_mail, sender
-        self.clock, self.config, self.now = clock, config, now
+    """Receiving email: classify each delivered message and route it (a new case through
+    intake, an addition or staff commands through casework, or quarantine). It builds nothing:
+    bootstrap.assemble gives it Post, Casework and Intake."""
+
+    def __init__(self, store: MailroomStore, raw_mail: RawMail, clock: StatutoryClock,
+                 config: MailConfig, post: Post, casework: Casework, intake: Intake,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store, self.raw_mail, self.clock, self.config, self.now = (
+            store, raw_mail, clock, config, now)
         self.staff = config.staff
-        # every letter is kept as sent beside the raw mail (outbound/..., create-only); the
-        # sweep and the web form send through this same Post
-        self.post = Post(store, sender, config.letters_per_hour, now, self._lint,
-                         exempt=lambda address: self.staff.covers(address), keep=raw_mail.put)
-        self.casework = Casework(self.post, clock, LetterConfig(
-            config.landlord, config.complaints_address, config.team_address, config.signature,
-            config.landlord_address, config.logo_url), self._attachments_for,
-            is_staff=self.staff.covers)
-        self.intake = Intake(store, clock, self.casework, IntakeConfig(
-            config.landlord, config.complaints_address, config.team_address,
-            config.team_addresses))
+        self.post, self.casework, self.intake = post, casework, intake
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -348,7 +342,8 @@ class Mailroom:
                    "attached": bool(attached)}
         # recorded before it is sent: a reply can never arrive for a notice not on record
         self.store.record_notice(token, entry.key, (message_id,), self.now())
-        sent_id = self.sender.send(letters.build(envelope, "quarantine_notice", context, attached))
+        sent_id = self.post.send_notice("quarantine_notice", envelope, context, attached,
+                                        f"quarantine/{token}")
         if sent_id and sent_id != message_id:  # SES gives the mail its own Message-ID
             self.store.record_notice(token, entry.key, (sent_id,), self.now())
 
@@ -441,25 +436,6 @@ class Mailroom:
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------
-
-    def _attachments_for(self, case: Complaint,
-                         letter: Letter) -> tuple[tuple[str, str, bytes], ...]:
-        """The staff notice carries the complaint as received (up to 10 MB)."""
-        raw_key = letter.context.get("raw_key") if letter.kind == "staff_new_case" else None
-        if not raw_key:
-            return ()
-        raw = self.raw_mail.get(raw_key)
-        if len(raw) >= 10_000_000:
-            return ()
-        if raw_key.endswith(".json"):  # a web form submission, as received
-            return (("web-form.json", "application/json", raw),)
-        return (("complaint.eml", "message/rfc822", raw),)
-
-    def _lint(self, kind: str, message: EmailMessage, case: Complaint) -> list[str]:
-        policy = self.clock.presets.get(case.policy)
-        regime = self.clock.presets.regime_for(policy.nation)
-        return [f.line() for f in lint.check(kind, message, policy, regime, case.stage,
-                                            case.reference)]
 
     # --- helpers ----------------------------------------------------------------------------
 

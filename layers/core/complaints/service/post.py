@@ -25,7 +25,9 @@ timeline entry says no copy was kept and why.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -102,6 +104,13 @@ class Post:
         self.letters_per_hour, self.now = letters_per_hour, now
         # The letter linter: what a letter lacks for its kind and regime ([]: fit to send).
         self.check = check or (lambda kind, message, case: [])
+        # letters sent, failed and held since the handler last took the counts (its metrics)
+        self.counts: Counter[str] = Counter()
+
+    def take_counts(self) -> dict[str, int]:
+        """{"sent": n, "failed": n, "held": n} since the last call, and start again."""
+        counts, self.counts = dict(self.counts), Counter()
+        return counts
 
     @staticmethod
     def record(case: Complaint, kind: str, to: str, claimant: str, complaints_address: str,
@@ -187,6 +196,22 @@ class Post:
         return _Sent(letter.id, sent_id, str(message["Subject"]),
                      made.envelope.complaints_address, raw_key, not_kept)
 
+    def send_notice(self, kind: str, envelope: letters.Envelope, context: dict[str, Any],
+                    attachments: tuple[tuple[str, str, bytes], ...], about: str) -> str:
+        """A letter about no case (a quarantine notice to the team): written, checked against
+        its kind's rules, kept as sent under ``outbound/<about>/`` and sent, like every other
+        letter; returns the Message-ID replies will carry. Raises SendError or ValueError."""
+        if not letter_kinds.kind(kind).no_rules:  # a regime's rules need a case's policy
+            raise ValueError(f"{kind} letters are about a case: send them with send()")
+        message = letters.build(envelope, kind, context, attachments)
+        if self.keep is not None:
+            data = as_sent(message)
+            # a copy already kept (a redelivery) or the store refused: the notice still goes,
+            # and the quarantine entry holds the message it is about
+            with contextlib.suppress(Exception):
+                self.keep(kept_key(about, kind, 1, data), data)
+        return self.sender.send(message)
+
     def _keep(self, reference: str, letter: Letter, message: EmailMessage) -> tuple[str, str]:
         """Keep this attempt's bytes as the sender will hand them over: (key, "") or ("", why
         not)."""
@@ -202,7 +227,7 @@ class Post:
 
     def _record_sent(self, case: Complaint, sent: list[_Sent], at: datetime) -> Complaint:
         def apply(fresh: Complaint) -> Change | None:
-            records = []
+            records.clear()  # a retried save starts again
             for went in sent:
                 current = fresh.letters[went.letter_id]
                 if current.status == LetterStatus.SENT:
@@ -223,7 +248,9 @@ class Post:
                 fresh.flags.discard("letter-failed")
             return Change(messages=tuple(records))  # the loop guard counted before sending
 
+        records: list[MessageRecord] = []
         saved, _ = change_case(self.store, case.reference, apply, case)
+        self.counts["sent"] += len(records)
         return saved
 
     def _settle(self, case: Complaint, letter_id: str, status: LetterStatus, why: str,
@@ -241,7 +268,9 @@ class Post:
                        f"{f' (attempt {letter.attempts})' if attempt else ''}")
             return Change()
 
-        saved, _ = change_case(self.store, case.reference, apply, case)
+        saved, change = change_case(self.store, case.reference, apply, case)
+        if change is not None:
+            self.counts["held" if status == LetterStatus.HELD else "failed"] += 1
         return saved
 
 

@@ -88,7 +88,7 @@ class Reports:
     # --- the annual complaints performance report ----------------------------------------------
 
     def annual(self, period: Period, homes: int | None, out: Path) -> dict[str, Any]:
-        """The figures (below), rendered by service/annual_report.py into ``out``."""
+        """The figures (below), rendered by service/annual_report/ into ``out``."""
         from complaints.service.annual_report import render
 
         figures = self.annual_figures(period, homes)
