@@ -88,3 +88,15 @@ def test_team_routing_has_one_owner() -> None:
               if re.search(r"team_addresses(\.get\(|\[)|in self\.config\.team_addresses",
                            p.read_text(encoding="utf-8"))]
     assert copies == []
+
+
+def test_the_outcomes_of_a_response_are_listed_once() -> None:
+    """#respond's outcomes are domain/commands.OUTCOMES: the annual report counts by them and the
+    cheat sheet in every staff letter lists them, so neither can drift from what is accepted."""
+    from complaints.domain.commands import OUTCOMES
+    from complaints.service.annual_report import figures
+    from complaints.service.casework import CHEAT_SHEET, OUTCOME_WORDS
+
+    assert figures.OUTCOMES is OUTCOMES
+    assert f"#respond {'|'.join(OUTCOMES)} " in "\n".join(CHEAT_SHEET)
+    assert set(OUTCOME_WORDS) == set(OUTCOMES)

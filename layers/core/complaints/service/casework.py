@@ -55,7 +55,7 @@ OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we upho
 CHEAT_SHEET = (
     "#acknowledge  (the complaint definition below) - sends the acknowledgement",
     "#extend N <reason>  - extends by N working days (#agreed / #approved first where needed)",
-    "#respond upheld|partly-upheld|not-upheld|resolved  + #remedy <text> lines; the response below",
+    f"#respond {'|'.join(c.OUTCOMES)}  + #remedy <text> lines; the response below",
     "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
     "#done N  - remedy N (as numbered in the response) is done",

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
+from complaints.domain.commands import OUTCOMES as OUTCOMES  # #respond's outcomes: one list
+
 STAGES: Final = ("stage1", "stage2")
-OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
 STEPS: Final = ("acknowledgement", "response")
 # refusal reasons that say no reason was recorded (the figures count refusals by their reason)
 UNRECORDED: Final = frozenset({"", "none", "unrecorded", "not recorded", "no reason recorded",
