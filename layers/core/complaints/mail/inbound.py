@@ -42,7 +42,13 @@ from complaints.mail.identity import (
     ses_from_disagrees,
     usable_address,
 )
-from complaints.mail.verdict import REFERENCE, carried_reference, classify, find_reference
+from complaints.mail.verdict import (
+    REFERENCE,
+    VERDICT_HEADERS,
+    carried_reference,
+    classify,
+    find_reference,
+)
 
 MAX_ATTACHMENTS: Final = 50  # listed on the case; the rest stay inside the raw message
 MAX_TEXT: Final = 200_000  # characters of body text kept on the case; the raw keeps all
@@ -167,7 +173,8 @@ def parse(raw: bytes, seconds: float = PARSE_SECONDS,
         if disagreement:
             notes.append(f"{disagreement}: its DMARC verdict vouches for no one here")
         auth = auth_from_ses_event(receipt, sender.domain, auth, ses_from)
-    verdict, reason = classify(headers, sender.address, subject, reference, auth)
+    verdict, reason = classify({name: headers.first(name) for name in VERDICT_HEADERS},
+                               sender.address, subject, reference, auth)
     if too_deep:
         reason += f"; {unread}: the service quarantines it"
     elif not sender.address and verdict not in ("bounce", "rejected"):

@@ -9,7 +9,8 @@ is the service's job, and reading the bytes is mail/inbound.py's.
 from __future__ import annotations
 
 import re
-from typing import Final, Protocol
+from collections.abc import Mapping
+from typing import Final
 
 from complaints.mail.addresses import plus_tag
 from complaints.mail.identity import Auth
@@ -34,11 +35,10 @@ _AUTO_SUBJECT: Final = re.compile(
 _BOUNCE_SENDER: Final = re.compile(r"^(mailer-daemon|postmaster)@", re.IGNORECASE)
 
 
-class Headers(Protocol):
-    """A message's headers as mail/inbound.py reads them: the first value of a header,
-    unfolded, or "" when there is none."""
-
-    def first(self, name: str) -> str: ...
+# The headers a verdict is read from: mail/inbound.py hands their first values over (unfolded,
+# "" when absent) as plain data, so the verdict never calls back into the reader.
+VERDICT_HEADERS: Final = ("Content-Type", "Auto-Submitted", "X-Autoreply", "X-Autorespond",
+                          "X-Auto-Reply", "Precedence", "List-Id", "List-Unsubscribe")
 
 
 # --- the case reference ---------------------------------------------------------------------
@@ -81,30 +81,30 @@ def _plus_tags(recipients: tuple[str, ...]) -> list[str]:
 # --- the verdict ----------------------------------------------------------------------------
 
 
-def classify(headers: Headers, sender: str, subject: str, reference: str | None,
+def classify(headers: Mapping[str, str], sender: str, subject: str, reference: str | None,
              auth: Auth) -> tuple[str, str]:
     """The verdict and its reason, first match wins."""
     if auth.virus == "fail":
         return "rejected", "virus verdict FAIL from the receiving server"
     if auth.spam == "fail":
         return "rejected", "spam verdict FAIL from the receiving server"
-    content_type = headers.first("Content-Type").lower()
+    content_type = headers.get("Content-Type", "").lower()
     if "multipart/report" in content_type and "delivery-status" in content_type:
         return "bounce", "delivery status notification (multipart/report)"
     if _BOUNCE_SENDER.match(sender):  # mail servers' own addresses send nothing but reports
         return "bounce", f"bounce from {sender}"
     if "multipart/report" in content_type and "disposition-notification" in content_type:
         return "auto_reply", "read receipt (multipart/report; disposition-notification)"
-    auto_submitted = headers.first("Auto-Submitted").lower()
+    auto_submitted = headers.get("Auto-Submitted", "").lower()
     if auto_submitted and not auto_submitted.startswith("no"):
         return "auto_reply", f"Auto-Submitted: {auto_submitted[:60]}"
     for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply"):
-        if headers.first(name):
+        if headers.get(name, ""):
             return "auto_reply", f"{name} header"
-    precedence = headers.first("Precedence").lower()
+    precedence = headers.get("Precedence", "").lower()
     if precedence in ("auto_reply", "bulk", "junk", "list"):
         return "auto_reply", f"Precedence: {precedence}"
-    if headers.first("List-Id") or headers.first("List-Unsubscribe"):
+    if headers.get("List-Id", "") or headers.get("List-Unsubscribe", ""):
         return "auto_reply", "mailing-list message (List-Id/List-Unsubscribe)"
     if _AUTO_SUBJECT.match(subject):
         return "auto_reply", f"automatic-reply subject {subject[:60]!r}"
@@ -113,4 +113,4 @@ def classify(headers: Headers, sender: str, subject: str, reference: str | None,
     return "complaint", "new message with no case reference"
 
 
-__all__ = ["REFERENCE", "Headers", "carried_reference", "classify", "find_reference"]
+__all__ = ["REFERENCE", "VERDICT_HEADERS", "carried_reference", "classify", "find_reference"]

@@ -6,9 +6,9 @@ transaction with the channel's idempotency marker, then sends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from complaints.domain.calendar import receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
@@ -38,11 +38,13 @@ class Intake:
 
     def open(self, command: Open, idempotency_key: str, record: MessageRecord, at: datetime, *,
              why: str | None = None, hold: str | None = None, team_keys: tuple[str, ...] = (),
-             raw_key: str = "", before_stage: Callable[[Complaint, datetime], None] | None = None,
-             ) -> Complaint:
+             raw_key: str = "", register: dict[str, Any] | None = None,
+             notes: tuple[tuple[str, str], ...] = ()) -> Complaint:
         """Store the new case (DuplicateDelivery if ``idempotency_key`` was used) and send its
         letters. ``hold``: why the receipt letter must not go (it is kept, flagged);
-        ``team_keys``: mailboxes to route the staff notice by, before the policy id."""
+        ``team_keys``: mailboxes to route the staff notice by, before the policy id;
+        ``register``: the resident register's entry for the sender, where there is one;
+        ``notes``: what the channel noticed reading it, as (event, detail) for the timeline."""
         policy = self.clock.presets.get(command.policy)
         calendar = self.clock.calendar_for(policy)
         received_on = receipt_date(command.received_at, policy.receipt_cutoff, calendar)
@@ -74,8 +76,16 @@ class Intake:
         if command.support_needs:
             case.support_needs = command.support_needs
             case.flag(at, "support-needs", f"from the resident: {command.support_needs[:300]}")
-        if before_stage is not None:
-            before_stage(case, at)
+        if register is not None:
+            case.tenancy_reference = register["tenancy_reference"]
+            case.record(at, SYSTEM, "resident recognised",
+                        f"{command.resident} is the tenant of {register['tenancy_reference']} "
+                        f"({register['postcode']}) in the resident register")
+            if register.get("support_needs"):
+                case.support_needs = register["support_needs"]
+                case.flag(at, "support-needs", f"from the register: {register['support_needs']}")
+        for event_name, said in notes:
+            case.record(at, SYSTEM, event_name, said)
         case.open_stage(at, self.casework.rule_for(policy))
         first = {"summary": letters.summary_of(command.text), "in_reply_to": command.in_reply_to,
                  "attachments": [dict(a) for a in command.attachments]}

@@ -360,7 +360,8 @@ class Mailroom:
             fresh.record(at, actor, event, detail)
             if flag:
                 fresh.flag(at, *flag)
-            _parsing_notes(fresh, at, mail)
+            for event_name, said in parsing_notes(mail):
+                fresh.record(at, SYSTEM, event_name, said)
             results[:] = self.casework.apply(fresh, commands, mail.sender if staff else actor,
                                              delivery.key, at, staff)
             return Change(messages=(record,), inbound_key=key, outcome="appended")
@@ -416,23 +417,12 @@ class Mailroom:
             attachments=tuple({"filename": a["filename"], "size": a["size"]}
                               for a in record.attachments))
 
-        def from_the_message(case: Complaint, at: datetime) -> None:
-            if resident is not None:
-                case.tenancy_reference = resident["tenancy_reference"]
-                case.record(at, SYSTEM, "resident recognised",
-                            f"{mail.sender} is the tenant of {resident['tenancy_reference']} "
-                            f"({resident['postcode']}) in the resident register")
-                if resident.get("support_needs"):
-                    case.support_needs = resident["support_needs"]
-                    case.flag(at, "support-needs", f"from the register: {resident['support_needs']}")
-            _parsing_notes(case, at, mail)
-
         hold = (f"{mail.sender} does not take replies: no receipt letter sent"
                 if takes_no_replies(mail.sender) else None)
         case = self.intake.open(
             command, key, record, self.now(), why=why, hold=hold, raw_key=delivery.raw_key,
             team_keys=tuple(mailbox(r) for r in (*delivery.recipients, *mail.recipients)),
-            before_stage=from_the_message)
+            register=resident, notes=parsing_notes(mail))
         return Outcome("created", case.reference, why or "new complaint")
 
     # --- letters --------------------------------------------------------------------------
@@ -470,14 +460,17 @@ class Mailroom:
                              mail.message_id, mail.verdict, tuple(attachments), mail.text)
 
 
-def _parsing_notes(case: Complaint, at: datetime, mail: InboundMail) -> None:
-    """What parsing noticed, and notes on attachments: one event each, however many."""
+def parsing_notes(mail: InboundMail) -> tuple[tuple[str, str], ...]:
+    """What parsing noticed, and notes on attachments, as timeline events (name, detail): one
+    event each, however many."""
+    events: list[tuple[str, str]] = []
     if mail.notes:
-        case.record(at, SYSTEM, "parsing notes", "; ".join(mail.notes))
+        events.append(("parsing notes", "; ".join(mail.notes)))
     noted = [f"{a.filename}: {a.note}" for a in mail.attachments if a.note]
     if noted:
-        case.record(at, SYSTEM, "attachment notes", "; ".join(noted[:20]) + (
-            f"; and {len(noted) - 20} more" if len(noted) > 20 else ""))
+        events.append(("attachment notes", "; ".join(noted[:20]) + (
+            f"; and {len(noted) - 20} more" if len(noted) > 20 else "")))
+    return tuple(events)
 
 
 __all__ = ["Delivery", "MailConfig", "Mailroom", "Outcome", "idempotency_key"]
