@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from complaints.domain.agenda import AgendaRules
     from complaints.service.casework import Casework
     from complaints.service.clock import StatutoryClock
+    from complaints.service.history import History
     from complaints.service.intake import Intake
     from complaints.service.mailroom import MailConfig, Mailroom
     from complaints.service.ports import MailroomStore, Sender
     from complaints.service.post import Post
+    from complaints.service.reports import Reports
     from complaints.service.sweep import Sweep
     from complaints.service.webform import WebForm
 
@@ -200,3 +202,18 @@ def webform() -> WebForm:
                                  *s.team_addresses.values()}),
         own_domains=s.staff_domains,  # COMPLAINTS_STAFF_DOMAINS: domains and addresses
         policies=s.policies(), posts_per_hour=s.form_posts_per_hour), form_secret())
+
+
+def history() -> History:
+    """The history import (`complaints import`): the store's import and filing ports."""
+    from complaints.service.history import History
+
+    return History(store(), clock(), settings().landlord, agenda_rules())
+
+
+def reports() -> Reports:
+    """The reports (`complaints report`): read from the month bundles."""
+    from complaints.service.reports import Reports
+
+    return Reports(store(), clock(), settings().landlord)
+

@@ -18,14 +18,12 @@ def _import(args: argparse.Namespace) -> int:
     """{"imported": N, "errors": []}, or exit 1 with every bad row and nothing stored, or exit 1
     with "not_overwritten": the cases that changed while the import ran, left as they were."""
     from complaints import bootstrap
-    from complaints.service.history import History
 
     try:
         text = Path(args.file).read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CliError(f"{args.file} is not UTF-8 text: {exc}") from None
-    history = History(bootstrap.store(), bootstrap.clock(), settings_landlord(),
-                      bootstrap.agenda_rules())
+    history = bootstrap.history()
     result = history.import_csv(text, Path(args.file).name, datetime.now(UTC), args.dry_run)
     if args.json:
         print(json.dumps(result))
@@ -57,12 +55,10 @@ def _period(args: argparse.Namespace) -> Any:
 
 def _report(args: argparse.Namespace) -> int:
     from complaints import bootstrap
-    from complaints.service.reports import Reports
-
     period = _period(args)
     if args.homes is not None and args.homes <= 0:
         raise CliError(f"--homes {args.homes}: expected the number of homes, more than 0")
-    reports = Reports(bootstrap.store(), bootstrap.clock(), settings_landlord())
+    reports = bootstrap.reports()
     result = {"tsm": lambda: reports.tsm(period, args.homes),
               "scotland": lambda: reports.scotland(period),
               "annual": lambda: reports.annual(period, args.homes, args.out)}[args.report]()
@@ -81,12 +77,6 @@ def _bundle(args: argparse.Namespace) -> int:
                    if result["missing"] else "")
         print(f"{result['out']}: {result['files']} files, {result['bytes']:,} bytes{missing}")
     return 0
-
-
-def settings_landlord() -> str:
-    from complaints.config import settings
-
-    return settings().landlord
 
 
 # the command names main() dispatches to this module
