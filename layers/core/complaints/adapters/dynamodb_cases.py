@@ -94,13 +94,9 @@ class CaseStore(Table):
     # --- saving changes -----------------------------------------------------------------
 
     def save(self, complaint: Complaint, messages: tuple[MessageRecord, ...] = (),
-             inbound_key: str | None = None, outcome: str = "appended",
-             letter_sent_to: tuple[tuple[str, datetime], ...] = ()) -> None:
+             inbound_key: str | None = None, outcome: str = "appended") -> None:
         """Save the case (optimistic lock), its new events and messages, in one transaction.
-
-        ``letter_sent_to`` ((address, when), ...) counts letters against the loop guard in the
-        same transaction that records them as sent: the guard counts letters sent, not attempts.
-        """
+        (The loop guard is counted before a letter is sent, by count_attempt, not here.)"""
         try:
             with TransactWrite(connection=self._connection) as tx:
                 record = self._put_case(tx, complaint, new=False)
@@ -112,14 +108,6 @@ class CaseStore(Table):
                                       data=dumps({"reference": complaint.reference,
                                                        "outcome": outcome})),
                             condition=self.Item.PK.does_not_exist())
-                counts: dict[tuple[str, str], tuple[int, datetime]] = {}  # one update an item
-                for address, at in letter_sent_to:
-                    key = rate_key(address, at)
-                    counts[key] = (counts.get(key, (0, at))[0] + 1, at)
-                for (pk, sk), (n, at) in counts.items():
-                    tx.update(self.Item(pk, sk),
-                              actions=[self.Item.n.add(n),
-                                       self.Item.expiration.set(at + timedelta(days=2))])
                 check_size(tx)
         except TransactWriteError as exc:
             earlier = self.inbound(inbound_key) if inbound_key is not None else None
@@ -291,10 +279,6 @@ class CaseStore(Table):
         """Take back one attempt counted at ``at`` (one refused after counting)."""
         pk, sk = rate_key(what, at)
         self.Item(pk, sk).update(actions=[self.Item.n.add(-1)])
-
-    def count_recent_attempt(self, what: str, at: datetime) -> int:
-        """Count one attempt at ``what`` and return the attempts in the 60 minutes to ``at``."""
-        return self.count_attempt(what, at)
 
     def sent_in_the_last_hour(self, address: str, at: datetime) -> int:
         """Letters (or attempts) counted for ``address`` in the 60 minutes up to ``at``: a

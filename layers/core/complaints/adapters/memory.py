@@ -103,8 +103,7 @@ class InMemoryStore:
     # --- saving changes -------------------------------------------------------------------
 
     def save(self, complaint: Complaint, messages: tuple[MessageRecord, ...] = (),
-             inbound_key: str | None = None, outcome: str = "appended",
-             letter_sent_to: tuple[tuple[str, datetime], ...] = ()) -> None:
+             inbound_key: str | None = None, outcome: str = "appended") -> None:
         with self._lock:
             if inbound_key is not None and inbound_key in self._inbound:
                 raise DuplicateDelivery(dict(self._inbound[inbound_key]))
@@ -119,15 +118,8 @@ class InMemoryStore:
             ids = self._new_letter_ids(complaint, write)
             if inbound_key is not None:
                 write.item("INBOUND")
-            counts: dict[tuple[str, str], int] = {}
-            for address, at in letter_sent_to:
-                key = rate_key(address, at)
-                counts[key] = counts.get(key, 0) + 1
-            write.items += len(counts)
             write.check()
             self._apply(complaint, case, complaint.version + 1, message_items=items, ids=ids)
-            for key, n in counts.items():
-                self._rates[key] = self._rates.get(key, 0) + n
             if inbound_key is not None:
                 self._inbound[inbound_key] = {"reference": complaint.reference,
                                               "outcome": outcome}
@@ -365,9 +357,6 @@ class InMemoryStore:
         with self._lock:
             key = rate_key(what, at)
             self._rates[key] = self._rates.get(key, 0) - 1
-
-    def count_recent_attempt(self, what: str, at: datetime) -> int:
-        return self.count_attempt(what, at)
 
     def sent_in_the_last_hour(self, address: str, at: datetime) -> int:
         with self._lock:

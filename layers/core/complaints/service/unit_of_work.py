@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from complaints.domain.case import Complaint
@@ -31,7 +30,6 @@ class Change:
     messages: tuple[MessageRecord, ...] = ()
     inbound_key: str | None = None
     outcome: str = "appended"
-    letter_sent_to: tuple[tuple[str, datetime], ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)  # whatever apply wants to hand back
 
 
@@ -48,7 +46,7 @@ def change_case(store: Cases, reference: str, apply: Callable[[Complaint], Chang
             return case, None
         try:
             store.save(case, change.messages, inbound_key=change.inbound_key,
-                       outcome=change.outcome, letter_sent_to=change.letter_sent_to)
+                       outcome=change.outcome)
             return case, change
         except (ConcurrentUpdate, Contention):
             # someone else saved first, or DynamoDB refused a conflicting transaction: pause

@@ -154,7 +154,7 @@ class WebForm:
                     "name and a way to contact you")
         if submission is None or choice is None or checked.errors:
             return Page(400, self._form(token, checked.values, checked.errors))
-        if self.store.count_recent_attempt(client_key, now) > self.config.posts_per_hour:
+        if self.store.count_attempt(client_key, now) > self.config.posts_per_hour:
             self.store.uncount_attempt(client_key, now)  # the limit counts complaints opened
             # the form again, with what they typed: nothing is lost
             return Page(429, self._form(token, checked.values, {"form": (
