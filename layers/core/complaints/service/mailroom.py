@@ -230,8 +230,7 @@ class Mailroom:
         return "stranger", f"{mail.sender} is not a party to {case.reference}"
 
     def _thread(self, mail: InboundMail) -> tuple[Complaint | None, str]:
-        quoted: tuple[str, ...] = (*mail.in_reply_to, *reversed(mail.references))
-        for message_id in quoted[:_THREAD_LOOKUPS]:
+        for message_id in _answered_ids(mail):
             reference = self.store.reference_for_message_id(message_id)
             if reference:
                 return self.store.load(reference), f"in reply to our letter {message_id}"
@@ -244,8 +243,7 @@ class Mailroom:
     def _notice_answered(self, mail: InboundMail) -> tuple[str, str] | None:
         """(the quarantined message's key, how) when this answers a quarantine notice: by its
         Message-ID, or its token in the subject or the +tag it was sent to."""
-        quoted: tuple[str, ...] = (*mail.in_reply_to, *reversed(mail.references))
-        for message_id in quoted[:_THREAD_LOOKUPS]:
+        for message_id in _answered_ids(mail):
             about = self.store.noticed(message_id=message_id)
             if about:
                 return about, f"in reply to the quarantine notice {message_id}"
@@ -458,6 +456,11 @@ class Mailroom:
         return MessageRecord("in", delivery.key, delivery.received_at.astimezone(UTC),
                              mail.sender, mail.recipients, mail.subject[:200], delivery.raw_key,
                              mail.message_id, mail.verdict, tuple(attachments), mail.text)
+
+
+def _answered_ids(mail: InboundMail) -> tuple[str, ...]:
+    """The Message-IDs a message answers, nearest first, as many as are looked up."""
+    return (*mail.in_reply_to, *reversed(mail.references))[:_THREAD_LOOKUPS]
 
 
 def parsing_notes(mail: InboundMail) -> tuple[tuple[str, str], ...]:
