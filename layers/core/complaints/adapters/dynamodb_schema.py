@@ -11,10 +11,10 @@ One DynamoDB table, the same code on DynamoDB Local. Items (PK / SK):
   NOTICE#<token> / NOTICE           a quarantine notice sent to the team: the message it is about
   MSGID#<message-id> / NOTICE       the same, by the notice's Message-ID (replies to it)
   RESIDENT#<email> / RESIDENT       the resident register: tenancy, home postcode and nation
-  RATE#<address> / MINUTE#<minute>  letters sent to one address (+tags one) in one minute (loop
-                                    guard), counted in the transaction that records a letter as
-                                    sent; form posts likewise. Summed over the last 60 minutes by
-                                    one Query: a sliding hour, never a clock hour
+  RATE#<address> / MINUTE#<minute>  letters to one address (+tags one) in one minute (loop
+                                    guard), each counted atomically just before it is sent (and
+                                    taken back if the send fails); form posts likewise. Summed
+                                    over the last 61 minutes by one Query: a sliding hour
   REPORT#landlord#<YYYY-MM> / <nn>  a month bundle of case records (adapters/dynamodb_filing.py)
 GSI1 "due":    DUE#landlord / <next due date>#ref, only while a case is open (sparse).
 GSI2 "sender": SENDER#address / <received_at>#ref, to find a resident's cases.
