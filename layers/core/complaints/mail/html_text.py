@@ -99,12 +99,17 @@ def _hidden(tag: str) -> bool:
     """The tag hides its element: its attributes as a browser reads them (entities decoded),
     its style as CSS reads it (comments out, escapes decoded), so display&#58;none and
     display:/**/n\\6f ne hide too."""
-    probe = html.unescape(tag) if "&" in tag else tag
-    if "/*" in probe:
-        probe = _CSS_COMMENT.sub("", probe)
-    if "\\" in probe:
-        probe = _CSS_ESCAPE.sub(_css_char, probe)
+    probe = _as_css_reads(html.unescape(tag) if "&" in tag else tag)
     return _HIDDEN.search(probe) is not None
+
+
+def _as_css_reads(text: str) -> str:
+    """CSS text as a browser reads it: comments out, escapes decoded."""
+    if "/*" in text:
+        text = _CSS_COMMENT.sub("", text)
+    if "\\" in text:
+        text = _CSS_ESCAPE.sub(_css_char, text)
+    return text
 
 
 def _css_char(escape: re.Match[str]) -> str:
@@ -218,8 +223,10 @@ def concealing_styles(markup: str) -> str:
         if style is None:
             return "an inline style that could not be read"
         style = html.unescape(style)
-        style = _CSS_ESCAPE.sub(lambda m: m.group(1).strip(), _CSS_COMMENT.sub("", style))
-        for declaration in style.split(";"):
+        if "\\" in _CSS_COMMENT.sub("", style):
+            # an escaped property name or value is one a reader of the mail never typed
+            return "an inline style with a CSS escape"
+        for declaration in _as_css_reads(style).split(";"):
             name, _, value = (x.strip().lower() for x in declaration.partition(":"))
             if name and not _PLAIN_STYLE.match(name) and not _shown_or_skipped(name, value):
                 return f"an inline style with {name[:40]!r}"
