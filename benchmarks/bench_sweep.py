@@ -65,9 +65,9 @@ from complaints.bootstrap import mailroom_for
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import OPEN
-from complaints.service.clock import StatutoryClock
+from complaints.service.clock import StatutoryClock, waker
 from complaints.service.mailroom import Delivery
-from complaints.service.sweep import Sweep, SweepConfig, waker
+from complaints.service.sweep import Sweep, SweepConfig
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=LONDON)  # a Tuesday: the sweep's morning run

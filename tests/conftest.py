@@ -27,10 +27,9 @@ from complaints.bootstrap import mailroom_for
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.nation import NationPolicies
 from complaints.local.stack import OutboxSink, find_dynamodb_jar, free_port, wait_for_port
-from complaints.service.clock import StatutoryClock
+from complaints.service.clock import StatutoryClock, waker
 from complaints.service.mailroom import MailConfig, Mailroom
 from complaints.service.ports import MailroomStore, RawMail, Sender
-from complaints.service.sweep import waker
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"

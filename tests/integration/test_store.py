@@ -118,7 +118,7 @@ def test_a_table_from_before_the_sweep_is_refused_with_what_to_do(
     import uuid
 
     from complaints.domain.agenda import AgendaRules
-    from complaints.service.sweep import waker
+    from complaints.service.clock import waker
 
     table = f"old-{uuid.uuid4().hex[:8]}"
     old = Store(table, "eu-west-2", dynamodb_local)  # no wake: as the old code stored cases

@@ -14,7 +14,7 @@ from complaints.adapters.store import Store
 from complaints.domain.agenda import AgendaRules
 from complaints.domain.case import Complaint, Letter, LetterStatus
 from complaints.domain.record import record_of
-from complaints.service.clock import StatutoryClock
+from complaints.service.clock import StatutoryClock, waker
 from complaints.service.ports import CaseStore
 from complaints.service.records import (
     ConcurrentUpdate,
@@ -23,7 +23,6 @@ from complaints.service.records import (
     Quarantined,
     StoreError,
 )
-from complaints.service.sweep import waker
 
 AT = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)  # Fri 22 May 2026
 

@@ -11,8 +11,7 @@ import pytest
 
 from complaints.adapters.memory import InMemoryOutbox, InMemoryRawMail, InMemoryStore
 from complaints.domain.agenda import AgendaRules
-from complaints.service.clock import StatutoryClock
-from complaints.service.sweep import waker
+from complaints.service.clock import StatutoryClock, waker
 
 
 @pytest.fixture()

@@ -570,3 +570,42 @@ def test_reminders_passed_over_between_a_due_date_and_its_alert_are_kept(desk: D
     assert ref not in list(desk.store.due_for_sweep(MAIL_CONFIG.landlord, date(2027, 3, 14)))
     assert actions(desk.run(morning("2027-03-15")), ref) == [
         ("overdue", "acknowledgement", "2027-03-12", 0)]
+
+
+def test_a_case_keeps_the_team_of_the_mailbox_it_came_in_to(store: InMemoryStore,
+                                                             raw_mail: InMemoryRawMail,
+                                                             outbox: Outbox,
+                                                             clock: StatutoryClock) -> None:
+    """A mailbox with its own team (COMPLAINTS_TEAM_ADDRESSES): the new-case notice, the sweep's
+    reminder and casework's note to staff all go to that team, never to the policy's or the
+    one team (the sweep once routed by policy only)."""
+    scots = "scot-team@landlord.example"
+    teams = {"scotland@landlord.example": scots}
+    config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, team_addresses=teams,
+                                 letters_per_hour=1000)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
+    raw = mf.message(sender="Jo <jo@example.org>", to="scotland@landlord.example",
+                     body="Mould at 4 Elm Row, Glasgow G72 8PG.")
+    raw_mail.put(raw_mail.key_for("ses-scot"), raw)
+    outcome = room.receive(Delivery("ses-scot", raw_mail.key_for("ses-scot"),
+                                    morning("2026-12-14", 10)))
+    case = store.load(outcome.reference)
+    assert case is not None and case.mailbox == "scotland@landlord.example"
+    assert case.policy == "spso-mchp"
+
+    def to_of(kind: str) -> list[str]:
+        found = []
+        for data in outbox.letters():
+            m = email.message_from_bytes(data, policy=email.policy.default)
+            if m["X-Complaints-Letter"] == kind and outcome.reference in str(m["Subject"]):
+                found.append(m["To"].addresses[0].addr_spec)
+        return found
+
+    assert to_of("staff_new_case") == [scots]
+    sweep = Sweep(room.casework, SweepConfig(
+        landlord=MAIL_CONFIG.landlord, team_address=TEAM, manager_address=MANAGER,
+        team_addresses=teams, rules=AgendaRules()), store)
+    sweep.run(morning("2026-12-18"))  # SPSO: acknowledge within 3 working days
+    assert to_of("reminder") and set(to_of("reminder")) == {scots}
+    # a note to staff that no one asked for (a late request for stage 2) goes there too
+    assert room.casework.team(store.load(outcome.reference)) == scots  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
 from complaints.service.clock import StatutoryClock
 from complaints.service.records import MessageRecord
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 from tests.conftest import DESIGN_PRESET_IDS
 
 AT = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # Mon 1 Jun 2026
@@ -249,7 +249,9 @@ def test_concurrent_commands_on_one_case_all_land() -> None:
             fresh.record(AT, SAM, "internal note", f"note {n}")
             return Change()
         barrier.wait()
-        change_case(repo, case.reference, apply)
+        for attempt in attempts(repo, case.reference):
+            if attempt.save(apply(attempt.case)):
+                break
 
     threads = [threading.Thread(target=note, args=(n,)) for n in range(8)]
     for t in threads:
@@ -259,3 +261,63 @@ def test_concurrent_commands_on_one_case_all_land() -> None:
     stored = repo.load(case.reference)
     assert stored is not None
     assert sorted(x.detail for x in stored.timeline) == [f"note {n}" for n in range(8)]
+
+
+def test_the_unit_of_work_reloads_on_a_conflict_and_gives_up_after_its_attempts() -> None:
+    """Each attempt is the case as stored now; a conflict on every attempt is Contention (never
+    a silent success), and a change of None writes nothing."""
+    from complaints.service import unit_of_work
+    from complaints.service.records import ConcurrentUpdate, Contention
+
+    repo = InMemoryStore()
+    case = Complaint(reference="", landlord="L", policy="hos-2024", nation="england",
+                     resident="r@example.org", resident_name="", subject="s", received_at=AT,
+                     received_on=date(2026, 6, 1), source_message="m")
+    repo.create_case(case, "k", MessageRecord("in", "m", AT, "r@example.org", (), "", "", ""),
+                     2026)
+
+    class Conflicting:
+        """The store, with someone else's save landing before each of ours."""
+
+        def __init__(self, inner: InMemoryStore, conflicts: int) -> None:
+            self.inner, self.conflicts, self.loads = inner, conflicts, 0
+
+        def load(self, reference: str) -> Complaint | None:
+            self.loads += 1
+            return self.inner.load(reference)
+
+        def save(self, complaint: Complaint, *args: object, **kwargs: object) -> None:
+            if self.conflicts:
+                self.conflicts -= 1
+                raise ConcurrentUpdate(complaint.reference)
+            self.inner.save(complaint, *args, **kwargs)  # type: ignore[arg-type]
+
+    class NoWait:  # the backoff's jitter, at zero: the test is about the tries, not the pause
+        @staticmethod
+        def uniform(low: float, high: float) -> float:
+            return 0.0
+
+    two = Conflicting(repo, 2)
+    tries = 0
+    for attempt in unit_of_work.attempts(two, case.reference, rng=NoWait()):  # type: ignore[arg-type]
+        tries += 1
+        attempt.case.record(AT, SAM, "internal note", f"try {tries}")
+        if attempt.save(Change()):
+            break
+    assert tries == 3 and two.loads == 3  # each try on a fresh load
+    stored = repo.load(case.reference)
+    assert stored is not None and [x.detail for x in stored.timeline][-1:] == ["try 3"]
+    assert "try 1" not in [x.detail for x in stored.timeline]
+
+    always = Conflicting(repo, 10_000)
+    with pytest.raises(Contention):
+        for attempt in unit_of_work.attempts(always, case.reference, rng=NoWait()):  # type: ignore[arg-type]
+            attempt.save(Change())
+    assert always.loads == unit_of_work.ATTEMPTS
+
+    for attempt in unit_of_work.attempts(repo, case.reference):
+        if attempt.save(None):
+            break
+    assert attempt.done and attempt.change is None
+    again = repo.load(case.reference)
+    assert again is not None and again.version == stored.version  # nothing was written

@@ -54,7 +54,7 @@ def agenda_rules() -> AgendaRules:
 def store() -> Store:
     from complaints.adapters.store import Store
     from complaints.domain.agenda import AgendaRules
-    from complaints.service.sweep import waker
+    from complaints.service.clock import waker
 
     s = settings()
     stack = s.stack()
@@ -82,7 +82,7 @@ def assemble(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: Sta
     from complaints.service.mailroom import Mailroom
     from complaints.service.post import Post
 
-    now = now or (lambda: datetime.now(UTC))
+    now = now or functools.partial(datetime.now, UTC)  # a builtin: no frame of ours
     staff = config.staff
     # every letter is kept as sent beside the raw mail (outbound/..., create-only)
     post = Post(store, sender, config.letters_per_hour, now,
@@ -90,7 +90,8 @@ def assemble(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: Sta
                 keep=raw_mail.put)
     casework = Casework(post, clock, LetterConfig(
         config.landlord, config.complaints_address, config.team_address, config.signature,
-        config.landlord_address, config.logo_url), complaint_as_received(raw_mail),
+        team_addresses=config.team_addresses, landlord_address=config.landlord_address,
+        logo_url=config.logo_url), complaint_as_received(raw_mail),
         is_staff=staff.covers)
     intake = Intake(store, clock, casework, IntakeConfig(
         config.landlord, config.complaints_address, config.team_address, config.team_addresses))

@@ -85,7 +85,7 @@ def complaint_from_data(d: dict[str, Any], events: list[dict[str, str]]) -> Comp
         agreements={int(k): [Agreement(a) for a in v] for k, v in d.get("agreements", {}).items()},
         extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
         sweep_done=set(d.get("sweep_done", [])),
-        channel=d.get("channel", "email"), contact=dict(d.get("contact", {})),
+        channel=d.get("channel", "email"), mailbox=d.get("mailbox", ""), contact=dict(d.get("contact", {})),
         home=dict(d.get("home", {})), outcome_sought=d.get("outcome_sought", ""),
         representative=dict(d.get("representative", {})), anonymous=d.get("anonymous", False),
         acknowledgements={int(k): date.fromisoformat(v)

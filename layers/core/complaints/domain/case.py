@@ -395,6 +395,9 @@ class Complaint:
     # how it reached us, and what the resident told us beyond the message itself (the web form
     # asks for these; a complaint by email leaves them empty)
     channel: str = "email"  # email | web form
+    # the mailbox it was sent to that has its own team (COMPLAINTS_TEAM_ADDRESSES), "" for
+    # none: every later note to staff goes to the team the first one went to
+    mailbox: str = ""
     contact: dict[str, str] = field(default_factory=dict)  # email, phone, postal_address, preferred
     home: dict[str, str] = field(default_factory=dict)  # the property: address, postcode
     outcome_sought: str = ""
@@ -597,9 +600,9 @@ class Complaint:
         """How it reached us, what the resident told us beyond the message, and the record the
         reports count: as `show --json` shows them and the store keeps them."""
         return {
-            "channel": self.channel, "contact": dict(self.contact), "home": dict(self.home),
-            "outcome_sought": self.outcome_sought, "representative": dict(self.representative),
-            "anonymous": self.anonymous,
+            "channel": self.channel, "mailbox": self.mailbox, "contact": dict(self.contact),
+            "home": dict(self.home), "outcome_sought": self.outcome_sought,
+            "representative": dict(self.representative), "anonymous": self.anonymous,
             "acknowledgements": {str(k): v.isoformat() for k, v in self.acknowledgements.items()},
             "refused_on": iso_day(self.refused_on), "refusal_reason": self.refusal_reason,
             "closed_on": iso_day(self.closed_on),

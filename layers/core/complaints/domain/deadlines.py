@@ -220,6 +220,20 @@ def working_days_late(cal: WorkingCalendar, due: date, done: date) -> int:
     return cal.working_days_between(due, done) if done > due else 0
 
 
+@dataclass(frozen=True, eq=False)
+class DeadlineRule:
+    """A policy's deadlines on its working calendar, as the case asks for them: (stage,
+    received, acknowledged[, responded]). A value the caller builds, so the domain asks the
+    domain for its dates and never calls back into the service that built it."""
+
+    policy: Policy
+    calendar: WorkingCalendar
+
+    def __call__(self, stage: int, received: date, acknowledged: date | None = None,
+                 responded: date | None = None) -> StageDeadlines:
+        return compute(self.policy, stage, self.calendar, received, acknowledged, responded)
+
+
 def compute(policy: Policy, stage_number: int, cal: WorkingCalendar, received: date,
             acknowledged: date | None = None, responded: date | None = None) -> StageDeadlines:
     """Deadlines for one case; raises DeadlineError on impossible input."""

@@ -3,7 +3,20 @@ notice and the sweep's letters alike."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+
+def team_mailbox(teams: Mapping[str, str], mailboxes: Iterable[str]) -> str:
+    """The first of the mailboxes a complaint was sent to that has a team of its own ("" for
+    none): the case keeps it, so its later notes go to the team the first one went to."""
+    return next((m for m in mailboxes if m in teams), "")
+
+
+def case_team(teams: Mapping[str, str], fallback: str, mailbox: str, policy: str) -> str:
+    """A case's team: by the mailbox it came in to (kept on the case when it opened), then by
+    its policy id, else the one team. The new-case notice, casework's notes to staff and the
+    sweep's letters all ask this, so they never disagree."""
+    return team_for(teams, fallback, *((mailbox,) if mailbox else ()), policy)
 
 
 def team_for(teams: Mapping[str, str], fallback: str, *keys: str) -> str:

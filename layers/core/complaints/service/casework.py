@@ -12,21 +12,22 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from complaints.domain import commands as c
 from complaints.domain import events as e
 from complaints.domain.calendar import london_date
 from complaints.domain.case import Complaint, Letter, LetterStatus
-from complaints.domain.deadlines import StageDeadlines
+from complaints.domain.deadlines import DeadlineRule
 from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
+from complaints.domain.teams import case_team
 from complaints.mail import letter_kinds, letters, wording
 from complaints.mail.letter_kinds import STAFF_KINDS
 from complaints.service.clock import StatutoryClock
 from complaints.service.post import MAX_ATTEMPTS, Draft, Post
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 
 # event -> (letter kind, its context); None: this event writes no letter
 RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]] = {
@@ -81,6 +82,8 @@ class LetterConfig:
     complaints_address: str
     team_address: str
     signature: str = ""
+    # a team per mailbox address or policy id, where it is not the one team_address
+    team_addresses: dict[str, str] = field(default_factory=dict)
     landlord_address: tuple[str, ...] = ()
     logo_url: str = ""
 
@@ -96,17 +99,14 @@ class Casework:
     # --- deciding --------------------------------------------------------------------------
 
     def context(self, case: Complaint, at: datetime, actor: str) -> Context:
-        policy = self.clock.presets.get(case.policy)
+        policy = self.clock.policy(case.policy)
         return Context(at=at, today=london_date(at), actor=actor, policy=policy,
                        rule=self.rule_for(policy), calendar=self.clock.calendar_for(policy),
-                       policy_named=self.clock.presets.get, rule_for=self.rule_for,
+                       policy_named=self.clock.policy, rule_for=self.rule_for,
                        is_staff=self.is_staff)
 
-    def rule_for(self, policy: Policy) -> Callable[..., StageDeadlines]:
-        def rule(stage: int, received: date, acknowledged: date | None,
-                 responded: date | None = None) -> StageDeadlines:
-            return self.clock.deadlines(policy.id, stage, received, acknowledged, responded)
-        return rule
+    def rule_for(self, policy: Policy) -> DeadlineRule:
+        return DeadlineRule(policy, self.clock.calendar_for(policy))
 
     def apply(self, case: Complaint, commands: tuple[c.Command, ...], actor: str, claimant: str,
               at: datetime, staff: bool) -> list[Result]:
@@ -156,8 +156,19 @@ class Casework:
 
     def _staff(self, kind: str, case: Complaint) -> str:
         """Who a note to staff about the case goes to, when no member of staff asked."""
-        return letter_kinds.kind(kind).address(handler=case.handler,
-                                               team=self.config.team_address)
+        return letter_kinds.kind(kind).address(handler=case.handler, team=self.team(case))
+
+    def team(self, case: Complaint) -> str:
+        """The case's team (domain/teams.case_team): the one the new-case notice went to."""
+        return case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
+                         case.policy)
+
+    def record(self, case: Complaint, kind: str, to: str, claimant: str, at: datetime,
+               hold: str | None = None, context: dict[str, Any] | None = None) -> Letter:
+        """Put a letter on the case, from our complaints address, before anything is sent
+        (the caller saves the case, then asks ``send``)."""
+        return self.post.record(case, kind, to, claimant, self.config.complaints_address, at,
+                                hold, context)
 
     def run(self, reference: str, commands: tuple[c.Command, ...], actor: str, claimant: str,
             at: datetime, staff: bool = True) -> tuple[Complaint, list[Result]]:
@@ -169,7 +180,10 @@ class Casework:
             results[:] = self.apply(case, commands, actor, claimant, at, staff)
             return Change()
 
-        saved, _ = change_case(self.post.store, reference, apply)
+        for attempt in attempts(self.post.store, reference):
+            if attempt.save(apply(attempt.case)):
+                break
+        saved = attempt.case
         return self.send(saved, claimant, at), results
 
     # --- writing ---------------------------------------------------------------------------
@@ -182,12 +196,22 @@ class Casework:
         mine = sorted((x for x in case.letters.values() if x.claimed_by == claimant
                        and x.status in (LetterStatus.SENDING, LetterStatus.FAILED)),
                       key=lambda x: (x.kind in STAFF_KINDS, x.id))
-        if mine:
-            case = self.post.send(case, [x.id for x in mine], claimant, self.draft, at, attempts)
-        return case
+        if not mine:
+            return case
+        batch = self.post.batch(case, claimant, at, attempts)
+        for letter in mine:
+            if not batch.wants(letter.id):
+                continue
+            try:  # drafted from the batch's case: it shows how the letters before it went
+                made = self.draft(batch.case, batch.case.letters[letter.id])
+            except Exception as exc:  # a letter we cannot write: failed, with the reason
+                batch.unwritable(letter.id, exc)
+                continue
+            batch.send(letter.id, made)
+        return batch.close()
 
     def draft(self, case: Complaint, letter: Letter) -> Draft:
-        policy = self.clock.presets.get(case.policy)
+        policy = self.clock.policy(case.policy)
         ctx = {**self.common(case, policy, letter.context.get("stage", case.stage)),
                **letter.context}
         if letter.kind == "command_result":  # and what did not go out, and why

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 from complaints.adapters.preset_files import PresetLibrary
+from complaints.domain.agenda import AgendaRules, wake
 from complaints.domain.calendar import CalendarRules, HolidaySource, WorkingCalendar
+from complaints.domain.case import Complaint
 from complaints.domain.deadlines import StageDeadlines, compute
 from complaints.domain.policy import Policy
 
@@ -16,6 +19,10 @@ class StatutoryClock:
         self.presets = presets
         self._bank_holidays = bank_holidays
         self._calendars: dict[CalendarRules, WorkingCalendar] = {}
+
+    def policy(self, policy_id: str) -> Policy:
+        """The preset (ValueError for one not in the library)."""
+        return self.presets.get(policy_id)
 
     def calendar(self, rules: CalendarRules) -> WorkingCalendar:
         cal = self._calendars.get(rules)
@@ -36,3 +43,24 @@ class StatutoryClock:
         from complaints.service.batch import deadlines_jsonl  # numpy: batches only
 
         return deadlines_jsonl(self, lines)
+
+
+@dataclass(frozen=True, eq=False)
+class Waker:
+    """The store's sweep-index key for a case (the first day the sweep has work for it), from
+    its policy and calendar. The store calls it on every save; it lives with the clock, so a
+    save inside a sweep never calls back into the sweep."""
+
+    clock: StatutoryClock
+    rules: AgendaRules
+
+    def __call__(self, case: Complaint) -> date | None:
+        try:
+            policy = self.clock.policy(case.policy)
+        except ValueError:  # a preset since removed: the sweep reads it and reports why
+            return date.min
+        return wake(case, policy, self.clock.calendar_for(policy), self.rules)
+
+
+def waker(clock: StatutoryClock, rules: AgendaRules) -> Waker:
+    return Waker(clock, rules)

@@ -235,7 +235,7 @@ class History:
         received = d["received"]
         assert received is not None
         stage = 2 if d["escalated"] else 1
-        policy = self.clock.presets.get(v["policy"])
+        policy = self.clock.policy(v["policy"])
         calendar = self.clock.calendar_for(policy)
         email = v["resident_email"].lower()
         # the status the previous system left it in: the case is recorded in it, not moved there

@@ -13,12 +13,11 @@ from typing import Any
 from complaints.domain.calendar import receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Open
-from complaints.domain.teams import team_for
+from complaints.domain.teams import case_team, team_mailbox
 from complaints.mail import letters
 from complaints.service.casework import Casework
 from complaints.service.clock import StatutoryClock
 from complaints.service.ports import Cases
-from complaints.service.post import Post
 from complaints.service.records import MessageRecord
 
 
@@ -45,7 +44,7 @@ class Intake:
         ``team_keys``: mailboxes to route the staff notice by, before the policy id;
         ``register``: the resident register's entry for the sender, where there is one;
         ``notes``: what the channel noticed reading it, as (event, detail) for the timeline."""
-        policy = self.clock.presets.get(command.policy)
+        policy = self.clock.policy(command.policy)
         calendar = self.clock.calendar_for(policy)
         received_on = receipt_date(command.received_at, policy.receipt_cutoff, calendar)
         case = Complaint(
@@ -91,13 +90,14 @@ class Intake:
                  "attachments": [dict(a) for a in command.attachments]}
         if not command.resident:
             hold = hold or _no_email(command)
-        Post.record(case, "receipt", command.resident, command.key,
-                    self.config.complaints_address, at, hold, context=first)
-        team = team_for(self.config.team_addresses, self.config.team_address, *team_keys,
-                        policy.id)
+        self.casework.record(case, "receipt", command.resident, command.key, at, hold,
+                             context=first)
+        # the mailbox with a team of its own is kept, so every later note goes to that team
+        case.mailbox = team_mailbox(self.config.team_addresses, team_keys)
+        team = case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
+                         policy.id)
         if team:  # staff are told, with the complaint as received attached
-            Post.record(case, "staff_new_case", team, command.key,
-                        self.config.complaints_address, at, context={
+            self.casework.record(case, "staff_new_case", team, command.key, at, context={
                             **first, "in_reply_to": "", "raw_key": raw_key,
                             "flags": [{"name": ev.detail.split(":", 1)[0],
                                        "why": ev.detail.split(":", 1)[-1].strip()}

@@ -50,7 +50,7 @@ from complaints.service.records import (
     StoreError,
     attachment_key,
 )
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 
 _THREAD_LOOKUPS = 10  # Message-IDs looked up to find the case a reply answers
 QUARANTINE_NOTICES_PER_HOUR = 20  # to the team, before the rest wait in the quarantine list
@@ -364,7 +364,10 @@ class Mailroom:
                                              delivery.key, at, staff)
             return Change(messages=(record,), inbound_key=key, outcome="appended")
 
-        saved, _ = change_case(self.store, case.reference, apply, case)
+        for attempt in attempts(self.store, case.reference, case):
+            if attempt.save(apply(attempt.case)):
+                break
+        saved = attempt.case
         self.casework.send(saved, delivery.key)
         done = [f"{r.command}: {'done' if r.done else 'refused'}" for r in results]
         return Outcome("appended", case.reference, detail + (f"; {', '.join(done)}" if done else ""))
@@ -438,7 +441,7 @@ class Mailroom:
                 sent_to = (address, policy_id)
                 break
         resident = self.store.resident(mail.sender) if sent_to is None else None
-        default = self.clock.presets.get(self.config.policies.default)
+        default = self.clock.policy(self.config.policies.default)
         words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
         return choose(sent_to, resident["nation"] if resident else None, postcodes_in(words),
                       self.config.policies, default.nation), resident

@@ -39,7 +39,7 @@ from complaints.mail import letter_kinds, letters
 from complaints.mail.wire import as_sent
 from complaints.service.ports import PostStore, Sender
 from complaints.service.records import MessageRecord, SendError
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
 OUTBOUND_PREFIX = "outbound/"  # letters as sent, in the raw store
@@ -130,43 +130,22 @@ class Post:
             case.flag(at, "letter-failed", f"the {kind} letter cannot be sent: {problem}")
         return letter
 
-    def send(self, case: Complaint, letter_ids: list[str] | str, claimant: str,
-             draft: Callable[[Complaint, Letter], Draft], at: datetime | None = None,
-             attempts: int = MAX_ATTEMPTS) -> Complaint:
-        """Send the recorded letters that are this claimant's to send, then record every one
-        that went in ONE write (with the loop-guard counts); returns the saved case. ``at``:
-        the caller's now (the sweep's), else the clock's. A failed letter is tried again while
-        it has had fewer than ``attempts`` tries (the sweep allows AgendaRules.max_attempts)."""
-        at = at or self.now()
-        ids = [letter_ids] if isinstance(letter_ids, str) else list(letter_ids)
-        sent: list[_Sent] = []
-        error: LetterNotSent | None = None
-        for letter_id in ids:
-            letter = case.letters[letter_id]
-            if not _ours(letter, claimant, attempts):
-                continue
-            outcome = self._send_one(case, letter, draft, at)
-            if isinstance(outcome, _Sent):
-                sent.append(outcome)
-            elif isinstance(outcome, LetterNotSent):
-                error = error or outcome
-            else:
-                case = outcome  # settled (held or failed) and saved
-        if sent:
-            case = self._record_sent(case, sent, at)
-        if error is not None:
-            raise error
-        return case
+    def batch(self, case: Complaint, claimant: str, at: datetime | None = None,
+              attempts: int = MAX_ATTEMPTS) -> Batch:
+        """A batch of this claimant's recorded letters to send: the caller drafts each one the
+        batch ``wants`` (from ``batch.case``, which shows how the letters before it went) and
+        hands it to ``send``; ``close`` records every letter that went in ONE write (with the
+        loop-guard counts) and returns the saved case. ``at``: the caller's now (the sweep's),
+        else the clock's. A failed letter is tried again while it has had fewer than
+        ``attempts`` tries (the sweep allows AgendaRules.max_attempts)."""
+        return Batch(self, case, claimant, at or self.now(), attempts)
 
-    def _send_one(self, case: Complaint, letter: Letter, draft: Callable[[Complaint, Letter], Draft],
+    def _send_one(self, case: Complaint, letter: Letter, made: Draft,
                   at: datetime) -> _Sent | Complaint | LetterNotSent:
         try:
-            made = draft(case, letter)
             message = letters.build(made.envelope, made.template, made.context, made.attachments)
         except Exception as exc:  # a letter we cannot build will not build on a retry either
-            return self._settle(case, letter.id, LetterStatus.FAILED,
-                                f"the letter could not be written: {type(exc).__name__}: {exc}",
-                                "letter-failed", at)
+            return self.unwritable(case, letter.id, exc, at)
         lacking = self.check(made.template, _as_checked(made, case), case)
         if lacking:  # never send a letter its regime finds wanting: a person must fix it
             return self._settle(case, letter.id, LetterStatus.FAILED,
@@ -195,6 +174,14 @@ class Post:
             return saved
         return _Sent(letter.id, sent_id, str(message["Subject"]),
                      made.envelope.complaints_address, raw_key, not_kept)
+
+    def unwritable(self, case: Complaint, letter_id: str, exc: Exception,
+                   at: datetime) -> Complaint:
+        """A letter that could not be drafted or built: failed for good (it will not build on
+        a retry either), and the case flagged."""
+        return self._settle(case, letter_id, LetterStatus.FAILED,
+                            f"the letter could not be written: {type(exc).__name__}: {exc}",
+                            "letter-failed", at)
 
     def send_notice(self, kind: str, envelope: letters.Envelope, context: dict[str, Any],
                     attachments: tuple[tuple[str, str, bytes], ...], about: str) -> str:
@@ -249,7 +236,10 @@ class Post:
             return Change(messages=tuple(records))  # the loop guard counted before sending
 
         records: list[MessageRecord] = []
-        saved, _ = change_case(self.store, case.reference, apply, case)
+        for attempt in attempts(self.store, case.reference, case):
+            if attempt.save(apply(attempt.case)):
+                break
+        saved = attempt.case
         self.counts["sent"] += len(records)
         return saved
 
@@ -268,10 +258,49 @@ class Post:
                        f"{f' (attempt {letter.attempts})' if attempt else ''}")
             return Change()
 
-        saved, change = change_case(self.store, case.reference, apply, case)
+        for tried in attempts(self.store, case.reference, case):
+            if tried.save(apply(tried.case)):
+                break
+        saved, change = tried.case, tried.change
         if change is not None:
             self.counts["held" if status == LetterStatus.HELD else "failed"] += 1
         return saved
+
+
+class Batch:
+    """Letters sent one by one, recorded sent together (see Post.batch)."""
+
+    def __init__(self, post: Post, case: Complaint, claimant: str, at: datetime,
+                 attempts: int) -> None:
+        self.post, self.case, self.claimant, self.at = post, case, claimant, at
+        self.attempts = attempts
+        self.sent: list[_Sent] = []
+        self.error: LetterNotSent | None = None
+
+    def wants(self, letter_id: str) -> bool:
+        """Whether this claimant should (re)send the letter now."""
+        return _ours(self.case.letters[letter_id], self.claimant, self.attempts)
+
+    def send(self, letter_id: str, made: Draft) -> None:
+        outcome = self.post._send_one(self.case, self.case.letters[letter_id], made, self.at)
+        if isinstance(outcome, _Sent):
+            self.sent.append(outcome)
+        elif isinstance(outcome, LetterNotSent):
+            self.error = self.error or outcome
+        else:
+            self.case = outcome  # settled (held or failed) and saved
+
+    def unwritable(self, letter_id: str, exc: Exception) -> None:
+        self.case = self.post.unwritable(self.case, letter_id, exc, self.at)
+
+    def close(self) -> Complaint:
+        """Record every letter that went in ONE write; raise the first a retry may get past."""
+        if self.sent:
+            self.case = self.post._record_sent(self.case, self.sent, self.at)
+            self.sent = []
+        if self.error is not None:
+            raise self.error
+        return self.case
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class Reports:
 
     @functools.cache  # noqa: B019 - one Reports per command: the cache lives as long as it
     def calendar_for(self, policy: str) -> WorkingCalendar:
-        return self.clock.calendar_for(self.clock.presets.get(policy))
+        return self.clock.calendar_for(self.clock.policy(policy))
 
     def records(self, period: Period, report: str | None = None) -> list[CaseRecord]:
         """The period's cases; with ``report``, those whose nation's regime feeds that return."""

@@ -14,25 +14,23 @@ claim: the next sweep after the claim's lease takes them over and sends each onc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from complaints.domain import commands as c
-from complaints.domain.agenda import AgendaRules, Task, agenda, wake
+from complaints.domain.agenda import AgendaRules, Task, agenda
 from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import SYSTEM, Complaint, LetterStatus, utc_text
 from complaints.domain.deadlines import working_days_late
 from complaints.domain.policy import Policy
-from complaints.domain.teams import team_for
+from complaints.domain.teams import case_team
 from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
-from complaints.service.clock import StatutoryClock
 from complaints.service.ports import SweepStore
 from complaints.service.post import LetterNotSent
 from complaints.service.records import StoreError
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 
 ROUNDS = 3  # an automatic step (a stage moved on) can make new work due the same day
 
@@ -69,7 +67,7 @@ class Sweep:
         self.store, self.clock = store, casework.clock
 
     def _policy(self, case: Complaint) -> tuple[Policy, WorkingCalendar]:
-        policy = self.clock.presets.get(case.policy)
+        policy = self.clock.policy(case.policy)
         return policy, self.clock.calendar_for(policy)
 
     # --- the run ---------------------------------------------------------------------------
@@ -115,7 +113,10 @@ class Sweep:
                         break  # the case changed: look again
             return Change() if handled else None
 
-        saved, change = change_case(self.store, reference, apply)
+        for attempt in attempts(self.store, reference):
+            if attempt.save(apply(attempt.case)):
+                break
+        saved, change = attempt.case, attempt.change
         if change is None or not actions:
             return saved
         report.actions.extend({"reference": reference, **a} for a in actions)
@@ -252,7 +253,8 @@ class Sweep:
         return letter_kinds.kind("overdue_alert").address(manager=self.config.manager_address)
 
     def _team(self, case: Complaint) -> str:
-        return team_for(self.config.team_addresses, self.config.team_address, case.policy)
+        return case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
+                         case.policy)
 
     def _letter(self, case: Complaint, kind: str, to: str, claimant: str, now: datetime,
                 context: dict[str, Any]) -> None:
@@ -277,15 +279,4 @@ def _action(task: Task, detail: str) -> dict[str, Any]:
             "detail": detail}
 
 
-def waker(clock: StatutoryClock, rules: AgendaRules) -> Callable[[Complaint], date | None]:
-    """The store's sweep-index key for a case, from its policy and calendar."""
-    def key(case: Complaint) -> date | None:
-        try:
-            policy = clock.presets.get(case.policy)
-        except ValueError:  # a preset since removed: the sweep reads it and reports why
-            return date.min
-        return wake(case, policy, clock.calendar_for(policy), rules)
-    return key
-
-
-__all__ = ["Sweep", "SweepConfig", "SweepReport", "waker"]
+__all__ = ["Sweep", "SweepConfig", "SweepReport"]

@@ -36,7 +36,7 @@ from complaints.service.files import (
 from complaints.service.intake import Intake
 from complaints.service.ports import RawMail, WebFormStore
 from complaints.service.records import DuplicateDelivery, MessageRecord, RawMailError
-from complaints.service.unit_of_work import Change, change_case
+from complaints.service.unit_of_work import Change, attempts
 from complaints.web import form, pages
 from complaints.web.tokens import (
     TokenError,
@@ -97,10 +97,10 @@ class WebForm:
 
     def _anonymous_allowed(self, policy: str | None = None) -> bool:
         ids = [policy] if policy else self.config.policies.presets(self._default_nation())
-        return any(self.clock.presets.get(p).anonymous.accepted for p in ids)
+        return any(self.clock.policy(p).anonymous.accepted for p in ids)
 
     def _default_nation(self) -> str:
-        return self.clock.presets.get(self.config.policies.default).nation
+        return self.clock.policy(self.config.policies.default).nation
 
     def problem(self, status: int, title: str, message: str, confirmation: str = "",
                 retry_after: int = 0) -> Page:
@@ -306,7 +306,10 @@ class WebForm:
                 inbound_key=f"file-{reference}-{digest[:40]}-{hashlib.sha256(safe.encode()).hexdigest()[:16]}")
 
         with contextlib.suppress(DuplicateDelivery):  # this same file, added before: once
-            _, change = change_case(self.store, reference, apply)
+            for attempt in attempts(self.store, reference):
+                if attempt.save(apply(attempt.case)):
+                    break
+            change = attempt.change
             if change is None:  # another upload took the last place meanwhile
                 self._discard(key)
                 return self.confirmation(token, now, base_url, (
