@@ -22,6 +22,7 @@ from complaints.service.records import (
     MessageRecord,
     Quarantined,
     StoreError,
+    stored_of,
 )
 
 AT = datetime(2026, 5, 22, 9, 0, tzinfo=UTC)  # Fri 22 May 2026
@@ -62,9 +63,9 @@ def test_a_case_is_numbered_stored_and_loaded_as_it_was(any_store: CaseStore,
                                                         clock: StatutoryClock) -> None:
     first, second = opened(any_store, clock, 1), opened(any_store, clock, 2)
     assert (first.reference, second.reference) == ("CMP-2026-000001", "CMP-2026-000002")
-    assert (first.version, first.saved_events) == (1, len(first.timeline))
+    assert (stored_of(first).version, stored_of(first).events) == (1, len(first.timeline))
     loaded = any_store.load(first.reference)
-    assert loaded == first and loaded is not None and loaded.version == 1
+    assert loaded == first and loaded is not None and stored_of(loaded).version == 1
     assert any_store.load("CMP-2026-999999") is None
     assert any_store.inbound("key-1") == {"reference": first.reference, "outcome": "created"}
     assert any_store.inbound("key-9") is None
@@ -92,14 +93,14 @@ def test_the_optimistic_lock_and_the_marker_written_with_the_change(
     a.flag(AT, "urgent", "first")
     any_store.save(a, (message("reply-1", AT + timedelta(hours=1)),), inbound_key="reply-1",
                    outcome="appended")
-    assert a.version == 2
+    assert stored_of(a).version == 2
     b.flag(AT, "other", "stale")
     with pytest.raises(ConcurrentUpdate):
         any_store.save(b, inbound_key="reply-2")
     assert any_store.inbound("reply-2") is None  # nothing of a refused write is kept
     assert any_store.inbound("reply-1") == {"reference": reference, "outcome": "appended"}
     loaded = any_store.load(reference)
-    assert loaded is not None and loaded.flags == {"urgent"} and loaded.version == 2
+    assert loaded is not None and loaded.flags == {"urgent"} and stored_of(loaded).version == 2
 
 
 def test_messages_in_order_attachments_listed_without_their_bytes(
@@ -188,14 +189,15 @@ def test_records_filed_by_month_and_imports_only_over_what_they_read(
     assert found == {case.reference: record_of(case)}
     assert any_store.records("Example Homes", date(2026, 6, 1), date(2026, 6, 30)) == {}
     [now] = any_store.cases_now([case.reference, "CMP-2026-999999"]).values()
-    assert (now.version, now.saved_events, now.timeline) == (1, len(case.timeline), [])
+    assert (stored_of(now).version, stored_of(now).events, now.timeline) == (
+        1, len(case.timeline), [])
     stale = new_case(clock, 5)
-    stale.reference, stale.version = case.reference, 0  # read when there was no case
+    stale.reference, stored_of(stale).version = case.reference, 0  # read when there was no case
     fresh = new_case(clock, 6)
     fresh.reference = "CMP-2025-000100"
     refused = any_store.put_imported([stale, fresh])
     assert list(refused) == [case.reference] and "not overwritten" in refused[case.reference]
-    assert fresh.version == 1
+    assert stored_of(fresh).version == 1
     imported = any_store.load("CMP-2025-000100")
     assert imported is not None and imported.subject == "case 6"
     assert len(imported.timeline) == len(fresh.timeline)
@@ -209,4 +211,4 @@ def test_a_write_of_more_than_a_hundred_items_is_refused_whole(
         any_store.save(case, many)
     assert [m["key"] for m in any_store.messages(case.reference)] == ["key-1"]
     stored = any_store.load(case.reference)
-    assert stored is not None and stored.version == 1
+    assert stored is not None and stored_of(stored).version == 1

@@ -589,7 +589,8 @@ def test_a_case_keeps_the_team_of_the_mailbox_it_came_in_to(store: InMemoryStore
     raw_mail.put(raw_mail.key_for("ses-scot"), raw)
     outcome = room.receive(Delivery("ses-scot", raw_mail.key_for("ses-scot"),
                                     morning("2026-12-14", 10)))
-    case = store.load(outcome.reference)
+    reference = str(outcome.reference)
+    case = store.load(reference)
     assert case is not None and case.mailbox == "scotland@landlord.example"
     assert case.policy == "spso-mchp"
 
@@ -597,7 +598,7 @@ def test_a_case_keeps_the_team_of_the_mailbox_it_came_in_to(store: InMemoryStore
         found = []
         for data in outbox.letters():
             m = email.message_from_bytes(data, policy=email.policy.default)
-            if m["X-Complaints-Letter"] == kind and outcome.reference in str(m["Subject"]):
+            if m["X-Complaints-Letter"] == kind and reference in str(m["Subject"]):
                 found.append(m["To"].addresses[0].addr_spec)
         return found
 
@@ -608,4 +609,4 @@ def test_a_case_keeps_the_team_of_the_mailbox_it_came_in_to(store: InMemoryStore
     sweep.run(morning("2026-12-18"))  # SPSO: acknowledge within 3 working days
     assert to_of("reminder") and set(to_of("reminder")) == {scots}
     # a note to staff that no one asked for (a late request for stage 2) goes there too
-    assert room.casework.team(store.load(outcome.reference)) == scots  # type: ignore[arg-type]
+    assert room.casework.team(store.load(reference)) == scots  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from complaints.domain.case import (
     utc_text,
 )
 from complaints.domain.deadlines import StageDeadlines
+from complaints.service.records import stored_of
 
 
 def case_data(c: Complaint) -> dict[str, Any]:
@@ -98,9 +99,9 @@ def complaint_from_data(d: dict[str, Any], events: list[dict[str, str]]) -> Comp
         timeline=[Event(datetime.fromisoformat(e["at"]), e["actor"], e["event"], e["detail"])
                   for e in events],
     )
-    complaint.saved_events = len(complaint.timeline)
-    complaint.indexed_message_ids = set(d.get("indexed_message_ids", []))
-    complaint.indexed_record = d.get("indexed_record", "")
+    stored_of(complaint).events = len(complaint.timeline)
+    stored_of(complaint).message_ids = set(d.get("indexed_message_ids", []))
+    stored_of(complaint).record = d.get("indexed_record", "")
     return complaint
 
 

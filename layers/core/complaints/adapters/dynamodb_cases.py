@@ -32,6 +32,7 @@ from complaints.service.records import (
     Quarantined,
     StoreError,
     backoff,
+    stored_of,
 )
 
 
@@ -68,10 +69,10 @@ class CaseStore(Table):
                     self._put_letter_ids(tx, complaint)
                     check_size(tx)
                 self._counters[counter_pk] = current + 1
-                complaint.version = 1
-                complaint.saved_events = len(complaint.timeline)
-                complaint.indexed_message_ids = complaint.sent_message_ids()
-                complaint.indexed_record = record
+                stored_of(complaint).version = 1
+                stored_of(complaint).events = len(complaint.timeline)
+                stored_of(complaint).message_ids = complaint.sent_message_ids()
+                stored_of(complaint).record = record
                 return complaint
             except TransactWriteError as exc:
                 existing = self.inbound(inbound_key)
@@ -118,25 +119,25 @@ class CaseStore(Table):
             if retryable(exc):
                 raise Contention(f"{complaint.reference}: {exc.cause_response_code}") from None
             raise StoreError(f"saving {complaint.reference} failed: {exc}") from exc
-        complaint.version += 1
-        complaint.saved_events = len(complaint.timeline)
-        complaint.indexed_message_ids = complaint.sent_message_ids()
-        complaint.indexed_record = record
+        stored_of(complaint).version += 1
+        stored_of(complaint).events = len(complaint.timeline)
+        stored_of(complaint).message_ids = complaint.sent_message_ids()
+        stored_of(complaint).record = record
 
     def _put_case(self, tx: TransactWrite, complaint: Complaint, new: bool) -> str:
         """Returns the record as filed on the month index (the caller keeps it once saved)."""
         item, record = self._case_item(complaint)
         if not new:
-            item.version = complaint.version
+            item.version = stored_of(complaint).version
         tx.save(item)
-        if record != complaint.indexed_record:
+        if record != stored_of(complaint).record:
             attribute = Path([f"r_{complaint.reference}"])
             for key, filed in month_filing(complaint, record).items():
                 # n counts every change to a bundle item (an import's updates count too)
                 tx.update(self.Item(*key), actions=[
                     attribute.set(filed) if filed is not None else attribute.remove(),
                     self.Item.n.add(1)])
-        for index in range(complaint.saved_events, len(complaint.timeline)):
+        for index in range(stored_of(complaint).events, len(complaint.timeline)):
             tx.save(self._event_item(complaint, index), condition=self.Item.PK.does_not_exist())
         return record
 
@@ -158,7 +159,7 @@ class CaseStore(Table):
     def _put_letter_ids(self, tx: TransactWrite, complaint: Complaint) -> None:
         """MSGID items for letter Message-IDs not yet indexed: replies and bounces find the
         case by them. Written once per id (the case remembers which it has indexed)."""
-        for message_id in sorted(complaint.sent_message_ids() - complaint.indexed_message_ids):
+        for message_id in sorted(complaint.sent_message_ids() - stored_of(complaint).message_ids):
             tx.save(self.Item(f"MSGID#{message_id.strip()}", "MSGID",
                               data=dumps({"reference": complaint.reference})))
 
@@ -175,7 +176,7 @@ class CaseStore(Table):
                                         consistent_read=True)
         ]
         complaint = complaint_from_data(json.loads(case.data), events)
-        complaint.version = int(case.version or 0)
+        stored_of(complaint).version = int(case.version or 0)
         return complaint
 
     def messages(self, reference: str) -> list[dict[str, Any]]:

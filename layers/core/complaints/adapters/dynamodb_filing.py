@@ -31,7 +31,7 @@ from complaints.adapters.dynamodb_schema import (
 )
 from complaints.domain.case import Complaint
 from complaints.domain.record import CaseRecord
-from complaints.service.records import Contention, StoreError, backoff
+from complaints.service.records import Contention, StoreError, backoff, stored_of
 
 IMPORT_GROUP = 25  # imported cases a transaction: one refused, the rest are written again
 BUNDLE_SHARDS = 32  # bundle items per month: ~3,000 records a month -> ~12 KB each
@@ -48,7 +48,7 @@ def months(record: str) -> set[str]:
 def month_filing(complaint: Complaint, record: str) -> dict[tuple[str, str], str | None]:
     """Bundle key -> the record to file there, or None to take it out."""
     new = months(record)
-    old = months(complaint.indexed_record) if complaint.indexed_record else set()
+    old = months(stored_of(complaint).record) if stored_of(complaint).record else set()
     sk = shard(complaint.reference)
     return {(f"REPORT#{complaint.landlord}#{month}", sk): record if month in new else None
             for month in sorted(new | old)}
@@ -81,7 +81,7 @@ class ReportFiling(Table):
 
     def put_imported(self, cases: list[Complaint]) -> dict[str, str]:
         """Cases from a previous system, already checked (service/history.py), each written
-        only if it is still as the import read it: ``case.version`` is the version read (0: no
+        only if it is still as the import read it: ``stored_of(case).version`` is the version read (0: no
         case then, so none may exist now). A case changed meanwhile (staff worked on it, the
         sweep saved it, another import wrote it) is left as it is and returned, reference ->
         why: never overwritten. Each case is one conditional put with its timeline event and
@@ -117,12 +117,12 @@ class ReportFiling(Table):
                     bundles: dict[tuple[str, str], list[Any]] = defaultdict(list)
                     for case in cases:
                         item, record = items[case.reference]
-                        if case.version:  # the condition: still the version read ...
-                            item.version = case.version
+                        if stored_of(case).version:  # the condition: still the version read ...
+                            item.version = stored_of(case).version
                         tx.save(item)  # ... or, unset, no case item at all
                         for index in range(len(case.timeline)):
                             tx.save(self._event_item(case, index))
-                        if record != case.indexed_record:
+                        if record != stored_of(case).record:
                             attribute = Path([f"r_{case.reference}"])
                             for key, filed in month_filing(case, record).items():
                                 bundles[key].append(attribute.set(filed) if filed is not None
@@ -144,9 +144,9 @@ class ReportFiling(Table):
                     raise StoreError(f"importing {len(cases)} case(s) failed: {exc}") from exc
                 continue
             for case in cases:
-                case.version += 1
-                case.saved_events = len(case.timeline)
-                case.indexed_record = items[case.reference][1]
+                stored_of(case).version += 1
+                stored_of(case).events = len(case.timeline)
+                stored_of(case).record = items[case.reference][1]
             return refused
         raise Contention(f"importing {len(cases)} case(s): refused 25 times in a row")
 
@@ -158,9 +158,9 @@ class ReportFiling(Table):
         for case in cases:
             item = now.get(case.reference)
             version = int(item.version or 0) if item is not None else 0
-            if version == case.version:
+            if version == stored_of(case).version:
                 continue
-            if not case.version:
+            if not stored_of(case).version:
                 changed[case.reference] = (f"{case.reference} was created while the import ran "
                                            "(by another import, or a live case): not overwritten")
             elif item is None:
@@ -169,7 +169,7 @@ class ReportFiling(Table):
                 events = int(json.loads(item.data).get("events", 0))
                 changed[case.reference] = (
                     f"{case.reference} changed while the import ran (version {version}, "
-                    f"{events} timeline event(s); the import read version {case.version}): "
+                    f"{events} timeline event(s); the import read version {stored_of(case).version}): "
                     "left as it is, not overwritten")
         return changed
 
@@ -181,7 +181,7 @@ class ReportFiling(Table):
         for item in self.Case.batch_get(keys):
             d = json.loads(item.data)
             case = complaint_from_data(d, [])
-            case.version = int(item.version or 0)
-            case.saved_events = int(d.get("events", 0))
+            stored_of(case).version = int(item.version or 0)
+            stored_of(case).events = int(d.get("events", 0))
             found[case.reference] = case
         return found

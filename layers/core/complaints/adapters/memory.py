@@ -34,6 +34,7 @@ from complaints.service.records import (
     RawMailError,
     StoreError,
     UploadForm,
+    stored_of,
 )
 
 _Filing = dict[tuple[str, str], str | None]  # (landlord, month) -> the record, or None: out
@@ -109,8 +110,8 @@ class InMemoryStore:
                 raise DuplicateDelivery(dict(self._inbound[inbound_key]))
             stored = self._cases.get(complaint.reference)
             events = self._events.get(complaint.reference, {})
-            if (stored is None or stored[1] != complaint.version or any(
-                    i in events for i in range(complaint.saved_events, len(complaint.timeline)))):
+            if (stored is None or stored[1] != stored_of(complaint).version or any(
+                    i in events for i in range(stored_of(complaint).events, len(complaint.timeline)))):
                 raise ConcurrentUpdate(f"{complaint.reference} changed meanwhile")
             write = _Write(f"saving {complaint.reference}")
             case = self._case(complaint, write)
@@ -119,7 +120,7 @@ class InMemoryStore:
             if inbound_key is not None:
                 write.item("INBOUND")
             write.check()
-            self._apply(complaint, case, complaint.version + 1, message_items=items, ids=ids)
+            self._apply(complaint, case, stored_of(complaint).version + 1, message_items=items, ids=ids)
             if inbound_key is not None:
                 self._inbound[inbound_key] = {"reference": complaint.reference,
                                               "outcome": outcome}
@@ -129,9 +130,9 @@ class InMemoryStore:
         record = dumps(record_of(complaint).to_data())
         data = dumps({**case_data(complaint), "indexed_record": record})
         write.item(f"CASE#{complaint.reference}", "CASE", data)
-        filing = self._filing(complaint, record) if record != complaint.indexed_record else {}
+        filing = self._filing(complaint, record) if record != stored_of(complaint).record else {}
         write.items += len(filing)
-        for index in range(complaint.saved_events, len(complaint.timeline)):
+        for index in range(stored_of(complaint).events, len(complaint.timeline)):
             write.item(dumps(complaint.timeline[index].to_json()))
         return data, record, filing
 
@@ -149,7 +150,7 @@ class InMemoryStore:
 
     def _new_letter_ids(self, complaint: Complaint, write: _Write) -> list[str]:
         ids = sorted(m.strip() for m in complaint.sent_message_ids()
-                     - complaint.indexed_message_ids)
+                     - stored_of(complaint).message_ids)
         write.items += len(ids)
         return ids
 
@@ -160,16 +161,16 @@ class InMemoryStore:
         self._cases[reference] = (data, version)
         self._reindex(complaint)
         events = self._events.setdefault(reference, {})
-        for index in range(complaint.saved_events, len(complaint.timeline)):
+        for index in range(stored_of(complaint).events, len(complaint.timeline)):
             events[index] = dumps(complaint.timeline[index].to_json())
         self._messages.setdefault(reference, {}).update(message_items)
         for message_id in ids:
             self._letter_ids[message_id] = reference
         self._file(reference, filing)
-        complaint.version = version
-        complaint.saved_events = len(complaint.timeline)
-        complaint.indexed_message_ids = complaint.sent_message_ids()
-        complaint.indexed_record = record
+        stored_of(complaint).version = version
+        stored_of(complaint).events = len(complaint.timeline)
+        stored_of(complaint).message_ids = complaint.sent_message_ids()
+        stored_of(complaint).record = record
 
     def _reindex(self, complaint: Complaint) -> None:
         reference, due = complaint.reference, next_due(complaint)
@@ -198,7 +199,7 @@ class InMemoryStore:
 
     def _filing(self, complaint: Complaint, record: str) -> _Filing:
         new = months(record)
-        old = months(complaint.indexed_record) if complaint.indexed_record else set()
+        old = months(stored_of(complaint).record) if stored_of(complaint).record else set()
         return {(complaint.landlord, month): record if month in new else None
                 for month in sorted(new | old)}
 
@@ -227,11 +228,11 @@ class InMemoryStore:
             for case in cases:
                 stored = self._cases.get(case.reference)
                 version = stored[1] if stored is not None else 0
-                if version != case.version:
+                if version != stored_of(case).version:
                     refused[case.reference] = self._changed(case, stored)
                     continue
                 write = _Write(f"importing {case.reference}")
-                case.saved_events = 0  # the import writes its whole timeline
+                stored_of(case).events = 0  # the import writes its whole timeline
                 item = self._case(case, write)
                 write.check()
                 self._apply(case, item, version + 1, message_items=(), ids=[])
@@ -239,14 +240,14 @@ class InMemoryStore:
 
     @staticmethod
     def _changed(case: Complaint, stored: tuple[str, int] | None) -> str:
-        if not case.version:
+        if not stored_of(case).version:
             return (f"{case.reference} was created while the import ran "
                     "(by another import, or a live case): not overwritten")
         if stored is None:
             return f"{case.reference} is no longer stored: not written"
         events = int(json.loads(stored[0]).get("events", 0))
         return (f"{case.reference} changed while the import ran (version {stored[1]}, "
-                f"{events} timeline event(s); the import read version {case.version}): "
+                f"{events} timeline event(s); the import read version {stored_of(case).version}): "
                 "left as it is, not overwritten")
 
     def cases_now(self, references: list[str]) -> dict[str, Complaint]:
@@ -257,7 +258,7 @@ class InMemoryStore:
                     data, version = self._cases[reference]
                     d = json.loads(data)
                     case = complaint_from_data(d, [])
-                    case.version, case.saved_events = version, int(d.get("events", 0))
+                    stored_of(case).version, stored_of(case).events = version, int(d.get("events", 0))
                     found[reference] = case
         return found
 
@@ -270,7 +271,7 @@ class InMemoryStore:
             data, version = self._cases[reference]
             events = [json.loads(e) for _, e in sorted(self._events[reference].items())]
         case = complaint_from_data(json.loads(data), events)
-        case.version = version
+        stored_of(case).version = version
         return case
 
     def messages(self, reference: str) -> list[dict[str, Any]]:

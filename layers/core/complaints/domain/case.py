@@ -416,12 +416,9 @@ class Complaint:
     # reminder and alert goes once per case, step, date and offset
     sweep_done: set[str] = field(default_factory=set)
     timeline: list[Event] = field(default_factory=list)
-    version: int = 0  # the store's optimistic lock
-    saved_events: int = field(default=0, repr=False, compare=False)  # events already stored
-    # letter Message-IDs the store has indexed (MSGID items), so each is written once
-    indexed_message_ids: set[str] = field(default_factory=set, repr=False, compare=False)
-    # the record (domain/record.py) as last filed on the store's month index
-    indexed_record: str = field(default="", repr=False, compare=False)
+    # the store's own note of what it last wrote (service/records.Stored: its lock version,
+    # the events and indexes already written), carried for the store and opaque here
+    stored: Any = field(default=None, repr=False, compare=False)
 
     # --- recording ----------------------------------------------------------------------
 

@@ -6,16 +6,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from complaints.adapters.preset_files import PresetLibrary
 from complaints.domain.agenda import AgendaRules, wake
 from complaints.domain.calendar import CalendarRules, HolidaySource, WorkingCalendar
 from complaints.domain.case import Complaint
 from complaints.domain.deadlines import StageDeadlines, compute
 from complaints.domain.policy import Policy
+from complaints.service.ports import Presets
 
 
 class StatutoryClock:
-    def __init__(self, presets: PresetLibrary, bank_holidays: HolidaySource) -> None:
+    def __init__(self, presets: Presets, bank_holidays: HolidaySource) -> None:
         self.presets = presets
         self._bank_holidays = bank_holidays
         self._calendars: dict[CalendarRules, WorkingCalendar] = {}

@@ -30,6 +30,7 @@ from complaints.domain.case import SYSTEM, Complaint, Extension, Status
 from complaints.domain.commands import MAX_CATEGORY, OUTCOMES, TENURES
 from complaints.service.clock import StatutoryClock
 from complaints.service.ports import Imports
+from complaints.service.records import Stored, stored_of
 
 COLUMNS = ("reference", "policy", "received", "channel", "tenure", "resident_email", "category",
            "stage1_acknowledged", "stage1_extended_to", "stage1_responded", "stage1_outcome",
@@ -212,7 +213,7 @@ class History:
             if case is not None and not case.imported:
                 errors.append({"line": row.line, "error": f"{row.reference} is a live case "
                                                           "here, not an imported one: not overwritten"})
-            elif case is not None and case.saved_events > 1:
+            elif case is not None and stored_of(case).events > 1:
                 errors.append({"line": row.line, "error": f"{row.reference} has been worked on "
                                                           "since it was imported: not overwritten"})
         if errors:
@@ -286,10 +287,11 @@ class History:
         settled = [t for t in agenda(case, policy, calendar, self.rules)
                    if t.act_on <= london_date(now)]
         case.sweep_done |= {t.key for t in settled}
-        case.version = before.version if before else 0  # the write is conditional on it
-        # where the record was filed before, so a re-import with other dates takes it out of
-        # the months it no longer touches
-        case.indexed_record = before.indexed_record if before else ""
+        # the write is conditional on the version read; and where the record was filed
+        # before, so a re-import with other dates takes it out of the months it no longer
+        # touches
+        read = stored_of(before) if before else Stored()
+        case.stored = Stored(version=read.version, record=read.record)
         return case
 
 

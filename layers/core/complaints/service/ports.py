@@ -16,8 +16,22 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from complaints.domain.case import Complaint
+from complaints.domain.policy import Policy
 from complaints.domain.record import CaseRecord
+from complaints.domain.regime import Regime
 from complaints.service.records import MessageRecord, Quarantined, UploadForm
+
+# --- the rules: presets and regimes ----------------------------------------------------------
+
+
+class Presets(Protocol):
+    """The policy presets and the regimes they sit under (adapters/preset_files.py reads them
+    from policies/ and regimes/, and from COMPLAINTS_POLICY_DIRS / COMPLAINTS_REGIME_DIRS)."""
+
+    def get(self, policy_id: str) -> Policy: ...
+    def all(self) -> list[Policy]: ...
+    def regime_for(self, nation: str) -> Regime | None: ...
+
 
 # --- the case store ---------------------------------------------------------------------------
 

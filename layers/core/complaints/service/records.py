@@ -6,7 +6,7 @@ and the in-memory one (adapters/memory.py) both speak these, and so does every s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,25 @@ class RawMailError(RuntimeError):
 
 class SendError(RuntimeError):
     """The letter was not accepted for delivery."""
+
+
+@dataclass
+class Stored:
+    """A store's bookkeeping for one loaded case: what it last wrote, so the next save writes
+    only what changed and only onto the version it read. Both stores keep it on the case
+    (``Complaint.stored``), which carries it and never reads it."""
+
+    version: int = 0  # the optimistic lock: 0 for a case not stored yet
+    events: int = 0  # timeline events already written
+    message_ids: set[str] = field(default_factory=set)  # letter Message-IDs indexed (MSGID)
+    record: str = ""  # the report record (domain/record.py) as last filed on the month index
+
+
+def stored_of(case: Any) -> Stored:
+    """The case's bookkeeping (a fresh one for a case no store has seen)."""
+    if case.stored is None:
+        case.stored = Stored()
+    return case.stored  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
