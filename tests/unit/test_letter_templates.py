@@ -55,6 +55,7 @@ def common(policy: Policy, stage: int) -> dict[str, Any]:
         "logo_url": "https://landlord.example/logo.png",
         "policy_name": "Example Homes complaints procedure",
         "ombudsman": policy.summary()["ombudsman"], "ombudsman_time_limit": "12 months",
+        "advice": [{"name": n, "contact": c, "url": u} for n, c, u in policy.rules.advice],
         "adjustments_text": (
             "If you need any reasonable adjustments to take part in the complaints process, or our "
             "letters in another format (such as large print, Braille, audio or another language), "

@@ -66,3 +66,18 @@ def test_the_check_catches_what_it_is_for() -> None:
                          ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_nation_or_regime_in_code(path: Path) -> None:
     assert findings(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE))) == []
+
+
+LETTERS = Path(__file__).resolve().parents[2] / "templates"
+NATION_WORDS = ("Scotland", "Scottish", "England", "English", "Wales", "Welsh")
+
+
+@pytest.mark.parametrize("path", sorted(LETTERS.glob("*.j2")), ids=lambda p: p.name)
+def test_no_letter_template_carries_a_regimes_words(path: Path) -> None:
+    """The letters say what their regime's data gives them (the Ombudsman, its time limit, the
+    advice bodies of [[advice]]): a template naming one regime's bodies or nation would say it
+    under every regime. The reports' templates (templates/reports/) name the regulators whose
+    returns they are, by the regime's `reports` list."""
+    text = path.read_text(encoding="utf-8")
+    found = [w for w in (*REGIME_WORDS, *NATION_WORDS) if w in text]
+    assert found == [], f"{path.name} names {found}"

@@ -136,6 +136,8 @@ class RegimeRules:
     later_stage_handler: str = ""
     # Why staff may escalate a stage not yet answered, if they may.
     escalate_unanswered: str = ""
+    # Free independent advice and advocacy the final response names: (name, contact, url).
+    advice: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,8 @@ def _reports(r: _Reader) -> tuple[str, ...]:
 
 
 def _rules(r: _Reader) -> RegimeRules:
-    """[ombudsman] (its short name and time limit), [later_stage_handler], [escalate_unanswered]."""
+    """[ombudsman] (its short name and time limit), [later_stage_handler], [escalate_unanswered],
+    [[advice]] (independent advice and advocacy the final response names)."""
     short_name = time_limit = ""
     ombudsman = r.table("ombudsman", required=False)
     if ombudsman is not None:
@@ -178,7 +179,13 @@ def _rules(r: _Reader) -> RegimeRules:
             whys[key] = t.text("why")
             _source(t)
             t.done()
-    return RegimeRules(short_name, time_limit, **whys)
+    advice = []
+    for t in (r.tables("advice") if "advice" in r.data else ()):  # who else can help, free
+        advice.append((t.text("name"), t.text("contact", required=False),
+                       t.text("url", required=False)))
+        _source(t)
+        t.done()
+    return RegimeRules(short_name, time_limit, advice=tuple(advice), **whys)
 
 
 def _letter_rule(r: _Reader) -> LetterRule:

@@ -251,6 +251,7 @@ class Casework:
             "policy_id": policy.id, "nation": policy.nation,
             "ombudsman": policy.summary()["ombudsman"],
             "ombudsman_time_limit": policy.rules.ombudsman_time_limit,
+            "advice": [{"name": n, "contact": c, "url": u} for n, c, u in policy.rules.advice],
             "adjustments_text": (
                 "If you need any reasonable adjustments to take part in the complaints process, "
                 "or our letters in another format (such as large print, Braille, audio or "
