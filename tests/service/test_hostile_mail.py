@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from types import FrameType
 from typing import Any
@@ -653,11 +653,13 @@ def test_defect_8_a_letter_is_recorded_before_sending_and_a_retry_reuses_its_mes
     with a fixed Message-ID before the attempt, the retry resends it under that same
     Message-ID, and a different delivery of the same message (another SES id) sends nothing."""
     sender = AcceptedThenCrashed(outbox.sender)
-    room = room_with(store, raw_mail, clock, sender)
+    moment = [NOW]
+    room = mailroom_for(store, raw_mail, sender, clock, MAIL_CONFIG, now=lambda: moment[0])
     raw = mf.message()
 
     with pytest.raises(RuntimeError, match="injected fault"):
         receive(room, raw_mail, raw, "ses-first")
+    moment[0] += timedelta(minutes=1)  # Lambda retries a minute or more later
     [reference] = store.cases_for_sender("jane@example.org")
     pending = loaded(store, reference).letters["receipt-1"]
     assert (pending.status.value, pending.claimed_by) == ("sending", "ses-first")

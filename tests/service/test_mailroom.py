@@ -6,10 +6,11 @@ the quarantine and the outbox say what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -20,6 +21,7 @@ from complaints.bootstrap import mailroom_for
 from complaints.local.stack import CrashBeforeFirstSend
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
+from complaints.service.post import LetterNotSent
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
 
@@ -158,8 +160,9 @@ def test_same_delivery_three_times_is_one_case_and_one_letter(
 def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
         store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
     # the same fault the local stack injects with COMPLAINTS_LOCAL_FAULT=crash-before-send
+    moment = [datetime.now(UTC)]
     room = mailroom_for(store, raw_mail, CrashBeforeFirstSend(outbox.sender),
-                    clock, MAIL_CONFIG)
+                        clock, MAIL_CONFIG, now=lambda: moment[0])
     raw_key = raw_mail.key_for("ses-crash")
     raw_mail.put(raw_key, mf.message())
     delivery = Delivery("ses-crash", raw_key, datetime.now(UTC))
@@ -169,7 +172,13 @@ def test_crash_between_store_and_send_sends_exactly_one_letter_on_redelivery(
     [reference] = store.cases_for_sender("jane@example.org")
     case = store.load(reference)
     assert case is not None and letter_statuses(store, reference) == {"receipt": "sending"}
-    again = room.receive(delivery)  # Lambda's retry
+    # a copy at once (SES or Lambda handing it over twice) leaves the claim to the first, and
+    # fails so that it is retried
+    with pytest.raises(LetterNotSent, match="another copy of this delivery"):
+        room.receive(delivery)
+    assert outbox.letters() == []
+    moment[0] += timedelta(minutes=1)
+    again = room.receive(delivery)  # Lambda's retry, a minute on: the crashed claim is taken
     assert (again.outcome, again.reference) == ("duplicate", reference)
     assert len(outbox.letters()) == 1
     room.receive(delivery)  # and a third delivery sends nothing more
@@ -363,3 +372,37 @@ def test_the_loop_guard_holds_however_many_deliveries_arrive_at_once(
     statuses = sorted(letter_statuses(store, o.reference)["receipt"] for o in outcomes)
     assert statuses == ["held"] * 15 + ["sent"] * 5
     assert len(outbox.letters()) == 5
+
+
+def test_copies_of_one_delivery_at_once_send_each_letter_once(
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox, clock: StatutoryClock) -> None:
+    """SES or Lambda may hand the same delivery over twice at once (no failure needed): eight
+    copies of one SES id open one case and send its receipt and notice once; the copies that
+    found the letters being sent fail, so they are retried, and their retry sends nothing."""
+    import threading
+
+    config = dataclasses.replace(MAIL_CONFIG, team_address="team@landlord.example")
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
+    raw_key = raw_mail.key_for("ses-twice")
+    raw_mail.put(raw_key, mf.message())
+    delivery = Delivery("ses-twice", raw_key, datetime.now(UTC))
+    barrier, outcomes = threading.Barrier(8), []
+
+    def copy() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(room.receive(delivery).outcome)
+        except LetterNotSent:
+            outcomes.append("retry")
+
+    threads = [threading.Thread(target=copy) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("created") == 1 and len(outcomes) == 8
+    kinds = sorted(str(email.message_from_bytes(m)["X-Complaints-Letter"])
+                   for m in outbox.letters())
+    assert kinds == ["receipt", "staff_new_case"]
+    assert room.receive(delivery).outcome == "duplicate"  # a retry later: nothing more
+    assert len(outbox.letters()) == 2

@@ -189,7 +189,7 @@ class Casework:
     # --- writing ---------------------------------------------------------------------------
 
     def send(self, case: Complaint, claimant: str, at: datetime | None = None,
-             attempts: int = MAX_ATTEMPTS) -> Complaint:
+             attempts: int = MAX_ATTEMPTS, redelivery: bool = False) -> Complaint:
         """Send every letter this claimant recorded and has not sent (safe to call again)."""
         # residents' letters first, so the note to staff can say which of them did not go;
         # one batch, so every letter that went is recorded in ONE write
@@ -198,7 +198,7 @@ class Casework:
                       key=lambda x: (x.kind in STAFF_KINDS, x.id))
         if not mine:
             return case
-        batch = self.post.batch(case, claimant, at, attempts)
+        batch = self.post.batch(case, claimant, at, attempts, redelivery)
         for letter in mine:
             if not batch.wants(letter.id):
                 continue

@@ -148,8 +148,8 @@ class Mailroom:
         reference = earlier.get("reference")
         if reference:
             case = self.store.load(reference)
-            if case is not None:
-                self.casework.send(case, delivery.key)
+            if case is not None:  # a copy at once leaves the letters to the one sending them
+                self.casework.send(case, delivery.key, redelivery=True)
         return Outcome("duplicate", reference, f"already handled: {earlier.get('outcome')}")
 
     def _route(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome:

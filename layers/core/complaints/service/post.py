@@ -30,7 +30,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -42,6 +42,10 @@ from complaints.service.records import MessageRecord, SendError
 from complaints.service.unit_of_work import Change, attempts
 
 MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries it)
+# A copy of the same delivery (SES or Lambda may hand one over twice, at once) leaves a letter
+# claimed this recently to the copy that claimed it: it is being sent. Lambda's own retries
+# come a minute or more later, the local stack's within 16 s, so a crashed claim is taken.
+CLAIM_LEASE = timedelta(seconds=10)
 OUTBOUND_PREFIX = "outbound/"  # letters as sent, in the raw store
 
 
@@ -131,14 +135,17 @@ class Post:
         return letter
 
     def batch(self, case: Complaint, claimant: str, at: datetime | None = None,
-              attempts: int = MAX_ATTEMPTS) -> Batch:
+              attempts: int = MAX_ATTEMPTS, redelivery: bool = False) -> Batch:
         """A batch of this claimant's recorded letters to send: the caller drafts each one the
         batch ``wants`` (from ``batch.case``, which shows how the letters before it went) and
         hands it to ``send``; ``close`` records every letter that went in ONE write (with the
         loop-guard counts) and returns the saved case. ``at``: the caller's now (the sweep's),
         else the clock's. A failed letter is tried again while it has had fewer than
-        ``attempts`` tries (the sweep allows AgendaRules.max_attempts)."""
-        return Batch(self, case, claimant, at or self.now(), attempts)
+        ``attempts`` tries (the sweep allows AgendaRules.max_attempts). ``redelivery``: this
+        is a copy of the delivery that claimed the letters; one claimed within CLAIM_LEASE is
+        left to the copy sending it, and close() raises LetterNotSent so this copy is retried
+        (and finds it sent, or takes over a claim that crashed)."""
+        return Batch(self, case, claimant, at or self.now(), attempts, redelivery)
 
     def _send_one(self, case: Complaint, letter: Letter, made: Draft,
                   at: datetime) -> _Sent | Complaint | LetterNotSent:
@@ -271,15 +278,24 @@ class Batch:
     """Letters sent one by one, recorded sent together (see Post.batch)."""
 
     def __init__(self, post: Post, case: Complaint, claimant: str, at: datetime,
-                 attempts: int) -> None:
+                 attempts: int, redelivery: bool = False) -> None:
         self.post, self.case, self.claimant, self.at = post, case, claimant, at
-        self.attempts = attempts
+        self.attempts, self.redelivery = attempts, redelivery
         self.sent: list[_Sent] = []
         self.error: LetterNotSent | None = None
 
     def wants(self, letter_id: str) -> bool:
         """Whether this claimant should (re)send the letter now."""
-        return _ours(self.case.letters[letter_id], self.claimant, self.attempts)
+        letter = self.case.letters[letter_id]
+        if not _ours(letter, self.claimant, self.attempts):
+            return False
+        if (self.redelivery and letter.status == LetterStatus.SENDING and letter.claimed_at
+                and self.at - datetime.fromisoformat(letter.claimed_at) < CLAIM_LEASE):
+            self.error = self.error or LetterNotSent(
+                f"{letter.id}: claimed {letter.claimed_at} by another copy of this delivery, "
+                "which is sending it: this copy is retried later")
+            return False
+        return True
 
     def send(self, letter_id: str, made: Draft) -> None:
         outcome = self.post._send_one(self.case, self.case.letters[letter_id], made, self.at)
