@@ -610,3 +610,28 @@ def test_a_case_keeps_the_team_of_the_mailbox_it_came_in_to(store: InMemoryStore
     assert to_of("reminder") and set(to_of("reminder")) == {scots}
     # a note to staff that no one asked for (a late request for stage 2) goes there too
     assert room.casework.team(store.load(reference)) == scots  # type: ignore[arg-type]
+
+
+def test_the_team_is_chosen_by_the_envelope_not_by_headers_the_sender_writes(
+        store: InMemoryStore, raw_mail: InMemoryRawMail, outbox: Outbox,
+        clock: StatutoryClock) -> None:
+    """Cc or a forged Delivered-To naming another team's mailbox does not make that team the
+    case's for good; an old case stored without its mailbox keeps the team its notice went to."""
+    scots = "scot-team@landlord.example"
+    teams = {"scotland@landlord.example": scots}
+    config = dataclasses.replace(MAIL_CONFIG, team_address=TEAM, team_addresses=teams,
+                                 letters_per_hour=1000)
+    room = mailroom_for(store, raw_mail, outbox.sender, clock, config)
+    raw = mf.message(sender="Mallory <mallory@example.org>", to="complaints@landlord.example",
+                     headers={"Cc": "scotland@landlord.example",
+                              "Delivered-To": "scotland@landlord.example"})
+    raw_mail.put(raw_mail.key_for("ses-cc"), raw)
+    outcome = room.receive(Delivery("ses-cc", raw_mail.key_for("ses-cc"), morning("2026-12-14"),
+                                    recipients=("complaints@landlord.example",)))
+    case = store.load(str(outcome.reference))
+    assert case is not None and case.mailbox == ""
+    assert room.casework.team(case) == TEAM
+    # a case from before the mailbox was kept: its notice went to the Scottish team
+    case.mailbox = ""
+    case.letters["staff_new_case-1"].to = scots
+    assert room.casework.team(case) == scots

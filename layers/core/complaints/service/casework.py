@@ -22,7 +22,7 @@ from complaints.domain.case import Complaint, Letter, LetterStatus
 from complaints.domain.deadlines import DeadlineRule
 from complaints.domain.lifecycle import Context, Refusal, handle
 from complaints.domain.policy import Policy
-from complaints.domain.teams import case_team
+from complaints.domain.teams import case_team, noticed_team
 from complaints.mail import letter_kinds, letters, wording
 from complaints.mail.letter_kinds import STAFF_KINDS
 from complaints.service.clock import StatutoryClock
@@ -161,7 +161,7 @@ class Casework:
     def team(self, case: Complaint) -> str:
         """The case's team (domain/teams.case_team): the one the new-case notice went to."""
         return case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
-                         case.policy)
+                         case.policy, noticed_team(case.letters.values()))
 
     def record(self, case: Complaint, kind: str, to: str, claimant: str, at: datetime,
                hold: str | None = None, context: dict[str, Any] | None = None) -> Letter:

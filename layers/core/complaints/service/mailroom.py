@@ -422,7 +422,9 @@ class Mailroom:
                 if takes_no_replies(mail.sender) else None)
         case = self.intake.open(
             command, key, record, self.now(), why=why, hold=hold, raw_key=delivery.raw_key,
-            team_keys=tuple(mailbox(r) for r in (*delivery.recipients, *mail.recipients)),
+            # the envelope says which mailbox it reached; the headers (Cc, Delivered-To) are
+            # the sender's to write, so they choose the team only where there is no envelope
+            team_keys=tuple(mailbox(r) for r in delivery.recipients or mail.recipients),
             register=resident, notes=parsing_notes(mail))
         return Outcome("created", case.reference, why or "new complaint")
 

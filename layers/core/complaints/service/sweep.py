@@ -24,7 +24,7 @@ from complaints.domain.calendar import WorkingCalendar, london_date
 from complaints.domain.case import SYSTEM, Complaint, LetterStatus, utc_text
 from complaints.domain.deadlines import working_days_late
 from complaints.domain.policy import Policy
-from complaints.domain.teams import case_team
+from complaints.domain.teams import case_team, noticed_team
 from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
 from complaints.service.ports import SweepStore
@@ -254,7 +254,7 @@ class Sweep:
 
     def _team(self, case: Complaint) -> str:
         return case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
-                         case.policy)
+                         case.policy, noticed_team(case.letters.values()))
 
     def _letter(self, case: Complaint, kind: str, to: str, claimant: str, now: datetime,
                 context: dict[str, Any]) -> None:
