@@ -26,15 +26,15 @@ def test_no_walk_calls_back_into_a_module_on_its_stack(traced: list[Walk]) -> No
 
 
 def test_the_email_and_extend_walks_are_within_the_hop_goal(traced: list[Walk]) -> None:
-    email_walk, extend_walk = traced[0], traced[1]
-    for walk in (email_walk, extend_walk):
+    email_walk, extend_walk, handler_walk = traced[0], traced[1], traced[4]
+    for walk in (email_walk, extend_walk, handler_walk):
         assert len(walk.hops) <= GOAL_HOPS, (walk.line(), sorted(walk.hops))
 
 
 def test_the_walks_pass_through_the_parts_the_page_names(traced: list[Walk]) -> None:
     """The walks are the ones described: the email goes mailroom -> intake -> casework -> post
     -> unit of work; the web form and the sweep never touch the mailroom."""
-    email_walk, extend_walk, form_walk, sweep_walk = traced
+    email_walk, extend_walk, form_walk, sweep_walk, handler_walk = traced
     chain = [m.removeprefix("complaints.service.") for m in email_walk.order
              if m in {f"complaints.service.{s}" for s in
                       ("mailroom", "intake", "casework", "post", "unit_of_work")}]
@@ -42,3 +42,6 @@ def test_the_walks_pass_through_the_parts_the_page_names(traced: list[Walk]) -> 
     assert ("complaints.service.mailroom", "complaints.service.unit_of_work") in extend_walk.hops
     for walk in (form_walk, sweep_walk):
         assert "complaints.service.mailroom" not in walk.order, walk.name
+    order = handler_walk.order
+    assert order.index("complaints.handlers.inbound_email") < order.index(
+        "complaints.service.mailroom"), order[:4]

@@ -37,7 +37,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         receipt = record.ses.receipt
         logger.append_keys(ses_message_id=mail.message_id)
         delivery = Delivery(
-            key=mail.message_id, raw_key=room.raw_mail.key_for(mail.message_id),
+            key=mail.message_id, raw_key="",  # the mailroom's store: where S3 put it
             received_at=datetime.fromisoformat(mail.timestamp.replace("Z", "+00:00")),
             receipt=dict(receipt.raw_event), recipients=tuple(
                 r.lower() for r in (receipt.raw_event.get("recipients") or [])),

@@ -18,7 +18,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,7 +88,7 @@ class Delivery:
     """One message as the mail system handed it over."""
 
     key: str  # the SES messageId (or `ingest`'s hash of the bytes): this delivery's own id
-    raw_key: str  # where the raw MIME is stored
+    raw_key: str  # where the raw MIME is stored ("": the raw store's key for ``key``)
     received_at: datetime  # when it arrived (aware)
     back_dated: bool = False  # `complaints ingest --received`: reached us another way
     receipt: dict[str, Any] | None = None  # the SES event's receipt: its verdicts win
@@ -130,6 +130,8 @@ class Mailroom:
     # --- entry ------------------------------------------------------------------------------
 
     def receive(self, delivery: Delivery) -> Outcome:
+        if not delivery.raw_key:  # stored by the mail service under its own id (SES -> S3)
+            delivery = replace(delivery, raw_key=self.raw_mail.key_for(delivery.key))
         mail = parse(self.raw_mail.get(delivery.raw_key), receipt=delivery.receipt,
                      ses_from=list(delivery.ses_from))
         key = idempotency_key(mail, delivery)
