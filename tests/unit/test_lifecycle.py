@@ -234,14 +234,20 @@ def test_resident_escalation_outside_the_window_is_put_to_staff(clock: Statutory
     assert isinstance(event, e.Escalated) and case.stage == 2
 
 
-def test_concurrent_commands_on_one_case_all_land() -> None:
-    """Eight writers, one case: the unit of work reloads and re-applies on a conflict."""
+def stored_case() -> tuple[InMemoryStore, Complaint]:
+    """A store holding one bare case."""
     repo = InMemoryStore()
     case = Complaint(reference="", landlord="L", policy="hos-2024", nation="england",
                      resident="r@example.org", resident_name="", subject="s", received_at=AT,
                      received_on=date(2026, 6, 1), source_message="m")
     repo.create_case(case, "k", MessageRecord("in", "m", AT, "r@example.org", (), "", "", ""),
                      2026)
+    return repo, case
+
+
+def test_concurrent_commands_on_one_case_all_land() -> None:
+    """Eight writers, one case: the unit of work reloads and re-applies on a conflict."""
+    repo, case = stored_case()
     barrier = threading.Barrier(8)
 
     def note(n: int) -> None:
@@ -269,12 +275,7 @@ def test_the_unit_of_work_reloads_on_a_conflict_and_gives_up_after_its_attempts(
     from complaints.service import unit_of_work
     from complaints.service.records import ConcurrentUpdate, Contention
 
-    repo = InMemoryStore()
-    case = Complaint(reference="", landlord="L", policy="hos-2024", nation="england",
-                     resident="r@example.org", resident_name="", subject="s", received_at=AT,
-                     received_on=date(2026, 6, 1), source_message="m")
-    repo.create_case(case, "k", MessageRecord("in", "m", AT, "r@example.org", (), "", "", ""),
-                     2026)
+    repo, case = stored_case()
 
     class Conflicting:
         """The store, with someone else's save landing before each of ours."""
