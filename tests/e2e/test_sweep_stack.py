@@ -3,7 +3,8 @@ ingested with back-dated receipts, staff actions back-dated with `complaints act
 `complaints sweep --now ... --json` at chosen instants, as a user would run them.
 
 Easter 2026: Good Friday 3 April is a holiday in England and Scotland, Easter Monday 6 April
-in England only. Dates worked by hand and checked with `complaints workdays`.
+in England only; the Spring bank holiday, Monday 25 May, moves the week's digest to Tuesday.
+Dates worked by hand and checked with `complaints workdays`.
 """
 
 from __future__ import annotations
@@ -158,3 +159,49 @@ def test_the_local_stack_sweeps_on_its_tick(tmp_path: Path) -> None:
     finally:
         code, _ = stack.stop()
     assert code == 0
+
+
+def digests(stack: Stack) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(raw, policy=email.policy.default)
+            for raw in stack.letters(kind="digest")]
+
+
+def digest_cases(m: email.message.EmailMessage) -> set[str]:
+    body = m.get_body(preferencelist=("plain",))
+    assert body is not None
+    return {w for w in str(body.get_content()).split() if w.startswith("CMP-")}
+
+
+def test_the_weeks_digest_goes_once_on_the_tuesday_after_the_bank_holiday(stack: Stack) -> None:
+    """Spring bank holiday, Monday 25 May 2026: the digest goes with the first sweep from 08:00
+    on Tuesday 26 May, to the manager (every open case) and to Sam (his own), read back from
+    the stack's outbox; the sweeps after it that day send none."""
+    sams = ingest(stack, "2026-05-20T10:00", "Mould at 4 Elm Row, Leeds LS1 4AP.",
+                  "eve@example.org")
+    acted = subprocess.run(
+        [str(BIN), "act", sams, "--as", "sam@landlord.example", "--at", "2026-05-20T11:00",
+         "--text", "#assign sam@landlord.example", "--json", "--data-dir",
+         str(stack.data_dir)], capture_output=True, text=True, env=stack.env, timeout=120)
+    assert acted.returncode == 0, acted.stderr
+    nobodys = ingest(stack, "2026-05-21T10:00", "Damp at 5 Elm Row, Leeds LS1 4AP.",
+                     "fay@example.org")
+    before = len(digests(stack))
+    assert sweep(stack, "2026-05-25T09:00")["digest"] is None  # the bank holiday
+    assert sweep(stack, "2026-05-26T07:30")["digest"] is None  # before 08:00
+    report = sweep(stack, "2026-05-26T08:00")
+    digest = report["digest"]
+    assert (digest["day"], digest["status"]) == ("2026-05-26", "sent")
+    sent = {r["to"]: r for r in digest["recipients"]}
+    assert sent[MANAGER]["status"] == sent["sam@landlord.example"]["status"] == "sent"
+    assert sweep(stack, "2026-05-26T10:00")["digest"]["status"] == "sent before"
+    assert sweep(stack, "2026-05-27T08:00")["digest"] is None
+    new = digests(stack)[before:]
+    by_to = {m["To"].addresses[0].addr_spec: m for m in new}
+    assert len(new) == len(by_to) == len(digest["recipients"])  # one each
+    assert {sams, nobodys} <= digest_cases(by_to[MANAGER])
+    assert sams in digest_cases(by_to["sam@landlord.example"])
+    assert nobodys not in digest_cases(by_to["sam@landlord.example"])
+    assert str(by_to[MANAGER]["Reply-To"]) == "complaints@landlord.example"
+    assert str(by_to[MANAGER]["Subject"]).startswith("Complaints this week: ")
+    kept = list((stack.data_dir / "mail" / "outbound" / "digest" / "2026-05-26").glob("*.eml"))
+    assert len(kept) == len(new)

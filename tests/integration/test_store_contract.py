@@ -212,3 +212,45 @@ def test_a_write_of_more_than_a_hundred_items_is_refused_whole(
     assert [m["key"] for m in any_store.messages(case.reference)] == ["key-1"]
     stored = any_store.load(case.reference)
     assert stored is not None and stored_of(stored).version == 1
+
+
+def test_once_marks_are_claimed_by_one_taken_over_after_the_lease_and_done_once(
+        any_store: CaseStore) -> None:
+    """The weekly digest's marks (service/ports.Once): one claimant at a time, a dead one's
+    claim taken over after the lease with its data kept, done for good, tries counted."""
+    import threading
+
+    lease = timedelta(minutes=15)
+    key = "digest:Example Homes:2026-06-01:lee@landlord.example"
+    won: list[dict[str, object]] = []
+    barrier = threading.Barrier(4)
+
+    def claim(n: int) -> None:
+        barrier.wait()
+        mark = any_store.claim_once(key, f"sweep:{n}", AT, lease, 3, {"message_id": f"<m{n}>"})
+        if mark is not None:
+            won.append(mark)
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    [first] = won  # one of four at once
+    assert first["claims"] == 1 and first["done_at"] is None
+    assert any_store.once(key) == first
+    assert any_store.claim_once(key, "sweep:late", AT + timedelta(minutes=14), lease, 3,
+                                {}) is None  # the claim is fresh
+    assert not any_store.done_once(key, "sweep:other", AT, {"x": 1})  # not the holder's
+    taken = any_store.claim_once(key, "sweep:next", AT + lease, lease, 3, {"message_id": "<x>"})
+    assert taken is not None and taken["claims"] == 2 and taken["claimed_by"] == "sweep:next"
+    assert taken["data"] == first["data"]  # the Message-ID first given is kept
+    assert not any_store.done_once(key, str(first["claimed_by"]), AT + lease, {})  # overtaken
+    assert any_store.claim_once(key, "sweep:3", AT + 2 * lease, lease, 3, {}) is not None
+    assert any_store.claim_once(key, "sweep:4", AT + 3 * lease, lease, 3, {}) is None  # 3 tries
+    assert any_store.done_once(key, "sweep:3", AT + 3 * lease, {"message_id": "<sent>"})
+    done = any_store.once(key)
+    assert done is not None and done["done_at"] == "2026-05-22T09:45:00Z"
+    assert done["outcome"] == {"message_id": "<sent>"}
+    assert any_store.claim_once(key, "sweep:5", AT + timedelta(days=1), lease, 9, {}) is None
+    assert any_store.once("digest:Example Homes:2026-06-08") is None

@@ -75,3 +75,19 @@ def test_sweep_settings() -> None:
     for bad in ("abc", "-5", "1.5", "²", "99999999999999999999"):
         with pytest.raises(SettingsError, match="COMPLAINTS_SWEEP_EVERY"):
             load_settings({"COMPLAINTS_SWEEP_EVERY": bad})
+
+
+def test_digest_settings() -> None:
+    from datetime import time
+
+    from complaints.domain.digest import DigestSchedule
+
+    assert load_settings({}).digest == DigestSchedule(0, time(8, 0))  # first working day, 08:00
+    assert load_settings({"COMPLAINTS_DIGEST": "off"}).digest is None
+    assert load_settings({"COMPLAINTS_DIGEST": "Friday 15:30"}).digest == DigestSchedule(
+        4, time(15, 30))
+    assert load_settings({"COMPLAINTS_DIGEST": "09:15"}).digest == DigestSchedule(0, time(9, 15))
+    assert load_settings({"COMPLAINTS_DIGEST": "first-working-day"}).digest == DigestSchedule()
+    for bad in ("someday", "monday 25:00", "monday 8", "mon 08:00 extra", "08:0"):
+        with pytest.raises(SettingsError, match="COMPLAINTS_DIGEST"):
+            load_settings({"COMPLAINTS_DIGEST": bad})

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from complaints.adapters.preset_files import PresetLibrary
+from complaints.domain.digest import BreachLine, DueStep, LetterLine, WeekDigest
 from complaints.domain.policy import Policy
 from complaints.mail import letter_kinds
 from complaints.mail.letters import Envelope, build
@@ -151,7 +152,27 @@ def per_kind(kind: str, policy: Policy, stage: int) -> dict[str, Any]:
                                      "after 6 attempts: 550 mailbox unavailable"],
                          "rule": "", "status": "acknowledged", "cheat_sheet": CHEAT_SHEET,
                          "handler": HANDLER, "resident": RESIDENT},
+        "digest": digest_context(),
     }[kind]
+
+
+def digest_context() -> dict[str, Any]:
+    """The manager's digest: one case overdue, one extended, one no one handles; a breach
+    made good, one still open; a letter that failed."""
+    week = WeekDigest(date(2026, 6, 1), date(2026, 5, 25), (
+        DueStep(REFERENCE, "Damp in the back bedroom", "received", 1, "acknowledgement",
+                date(2026, 5, 28), False, 0, True, 2, HANDLER),
+        DueStep("CMP-2026-000043", "Heating", "extended", 2, "response",
+                date(2026, 9, 30), True, 20, False, 0, ""),
+    ), (
+        BreachLine(REFERENCE, 1, "acknowledgement", date(2026, 5, 28), None, None, 2, HANDLER),
+        BreachLine("CMP-2026-000040", 1, "response", date(2026, 5, 20), date(2026, 5, 27),
+                   date(2026, 5, 29), 7, ""),
+    ), (
+        LetterLine(REFERENCE, "acknowledgement", RESIDENT, "failed",
+                   "550 mailbox unavailable " * 8, HANDLER),
+    ))
+    return {**week.context(), "role": "manager", "counts": week.summary()}
 
 
 def context(kind: str, policy: Policy, stage: int) -> dict[str, Any]:

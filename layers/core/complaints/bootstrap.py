@@ -147,13 +147,19 @@ def mailroom() -> Mailroom:
 @functools.cache
 def sweep() -> Sweep:
     from complaints.domain.agenda import AgendaRules
+    from complaints.service.digest import DigestConfig, Digests
     from complaints.service.sweep import Sweep, SweepConfig
 
     s = settings()
+    rules = AgendaRules(reminder_days=s.reminder_days)
+    digests = Digests(parts().post, clock(), store(), DigestConfig(
+        landlord=s.landlord, complaints_address=s.complaints_address,
+        manager_address=s.manager_address, schedule=s.digest,
+        calendar_policy=s.default_policy, lease=rules.lease,
+        tries=rules.max_attempts)) if s.digest is not None else None
     return Sweep(parts().casework, SweepConfig(
         landlord=s.landlord, team_address=s.team_address, manager_address=s.manager_address,
-        team_addresses=s.team_addresses, rules=AgendaRules(reminder_days=s.reminder_days)),
-        store())
+        team_addresses=s.team_addresses, rules=rules), store(), digests)
 
 
 @functools.cache

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from complaints.domain.calendar import NATIONS
+from complaints.domain.digest import DigestSchedule, parse_schedule
 from complaints.domain.nation import NationPolicies
 
 
@@ -61,6 +62,10 @@ class Settings:
     manager_address: str = ""
     reminder_days: tuple[int, ...] = (2, 0)
     sweep_every: int = 60
+    # COMPLAINTS_DIGEST ("monday 08:00", the default; "off"): the week's digest to the manager
+    # and each handler, by the first sweep at or after that London time on that day (a day
+    # that is not a working day under the default policy's calendar moves to the next one)
+    digest: DigestSchedule | None = field(default_factory=DigestSchedule)
     # The web form: the key that signs its tokens (COMPLAINTS_FORM_SECRET, or in AWS the
     # Secrets Manager secret named by COMPLAINTS_FORM_SECRET_ARN, read at cold start; the local
     # stack makes one in its data dir), and posts allowed from one address an hour
@@ -109,6 +114,15 @@ def _reminder_days(text: str | None) -> tuple[int, ...]:
     if any(d > 20 for d in days):
         raise SettingsError(f"COMPLAINTS_REMINDER_DAYS={text!r}: each must be 0 to 20")
     return days
+
+
+def _digest(text: str | None) -> DigestSchedule | None:
+    if not text or not text.strip():
+        return DigestSchedule()
+    try:
+        return parse_schedule(text)
+    except ValueError as exc:
+        raise SettingsError(f"COMPLAINTS_DIGEST={exc}") from None
 
 
 def _seconds(name: str, text: str | None, default: int) -> int:
@@ -189,6 +203,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         manager_address=(environ.get("COMPLAINTS_MANAGER_ADDRESS") or team).strip().lower(),
         reminder_days=_reminder_days(environ.get("COMPLAINTS_REMINDER_DAYS")),
         sweep_every=_seconds("COMPLAINTS_SWEEP_EVERY", environ.get("COMPLAINTS_SWEEP_EVERY"), 60),
+        digest=_digest(environ.get("COMPLAINTS_DIGEST")),
         signature=(environ.get("COMPLAINTS_SIGNATURE") or "").replace("\\n", "\n"),
         landlord_address=tuple(x.strip() for x in
                                environ.get("COMPLAINTS_LANDLORD_ADDRESS", "").split("|") if x.strip()),

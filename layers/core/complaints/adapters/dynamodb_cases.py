@@ -1,6 +1,7 @@
 """Cases in the table: new cases and their references, saving changes, reading them back, and
 what the mailroom records beside them (messages, INBOUND markers, letters' Message-IDs,
-quarantine notices, the quarantine itself, and the rate counters of the loop guard)."""
+quarantine notices, the quarantine itself, and the rate counters of the loop guard), and the
+once-marks of jobs about no one case (the weekly digest)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
@@ -32,8 +33,13 @@ from complaints.service.records import (
     Quarantined,
     StoreError,
     backoff,
+    claimable,
+    claimed_mark,
+    done_mark,
     stored_of,
 )
+
+ONCE_KEPT = timedelta(days=400)  # a once-mark says for a year whether a digest went
 
 
 class CaseStore(Table):
@@ -217,6 +223,45 @@ class CaseStore(Table):
                 "quarantine"])
         except DoesNotExist:
             return None
+
+    # --- once-marks -----------------------------------------------------------------------
+
+    def claim_once(self, key: str, claimant: str, at: datetime, lease: timedelta, tries: int,
+                   data: dict[str, Any]) -> dict[str, Any] | None:
+        """Read the mark, decide (records.claimable), and write it only over what was read:
+        ``n`` counts the mark's writes, so of claimants at once one write lands."""
+        mark, n = self._once(key)
+        if not claimable(mark, at, lease, tries):
+            return None
+        claimed = claimed_mark(mark, claimant, at, data)
+        return claimed if self._put_once(key, claimed, n, at) else None
+
+    def done_once(self, key: str, claimant: str, at: datetime, outcome: dict[str, Any]) -> bool:
+        mark, n = self._once(key)
+        if mark is None or mark["claimed_by"] != claimant:
+            return False
+        return self._put_once(key, done_mark(mark, at, outcome), n, at)
+
+    def once(self, key: str) -> dict[str, Any] | None:
+        return self._once(key)[0]
+
+    def _once(self, key: str) -> tuple[dict[str, Any] | None, int]:
+        try:
+            item = self.Item.get(f"ONCE#{key}", "ONCE", consistent_read=True)
+        except DoesNotExist:
+            return None, 0
+        return dict(json.loads(item.data)), int(item.n or 0)
+
+    def _put_once(self, key: str, mark: dict[str, Any], n: int, at: datetime) -> bool:
+        condition = self.Item.PK.does_not_exist() if n == 0 else (self.Item.n == n)
+        try:
+            self.Item(f"ONCE#{key}", "ONCE", data=dumps(mark), n=n + 1,
+                      expiration=at + ONCE_KEPT).save(condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False  # another claimant wrote first
+            raise StoreError(f"writing the mark {key[:200]} failed: {exc}") from exc
+        return True
 
     def cases_for_sender(self, address: str) -> list[str]:
         return [item.PK.removeprefix("CASE#")

@@ -10,6 +10,9 @@ One DynamoDB table, the same code on DynamoDB Local. Items (PK / SK):
   QUARANTINE / <at>#<key>           a message that is not (yet) a case, with the reason
   NOTICE#<token> / NOTICE           a quarantine notice sent to the team: the message it is about
   MSGID#<message-id> / NOTICE       the same, by the notice's Message-ID (replies to it)
+  ONCE#<key> / ONCE                 a once-mark (the weekly digest, per recipient): who claimed
+                                    it when, how often, whether done; `n` counts its writes, so
+                                    a claim is written only over the mark it read
   RESIDENT#<email> / RESIDENT       the resident register: tenancy, home postcode and nation
   RATE#<address> / MINUTE#<minute>  letters to one address (+tags one) in one minute (loop
                                     guard), each counted atomically just before it is sent (and

@@ -5,9 +5,10 @@ tests and for trying the service without Java.
 adapters/case_json.py), with the semantics the service relies on: the optimistic lock (a stale
 version, or an event already stored, is a ConcurrentUpdate), the INBOUND marker written with
 the change it records (a redelivery is a DuplicateDelivery, a quarantine of one is False), the
-MSGID index of letters sent, notice tokens, the resident register, rate counters summed over a
-sliding hour with plus-tags folded, the due, sender and sweep indexes, the reports' month filing
-and conditional imports, and DynamoDB's limits of 100 items a transaction and 400 KB an item.
+MSGID index of letters sent, notice tokens, once-marks claimed under a lease, the resident
+register, rate counters summed over a sliding hour with plus-tags folded, the due, sender and
+sweep indexes, the reports' month filing and conditional imports, and DynamoDB's limits of 100
+items a transaction and 400 KB an item.
 tests/integration/test_store_contract.py checks it against the real store.
 """
 
@@ -34,6 +35,9 @@ from complaints.service.records import (
     RawMailError,
     StoreError,
     UploadForm,
+    claimable,
+    claimed_mark,
+    done_mark,
     stored_of,
 )
 
@@ -74,6 +78,7 @@ class InMemoryStore:
         self._inbound: dict[str, dict[str, Any]] = {}
         self._letter_ids: dict[str, str] = {}  # Message-ID -> reference
         self._notices: dict[str, str] = {}  # NOTICE#token or MSGID#id -> quarantined key
+        self._once: dict[str, str] = {}  # once-marks (the weekly digest) by key, as JSON
         self._quarantine: dict[str, str] = {}  # <at>#<key> -> JSON
         self._residents: dict[str, str] = {}
         self._rates: dict[tuple[str, str], int] = {}
@@ -301,6 +306,31 @@ class InMemoryStore:
         key = f"NOTICE#{token.lower()}" if token else f"MSGID#{(message_id or '').strip()}"
         with self._lock:
             return self._notices.get(key)
+
+    # --- once-marks -----------------------------------------------------------------------
+
+    def claim_once(self, key: str, claimant: str, at: datetime, lease: timedelta, tries: int,
+                   data: dict[str, Any]) -> dict[str, Any] | None:
+        with self._lock:  # read and write in one step, as the table's conditional put
+            mark = self.once(key)
+            if not claimable(mark, at, lease, tries):
+                return None
+            claimed = claimed_mark(mark, claimant, at, data)
+            self._once[key] = dumps(claimed)
+            return claimed
+
+    def done_once(self, key: str, claimant: str, at: datetime, outcome: dict[str, Any]) -> bool:
+        with self._lock:
+            mark = self.once(key)
+            if mark is None or mark["claimed_by"] != claimant:
+                return False
+            self._once[key] = dumps(done_mark(mark, at, outcome))
+            return True
+
+    def once(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._once.get(key)
+        return dict(json.loads(found)) if found is not None else None
 
     def cases_for_sender(self, address: str) -> list[str]:
         return self._query("sender", f"SENDER#{address.lower()}", "\uffff")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from complaints.cli.errors import CliError
 
@@ -27,17 +29,65 @@ def _show(args: argparse.Namespace) -> int:
         return 0
     print(f"{case.reference}  {case.status}  stage {case.stage}  {case.policy} ({case.nation})")
     print(f"from {case.resident}: {case.subject!r}, received {case.received_on}")
+    print(f"handler: {case.handler or '(none assigned)'}")
     for key, value in data["deadlines"].items():
         if key.endswith("_by") or key.endswith("_extended"):
             print(f"  {key:<22} {value}")
     for event in data["timeline"]:
         print(f"{event['at']}  {event['actor']:<24} {event['event']}: {event['detail']}")
+    print(f"\nmessages ({len(data['messages'])}):")
+    for message in data["messages"]:
+        print(f"\n--- {message.get('at', '')}  {message.get('direction', '')}  "
+              f"from {message.get('from') or '(unknown)'} to "
+              f"{', '.join(message.get('to') or []) or '(unknown)'}"
+              + (f"  [{message['verdict']}]" if message.get("verdict") else ""))
+        print(f"    subject: {printable(message.get('subject') or '(no subject)')}")
+        for a in message.get("attachments") or []:
+            print(f"    attached: {printable(str(a.get('filename') or '(unnamed)'))} "
+                  f"({a.get('content_type', '')}, {a.get('size', '?')} bytes)")
+        body = message_text(message)
+        print("\n".join(f"    {line}" for line in body.splitlines()) or "    (no text)")
     return 0
 
 
+def message_text(message: dict[str, Any]) -> str:
+    """A message's text as a person reads it: an inbound message's as parsed; a letter's from
+    the copy kept as sent (the record of a letter keeps no text of its own)."""
+    if message.get("direction") != "out" or message.get("text"):
+        return printable(str(message.get("text") or ""))
+    key = str(message.get("raw_key") or "")
+    if not key:
+        return "(no copy of this letter was kept)"
+    import email
+    import email.policy
+
+    from complaints.bootstrap import raw_mail
+
+    try:
+        sent = email.message_from_bytes(raw_mail().get(key), policy=email.policy.default)
+        body = sent.get_body(preferencelist=("plain",))
+        text = str(body.get_content()) if body is not None else ""
+    except Exception as exc:  # a copy missing or unreadable: say so, show the rest
+        return f"(the copy as sent, {key}, could not be read: {type(exc).__name__})"
+    return printable(text) or "(the letter has no text part)"
+
+
+# C0 and C1 controls but tab and newline, and the bidirectional overrides: a resident's text
+# must not move the cursor, recolour the terminal or reorder what staff read
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub("\ufffd", text.replace("\r\n", "\n"))
+
+
 def _list(args: argparse.Namespace) -> int:
-    from complaints.bootstrap import store
+    from datetime import UTC
+
+    from complaints.bootstrap import clock, store
     from complaints.config import settings
+    from complaints.domain.calendar import london_date
+    from complaints.domain.digest import DueStep, next_due
 
     s = store()
     if args.due_before:
@@ -47,15 +97,39 @@ def _list(args: argparse.Namespace) -> int:
     cases = [c for c in (s.load(r) for r in references) if c is not None]
     if args.status:
         cases = [c for c in cases if c.status == args.status]
+    if args.handler:
+        cases = [c for c in cases if c.handler == args.handler.strip().lower()]
+    today = london_date(datetime.now(UTC))
+    steps: dict[str, DueStep | None] = {}
+    for c in cases:
+        try:
+            policy = clock().policy(c.policy)
+            steps[c.reference] = next_due(c, policy, clock().calendar_for(policy), today)
+        except ValueError:  # a preset since removed: listed, with no next step to show
+            steps[c.reference] = None
+    if args.overdue:
+        cases = [c for c in cases if (step := steps[c.reference]) is not None and step.overdue]
     cases.sort(key=lambda c: c.reference)
     if args.json:
-        print(json.dumps([c.to_json(with_timeline=False) for c in cases], indent=2))
+        out = []
+        for c in cases:
+            step = steps[c.reference]
+            out.append({**c.to_json(with_timeline=False),
+                        "next_step": step.to_json() if step is not None else None,
+                        "overdue": step is not None and step.overdue})
+        print(json.dumps(out, indent=2))
     else:
         for c in cases:
-            due = c.deadlines.respond_by if c.deadlines else "-"
+            step = steps[c.reference]
+            if step is None:
+                due = "no step due"
+            else:
+                due = (f"{step.step} by {step.due}{' (extended)' if step.extended else ''}  "
+                       + (f"OVERDUE {step.working_days_late}wd" if step.overdue
+                          else f"{step.working_days_left}wd left"))
             flags = f"  [{', '.join(sorted(c.flags))}]" if c.flags else ""
-            print(f"{c.reference}  {c.status:<12} stage {c.stage}  respond by {due}  {c.resident}"
-                  f"{flags}")
+            print(f"{c.reference}  {c.status:<12} stage {c.stage}  {due}  "
+                  f"{c.handler or '(unassigned)'}  {c.resident}{flags}")
     return 0
 
 
@@ -119,8 +193,14 @@ def _sweep(args: argparse.Namespace) -> int:
               f"{len(report['actions'])} action(s), {report['letters_sent']} letter(s) sent")
         for a in report["actions"]:
             print(f"  {a['reference']}  {a['task']:<8} {a['detail']}")
+        digest = report.get("digest")
+        if digest:
+            went = [r["to"] for r in digest.get("recipients", []) if r.get("status") == "sent"]
+            print(f"  digest for {digest['day']}: {digest['status']}"
+                  + (f" to {', '.join(went)}" if went else ""))
         for e in report["errors"]:
-            print(f"  {e['reference']}  ERROR {e['error']}")
+            print(f"  {e.get('reference') or 'digest to ' + str(e.get('digest') or '')}  "
+                  f"ERROR {e['error']}")
     return 1 if report["errors"] else 0
 
 

@@ -85,14 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path, help="the local stack's directory (default .local)")
 
-    p = sub.add_parser("show", help="one complaint with its timeline")
+    p = sub.add_parser("show", help="one complaint with its timeline and its messages' text")
     p.add_argument("reference")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 
-    p = sub.add_parser("list", help="complaints, optionally due before a date or by status")
+    p = sub.add_parser("list", help="complaints with their handler and next step, optionally "
+                       "due before a date, by status or handler, or overdue")
     p.add_argument("--due-before", type=_date, metavar="DATE")
     p.add_argument("--status", choices=[s.value for s in _statuses()])
+    p.add_argument("--handler", metavar="ADDRESS",
+                   help="only the cases this member of staff is dealing with")
+    p.add_argument("--overdue", action="store_true",
+                   help="only open cases whose next step's date has passed")
     p.add_argument("--json", action="store_true")
     p.add_argument("--data-dir", type=Path)
 

@@ -96,6 +96,12 @@ def steps(case: Complaint, policy: Policy, cal: WorkingCalendar) -> list[Task]:
     return out
 
 
+def next_step(case: Complaint, policy: Policy, cal: WorkingCalendar) -> Task | None:
+    """The step the current stage is waiting for first (None: an ended case)."""
+    found = steps(case, policy, cal)
+    return min(found, key=lambda t: (t.act_on, t.step)) if found else None
+
+
 def last_update(case: Complaint) -> date:
     """The last day the resident heard from us at this stage (or the stage began)."""
     start = case.stage_received_on or case.received_on

@@ -38,10 +38,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                                      "actions": len(report["actions"]), "breaches": breaches,
                                      "letters_sent": report["letters_sent"],
                                      "letters_not_sent": report["letters_not_sent"],
-                                     "errors": len(report["errors"])})
+                                     "errors": len(report["errors"]),
+                                     # the weekly digest's status on its day (no addresses)
+                                     "digest": (report["digest"] or {}).get("status")})
     for error in report["errors"]:
-        logger.warning("sweep case failed", extra={"reference": error.get("reference"),
-                                                   "error": private(error.get("error", ""))})
+        logger.warning("sweep case failed" if error.get("reference") else "sweep digest failed",
+                       extra={"reference": error.get("reference"),
+                              "error": private(error.get("error", ""))})
     count(BREACHES_RECORDED, breaches)
     count_letters(parts().post.take_counts())
     count(SWEEP_ERRORS, len(report["errors"]))

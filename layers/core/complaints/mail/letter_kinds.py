@@ -99,6 +99,11 @@ KINDS: Final[Mapping[str, LetterKind]] = {k.name: k for k in (
     LetterKind("reminder", "Reminder", _S, _HANDLER_ELSE_TEAM),
     LetterKind("overdue_alert", "OVERDUE", _S, (Recipient.MANAGER,)),
     LetterKind("staff_notice", "For your attention", _S, _HANDLER_ELSE_TEAM),
+    # the week's open cases, to the complaints manager (all) and each handler (their own)
+    LetterKind("digest", "Complaints this week", _S, (Recipient.MANAGER, Recipient.HANDLER),
+               no_rules="it is about many cases, not one: no single case's policy or regime "
+                        "applies, it quotes no case's subject, and it is never sent to a "
+                        "resident"),
     LetterKind("quarantine_notice", "Quarantined message to check", _S, (Recipient.TEAM,),
                no_rules="it is about mail held in quarantine, not a case: it has no case "
                         "reference to quote, and a reply reaches the held message by its "

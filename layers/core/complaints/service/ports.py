@@ -1,5 +1,5 @@
 """What the service asks of the world, one narrow Protocol a job: cases, messages and markers,
-quarantine, registers and rate counters, raw mail, the sender.
+once-marks, quarantine, registers and rate counters, raw mail, the sender.
 
 Each service module asks only for what it uses (an intersection where it uses several). The
 DynamoDB store (adapters/store.py), S3 or a directory (adapters/raw_mail.py) and SES or SMTP
@@ -63,6 +63,23 @@ class Markers(Protocol):
     """How an inbound message (or form post) was handled, by its idempotency key."""
 
     def inbound(self, key: str) -> dict[str, Any] | None: ...
+
+
+class Once(Protocol):
+    """Marks that make a job about no one case happen once (the weekly digest, per recipient),
+    as ``Letter`` claims do for a case's letters: claimed under a lease, then done.
+
+    ``claim_once`` answers the mark when ``claimant`` now holds it (a new one, with ``data``;
+    or one whose claim is older than ``lease`` and not done, while it has had fewer than
+    ``tries`` claims), else None; one claimant wins however many try at once. ``done_once`` is
+    False when another claimant holds the mark now. A mark is
+    {"claimed_by", "claimed_at", "claims", "done_at", "outcome", "data"}."""
+
+    def claim_once(self, key: str, claimant: str, at: datetime, lease: timedelta, tries: int,
+                   data: dict[str, Any]) -> dict[str, Any] | None: ...
+    def done_once(self, key: str, claimant: str, at: datetime,
+                  outcome: dict[str, Any]) -> bool: ...
+    def once(self, key: str) -> dict[str, Any] | None: ...
 
 
 class Notices(Protocol):
@@ -130,6 +147,11 @@ class PostStore(Cases, RateCounters, Protocol):
     """Post: letters recorded on cases, counted against the loop guard."""
 
 
+class DigestStore(Once, CaseFinder, ReportFiling, Protocol):
+    """The weekly digest: the open cases (the due index), this week's (the month filing), and
+    its marks."""
+
+
 class SweepStore(Cases, SweepIndex, Protocol):
     """The deadline sweep."""
 
@@ -143,7 +165,7 @@ class MailroomStore(Cases, Messages, Markers, Notices, Quarantine, Residents, Ra
     """The mailroom: every outcome of a delivered message."""
 
 
-class CaseStore(MailroomStore, SweepIndex, CaseFinder, ReportFiling, Imports, Protocol):
+class CaseStore(MailroomStore, SweepIndex, CaseFinder, ReportFiling, Imports, Once, Protocol):
     """Every port a complaints store offers (the DynamoDB store and the in-memory one)."""
 
 

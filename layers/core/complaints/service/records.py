@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -56,6 +56,34 @@ def stored_of(case: Any) -> Stored:
     if case.stored is None:
         case.stored = Stored()
     return case.stored  # type: ignore[no-any-return]
+
+
+def claimable(mark: dict[str, Any] | None, at: datetime, lease: timedelta, tries: int) -> bool:
+    """Whether a once-mark (service/ports.Once) may be claimed at ``at``: there is none, or it
+    is not done, its claim is older than the lease (its claimant died or failed), and it has
+    had fewer than ``tries`` claims. Both stores decide by this, then write conditionally."""
+    if mark is None:
+        return True
+    if mark.get("done_at"):
+        return False
+    claimed = datetime.fromisoformat(str(mark["claimed_at"]).replace("Z", "+00:00"))
+    return claimed + lease <= at and int(mark.get("claims", 0)) < tries
+
+
+def claimed_mark(mark: dict[str, Any] | None, claimant: str, at: datetime,
+                 data: dict[str, Any]) -> dict[str, Any]:
+    """The mark as ``claimant`` claims it (a mark taken over keeps its data)."""
+    return {"claimed_by": claimant, "claimed_at": _utc(at),
+            "claims": int(mark.get("claims", 0)) + 1 if mark else 1, "done_at": None,
+            "outcome": {}, "data": dict(mark["data"]) if mark else dict(data)}
+
+
+def done_mark(mark: dict[str, Any], at: datetime, outcome: dict[str, Any]) -> dict[str, Any]:
+    return {**mark, "done_at": _utc(at), "outcome": dict(outcome)}
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ For each, one unit of work marks every due task done on the case (``sweep_done``
 letters (claimed by this run) and its timeline events, and saves; only then are the letters
 sent. Two sweeps at once: the optimistic lock lets one save, and the other, reloading, finds
 the tasks marked. A sweep that dies after its save leaves its letters ``sending`` under its
-claim: the next sweep after the claim's lease takes them over and sends each once.
+claim: the next sweep after the claim's lease takes them over and sends each once. Then, on
+the digest's day, the week's digests (service/digest.py), once.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from complaints.domain.policy import Policy
 from complaints.domain.teams import case_team, noticed_team
 from complaints.mail import letter_kinds
 from complaints.service.casework import Casework
+from complaints.service.digest import Digests
 from complaints.service.ports import SweepStore
 from complaints.service.post import LetterNotSent
 from complaints.service.records import StoreError
@@ -52,19 +54,23 @@ class SweepReport:
     actions: list[dict[str, Any]] = field(default_factory=list)
     letters_sent: int = 0
     letters_not_sent: int = 0
-    errors: list[dict[str, str]] = field(default_factory=list)
+    # case errors {"reference", "error"}; a digest's {"reference": None, "digest": to, "error"}
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    digest: dict[str, Any] | None = None  # the week's digests, on their day (service/digest.py)
 
     def to_json(self) -> dict[str, Any]:
         return {"now": utc_text(self.now), "today": london_date(self.now).isoformat(),
                 "run": self.run, "cases_read": self.cases_read, "actions": self.actions,
                 "letters_sent": self.letters_sent, "letters_not_sent": self.letters_not_sent,
-                "errors": self.errors}
+                "errors": self.errors, "digest": self.digest}
 
 
 class Sweep:
-    def __init__(self, casework: Casework, config: SweepConfig, store: SweepStore) -> None:
+    def __init__(self, casework: Casework, config: SweepConfig, store: SweepStore,
+                 digests: Digests | None = None) -> None:
         self.casework, self.config = casework, config
         self.store, self.clock = store, casework.clock
+        self.digests = digests  # None: no weekly digest (COMPLAINTS_DIGEST=off)
 
     def _policy(self, case: Complaint) -> tuple[Policy, WorkingCalendar]:
         policy = self.clock.policy(case.policy)
@@ -85,6 +91,12 @@ class Sweep:
                 # retries, a preset since removed: this case waits for the next sweep, and
                 # the others go on
                 report.errors.append({"reference": reference,
+                                      "error": f"{type(exc).__name__}: {exc}"[:500]})
+        if self.digests is not None:  # after the cases: this morning's alerts are in it
+            try:
+                report.digest = self.digests.run(now, claimant, report.errors)
+            except Exception as exc:  # the store or the calendar failed: the next sweep tries
+                report.errors.append({"reference": None, "digest": "",
                                       "error": f"{type(exc).__name__}: {exc}"[:500]})
         return report
 
