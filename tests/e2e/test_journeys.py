@@ -188,8 +188,13 @@ def test_a_whole_complaint_run_from_the_mailbox(stack: Stack, clock: StatutoryCl
                sender=j.resident, to=f"complaints+{j.reference}@landlord.example")
     shown = j.show()
     assert (shown["status"], shown["stage"]) == ("escalated", 2)
-    told = [k for k, _, _, _ in j.letters()]
-    assert "command_result" in told  # staff are told the resident escalated
+    told = {k: (to, raw) for k, to, _, raw in j.letters()}
+    # staff are told at once, and in England never only the stage 1 responder (Code 6.13);
+    # the resident's request is answered at once with the stage 2 dates (Code 6.11)
+    assert "resident_wrote" in told and "escalation_receipt" in told
+    if preset.nation == "england":
+        assert "complaints-team@landlord.example" in told["resident_wrote"][0]
+    j.lint("escalation_receipt", told["escalation_receipt"][1], tmp_path, 2)
 
     # 6. stage 2: Sam may not acknowledge it in England (the Code 6.13); Lee does
     if preset.nation == "england":

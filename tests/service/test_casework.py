@@ -127,8 +127,8 @@ def test_a_staff_reply_all_that_copies_the_resident_is_one_record(
     assert case is not None
     assert [e.event for e in case.timeline].count("message added") == 1
     assert len(outbox.letters()) == before  # Jane has it already: no second copy
-    # without the copy, the words go to Jane as a message on the case
-    send(mf.reply(notice, sender=SAM, body="Jane, the plumber comes on Friday."))
+    # without the copy, #message sends the words to Jane as a message on the case
+    send(mf.reply(notice, sender=SAM, body="#message\nJane, the plumber comes on Friday."))
     assert "plumber comes on Friday" in text(letter_of(outbox, "resident_message"))
 
 

@@ -144,7 +144,8 @@ def test_a_genuine_staff_reply_with_aligned_dmarc_is_appended_as_staff(
     subject = (f"Re: {victim.letter_subject}" if headers else
                f"Update on {victim.reference}")
     raw = raw_mail_from("Sam Officer <sam@landlord.example>", subject,
-                        mf.ses_headers("landlord.example"), "Surveyor booked for Tuesday.", headers)
+                        mf.ses_headers("landlord.example"), "#message\nSurveyor booked for Tuesday.",
+                        headers)
     # when it arrives
     outcome = deliver(raw)
     # then it is on the case, written by Sam
@@ -154,8 +155,8 @@ def test_a_genuine_staff_reply_with_aligned_dmarc_is_appended_as_staff(
     assert "staff sam@landlord.example: DMARC pass for landlord.example" in added[0][2]
     stored = [m for m in store.messages(victim.reference) if m["from"] == "sam@landlord.example"]
     assert len(stored) == 1 and stored[0]["direction"] == "in"
-    # staff mail is not answered with a receipt: its words go to the resident as a message
-    # (issue 9), and the staff member is told it went
+    # staff mail is not answered with a receipt: its #message goes to the resident (issue 9),
+    # and the staff member is told it went
     sent = [r.split(b"X-Complaints-Letter: ", 1)[1].split(b"\r\n", 1)[0] for r in outbox.letters()]
     assert sorted(sent) == [b"command_result", b"receipt", b"resident_message"]
 

@@ -334,8 +334,9 @@ def test_stage_1_closes_the_day_after_its_escalation_window(desk: Desk) -> None:
 
 def test_a_late_request_for_stage_2_after_the_close_goes_to_staff(desk: Desk) -> None:
     """Closed by the sweep when the window lapsed; the resident then asks for stage 2 by
-    replying to the response. The request is put to the handler, not refused unseen, and staff
-    may still take it to stage 2."""
+    replying to the response. The request is put to staff, not refused unseen: forwarded with
+    what it did, to the team (Code 6.13 keeps stage 2 from the stage 1 handler), and staff may
+    still take it to stage 2."""
     ref = desk.complaint(morning("2027-03-01", 9))
     desk.act(ref, morning("2027-03-01", 10), c.SetPolicy(policy="housing-solutions"))
     desk.act(ref, morning("2027-03-02", 10), c.Acknowledge(definition="Mould."))
@@ -350,11 +351,11 @@ def test_a_late_request_for_stage_2_after_the_close_goes_to_staff(desk: Desk) ->
     assert outcome.outcome == "appended"
     case = desk.load(ref)
     assert case.status.value == "closed"
-    [told] = [x for x in case.letters.values() if x.kind == "command_result" and
-              x.context["results"][0]["command"] == "resident asked for stage 2"]
-    assert (told.to, told.status) == (SAM, LetterStatus.SENT)  # the handler
-    assert told.context["results"][0]["done"] is False
-    assert "2027-03-26" in told.context["results"][0]["detail"]
+    [told] = [x for x in case.letters.values() if x.kind == "resident_wrote"]
+    assert (told.to, told.status) == (TEAM, LetterStatus.SENT)  # not only the handler
+    assert told.context["subject_line"].startswith("Needs you: Jo asked for the next stage late")
+    assert "2027-03-26" in " ".join(told.context["happened"])
+    assert told.context["text"] == "I want to escalate this to stage 2."  # not the letter quoted
     case = desk.act(ref, morning("2027-04-01", 11), c.Escalate(reason="staff discretion"))
     assert (case.status.value, case.stage) == ("escalated", 2)
 

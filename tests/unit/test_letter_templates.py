@@ -118,6 +118,27 @@ def per_kind(kind: str, policy: Policy, stage: int) -> dict[str, Any]:
             "respond_by": date(2026, 7, 29),
             "extension_text": "If we need longer, we will tell you why, and give you a new date.",
         },
+        "escalation_receipt": {
+            "escalation_received_on": date(2026, 7, 1), "respond_by": date(2026, 7, 29),
+            "acknowledge_by": date(2026, 7, 8) if policy.stage(stage).acknowledge else None,
+            "later_stage_handler": bool(policy.rules.later_stage_handler),
+        },
+        "resident_wrote": {
+            "writer": "Jo Bloggs", "text": "When is someone going to ring me? The mould is back.",
+            "files": [{"filename": "mould.jpg", "size": 245_760, "attached": True, "why": ""},
+                      {"filename": "video.mp4", "size": 30_000_000, "attached": False,
+                       "why": "the files with it pass 10 MB"}],
+            "happened": [], "status": "acknowledged", "next_step": "response",
+            "next_due": date(2026, 6, 17), "cheat_sheet": CHEAT_SHEET,
+            "subject_line": "Jo Bloggs wrote: When is someone going to ring me?",
+        },
+        "handover": {
+            "assigned_by": "pat@landlord.example", "resident": RESIDENT,
+            "received_on": date(2026, 6, 1), "policy_id": policy.id, "status": "acknowledged",
+            "next_step": "response", "next_due": date(2026, 6, 17),
+            "definition": response["definition"], "cheat_sheet": CHEAT_SHEET,
+            "recent": ["01 Jun 2026 09:00 resident: received: by email"],
+        },
         "extension": {
             "old_date": date(2026, 6, 17), "new_date": date(2026, 7, 1),
             "reason": "we are waiting for the damp survey report, which is due on 24 June.",

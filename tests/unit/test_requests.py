@@ -45,3 +45,16 @@ def test_only_the_residents_own_words_are_read() -> None:
     assert own_text(reply) == "#1 thing: thanks, all sorted."
     assert not asks_for_next_stage("Re: Our response", own_text(reply))
     assert asks_for_next_stage("Re: Our response", own_text("#2 please escalate\n" + reply))
+
+
+@pytest.mark.parametrize(("text", "thanks"), [
+    ("Thank you", True), ("OK, thanks - Jo", True), ("Thanks so much!", True),
+    ("Great, cheers!", True), ("Kind regards, Jo Bloggs", True), ("", True),
+    ("thanks but the boiler is still broken", False), ("I am not happy with this", False),
+    ("Nobody came and the tap still drips.", False), ("Thanks. When will the plumber come?", False),
+    ("ok " * 20, False),
+])
+def test_only_thanks_is_not_dissatisfaction(text: str, thanks: bool) -> None:
+    from complaints.mail.requests import only_thanks
+
+    assert only_thanks(text) is thanks

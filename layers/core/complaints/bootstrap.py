@@ -91,8 +91,8 @@ def assemble(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: Sta
     casework = Casework(post, clock, LetterConfig(
         config.landlord, config.complaints_address, config.team_address, config.signature,
         team_addresses=config.team_addresses, landlord_address=config.landlord_address,
-        logo_url=config.logo_url), complaint_as_received(raw_mail),
-        is_staff=staff.covers)
+        logo_url=config.logo_url, manager_address=config.manager_address),
+        complaint_as_received(raw_mail), is_staff=staff.covers, messages=store)
     intake = Intake(store, clock, casework, IntakeConfig(
         config.landlord, config.complaints_address, config.team_address, config.team_addresses))
     return Parts(post, casework, intake,
@@ -131,6 +131,7 @@ def mail_config() -> MailConfig:
         staff_domains=s.staff_domains, policies=s.policies(), mailbox_policies=s.mailbox_policies,
         letters_per_hour=s.letters_per_hour, team_address=s.team_address, signature=s.signature,
         team_addresses=s.team_addresses, landlord_address=s.landlord_address, logo_url=s.logo_url,
+        manager_address=s.manager_address,
     )
 
 

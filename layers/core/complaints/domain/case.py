@@ -593,6 +593,16 @@ class Complaint:
 
     # --- views --------------------------------------------------------------------------
 
+    def next_step(self) -> tuple[str, date] | None:
+        """The open case's next statutory step and its date (the extended date when extended);
+        None once nothing is due (responded, closed, refused, withdrawn)."""
+        d = self.deadlines
+        if d is None or self.status not in OPEN:
+            return None
+        if self.status in (Status.RECEIVED, Status.ESCALATED) and d.acknowledge_by:
+            return "acknowledgement", d.acknowledge_by
+        return "response", self.extended_to or d.respond_by
+
     def particulars(self) -> dict[str, Any]:
         """How it reached us, what the resident told us beyond the message, and the record the
         reports count: as `show --json` shows them and the store keeps them."""

@@ -126,6 +126,9 @@ class RemedyDone(Command):
 @dataclass(frozen=True)
 class Note(Command):
     text: str  # internal: never sent
+    # a reply with no # lines to staff mail (not a resident's forwarded message): kept as a
+    # note, and the confirmation says how to write to the resident instead
+    unmarked: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ COMMAND_NAMES: Final[dict[str, str]] = {
     "escalate": "Escalate", "refuse": "Refuse", "not-a-complaint": "NotAComplaint",
     "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
     "policy": "SetPolicy", "adjustments": "RecordAdjustments", "done": "RemedyDone",
-    "category": "Categorise", "tenure": "SetTenure",
+    "category": "Categorise", "tenure": "SetTenure", "message": "SendMessage",
 }
 
 # The TSM tenures (low-cost rental, low-cost home ownership), as written on the record.

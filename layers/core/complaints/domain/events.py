@@ -147,8 +147,13 @@ class RemedyDone(DomainEvent):
 @dataclass(frozen=True)
 class Noted(DomainEvent):
     text: str
+    unmarked: bool = False
 
     def describe(self) -> str:
+        if self.unmarked:
+            return ("kept as an internal note, NOT sent to the resident: a reply with no # "
+                    "lines goes to them only when it answers their forwarded message. To "
+                    f"write to them, put #message on the first line, then your text. Note: {self.text}")
         return f"internal note: {self.text}"
 
 

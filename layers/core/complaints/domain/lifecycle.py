@@ -292,7 +292,7 @@ def _note(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
     assert isinstance(cmd, c.Note)
     if not cmd.text.strip():
         raise Refusal("#note needs its text")
-    return [e.Noted(case.stage, cmd.text.strip())]
+    return [e.Noted(case.stage, cmd.text.strip(), cmd.unmarked)]
 
 
 def _assign(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:

@@ -85,6 +85,9 @@ KINDS: Final[Mapping[str, LetterKind]] = {k.name: k for k in (
     LetterKind("receipt", "We have received your complaint", _R, _RESIDENT, loop_guarded=True),
     LetterKind("acknowledgement", "We have acknowledged your complaint", _R, _RESIDENT),
     LetterKind("escalation_acknowledgement", "Your complaint at stage 2", _R, _RESIDENT),
+    # a resident's request for the next stage, answered at once as the first complaint is (not
+    # loop-guarded: a stage is opened once, so no robot can make it write again)
+    LetterKind("escalation_receipt", "We have your request", _R, _RESIDENT),
     LetterKind("extension", "We need more time for your complaint", _R, _RESIDENT),
     LetterKind("stage1_response", "Our response to your complaint", _R, _RESIDENT),
     LetterKind("final_response", "Our final response to your complaint", _R, _RESIDENT),
@@ -94,6 +97,11 @@ KINDS: Final[Mapping[str, LetterKind]] = {k.name: k for k in (
     LetterKind("resident_message", "About your complaint", _R, _RESIDENT),
     # to staff
     LetterKind("staff_new_case", "New complaint", _S, (Recipient.TEAM,)),
+    # every message a resident sends on a case, forwarded at once: "<resident> wrote: ..."
+    # (its subject is written from the message); a request for the next stage goes to the team
+    LetterKind("resident_wrote", "wrote", _S, _HANDLER_ELSE_TEAM),
+    # #assign: the case summary to its new handler
+    LetterKind("handover", "Assigned to you", _S, (Recipient.HANDLER,)),
     # what a staff reply's commands did; a resident's request for stage 2, to the handler
     LetterKind("command_result", "Done / refused", _S, (Recipient.SENDER, *_HANDLER_ELSE_TEAM)),
     LetterKind("reminder", "Reminder", _S, _HANDLER_ELSE_TEAM),

@@ -1,4 +1,5 @@
-"""What a resident's own words ask for: here, whether a reply asks for the next stage.
+"""What a resident's own words ask for: whether a reply asks for the next stage, and whether
+it is only thanks.
 
 Only the resident's new text counts (quoted letters mention escalation themselves), and a
 mention inside a negated clause ("no need to escalate", "I don't want stage 2") is not a
@@ -31,3 +32,30 @@ def asks_for_next_stage(subject: str, own_text: str) -> bool:
         if not _NEGATION.search(clause):
             return True
     return False
+
+
+# "Thanks", "OK thank you", "Great, cheers!": what a satisfied reply says, and nothing else.
+_THANKS = re.compile(
+    r"(?:(?:many|great|big)\s+)?(?:thanks?(?:\s+you)?(?:\s+(?:so|very)\s+much)?|thx|ty|cheers|"
+    r"ok(?:ay)?|great|perfect|lovely|brilliant|noted|received|got\s+it|that'?s\s+(?:fine|great)|"
+    r"(?:that'?s\s+)?(?:all\s+)?sorted(?:\s+now)?|understood|appreciated|fine|"
+    r"(?:kind(?:est)?\s+|best\s+|warm\s+)?regards|best(?:\s+wishes)?|"
+    r"(?:hi|hello|dear)(?:\s+[a-z]+)?)",
+    re.IGNORECASE)
+_THANKS_MAX_WORDS = 12
+
+
+def only_thanks(own_text: str) -> bool:
+    """True when the resident's own words are thanks or an acknowledgement and nothing more
+    ("Thank you", "OK, thanks - Jo"): anything else is read as more to say. A reply to a
+    not-a-complaint decision that is more than thanks opens a complaint, since dissatisfaction
+    needs no particular word (HOS Code 1.3); erring that way costs a stage 1, erring the other
+    way loses a complaint."""
+    words = own_text.split()
+    if not words or len(words) > _THANKS_MAX_WORDS:
+        return not words  # an empty reply (only attachments) is not dissatisfaction either
+    parts = [x.strip() for x in re.split(r"[.,;:!?\n\-]+", own_text) if x.strip()]
+    # each part is a thanks phrase, or a short sign-off name ("Jo", "Mrs Sharma")
+    return all(_THANKS.fullmatch(x) or (len(x.split()) <= 2 and x.replace(" ", "").isalpha()
+                                        and x[0].isupper() and i == len(parts) - 1)
+               for i, x in enumerate(parts))

@@ -202,7 +202,7 @@ def _commands(lines: list[str], body: str, today: date, problems: list[str]) -> 
     for line, word, argument in parsed:
         if word == "remedy":
             continue
-        if word in ("acknowledge", "respond"):
+        if word in ("acknowledge", "respond", "message"):
             if takes_body is not None:
                 problems.append(_problem(line, f"#{takes_body} already takes the text below: "
                                                f"send #{word} in a reply of its own"))
@@ -256,6 +256,9 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
             return Close(reason=argument)
         case "note":
             return Note(text=text) if text else "#note needs text"
+        case "message":  # the text below (or on the line) goes to the resident
+            return SendMessage(text=text) if text else (
+                "#message needs the text for the resident, below the command lines")
         case "done":
             number, _, detail = argument.partition(" ")
             if not (number.isascii() and number.isdigit()) or len(number) > 4:

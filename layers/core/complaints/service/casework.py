@@ -26,6 +26,7 @@ from complaints.domain.teams import case_team, noticed_team
 from complaints.mail import letter_kinds, letters, wording
 from complaints.mail.letter_kinds import STAFF_KINDS
 from complaints.service.clock import StatutoryClock
+from complaints.service.ports import Messages
 from complaints.service.post import MAX_ATTEMPTS, Draft, Post
 from complaints.service.unit_of_work import Change, attempts
 
@@ -43,6 +44,9 @@ RESIDENT_LETTERS: dict[type, Callable[[Any], tuple[str, dict[str, Any]] | None]]
         "remedies": [{"text": r.text, "due": r.due.isoformat() if r.due else None}
                      for r in ev.remedies],
         "responded_on": ev.on.isoformat()}),
+    # a resident's own request for the next stage is answered at once (Code 6.11: acknowledged
+    # within 5 working days; the dates are the new stage's); one staff open is acknowledged
+    e.Escalated: lambda ev: ("escalation_receipt", {}) if ev.by_resident else None,
     e.Refused: lambda ev: ("refusal", {"reason": ev.reason}),
     e.NotAComplaintDecided: lambda ev: ("not_a_complaint", {"reason": ev.reason}),
     e.Closed: lambda ev: ("closure", {"reason": ev.reason or "our complaints process is complete"})
@@ -61,8 +65,14 @@ CHEAT_SHEET = (
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
     "#done N  - remedy N (as numbered in the response) is done",
     "#category <a few words>  #tenure LCRA|LCHO|other  - for the reports; any case, closed too",
-    "No # lines: your text goes to the resident as a message on the case.",
+    "#message (your text below)  - sends your text to the resident",
+    "No # lines: to a resident's message forwarded to you, your text goes to them; to any "
+    "other mail from us it is an internal note.",
 )
+# the stage a resident's request for the next stage moves to, when a regime's rule keeps it
+# from the one who answered: the request goes to the team (or manager), never only to them
+_SECOND_STAGE = (e.Escalated, e.EscalationOutOfTime)
+FORWARD_ATTACHMENTS_MAX = 10_000_000  # bytes of a resident's files attached to its forward
 
 
 @dataclass
@@ -86,15 +96,28 @@ class LetterConfig:
     team_addresses: dict[str, str] = field(default_factory=dict)
     landlord_address: tuple[str, ...] = ()
     logo_url: str = ""
+    manager_address: str = ""  # a request for the next stage, where there is no team
+
+
+@dataclass(frozen=True)
+class ResidentMessage:
+    """What a resident sent on a case, as its forward to staff shows it."""
+
+    writer: str  # their name, else their address
+    subject: str
+    text: str  # their own words: the quoted history cut
+    files: tuple[dict[str, Any], ...] = ()  # filename, content_type, size, key (raw store)
 
 
 class Casework:
     def __init__(self, post: Post, clock: StatutoryClock, config: LetterConfig,
                  attachments_for: Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]
-                 | None = None, is_staff: Callable[[str], bool] | None = None) -> None:
+                 | None = None, is_staff: Callable[[str], bool] | None = None,
+                 messages: Messages | None = None) -> None:
         self.post, self.clock, self.config = post, clock, config
         self.attachments_for = attachments_for or (lambda case, letter: ())
         self.is_staff = is_staff
+        self.messages = messages  # the case's messages, for a handover's "latest"
 
     # --- deciding --------------------------------------------------------------------------
 
@@ -134,17 +157,11 @@ class Casework:
 
     def _letters_for(self, case: Complaint, event: e.DomainEvent, actor: str, claimant: str,
                      at: datetime) -> None:
-        if isinstance(event, e.EscalationOutOfTime):  # put to staff, never silently refused
-            self.post.record(case, "command_result", self._staff("command_result", case),
-                             claimant, self.config.complaints_address, at, context={"results": [
-                                 {"command": "resident asked for stage 2", "done": False,
-                                  "detail": event.describe()}]})
-            return
-        if isinstance(event, e.Escalated) and event.by_resident:  # staff must acknowledge it
-            self.post.record(case, "command_result", self._staff("command_result", case),
-                             claimant, self.config.complaints_address, at, context={"results": [
-                                 {"command": "resident asked for stage 2", "done": True,
-                                  "detail": event.describe()}]})
+        # a resident's request for the next stage (in time or late) is put to staff in the
+        # forward of their message (resident_wrote), which says what it did
+        if isinstance(event, e.Assigned) and event.address != actor:
+            self.record(case, "handover", event.address, claimant, at,
+                        context=self._handover(case, actor))
         make = RESIDENT_LETTERS.get(type(event))
         letter = make(event) if make is not None else None
         if letter is None:
@@ -157,6 +174,48 @@ class Casework:
     def _staff(self, kind: str, case: Complaint) -> str:
         """Who a note to staff about the case goes to, when no member of staff asked."""
         return letter_kinds.kind(kind).address(handler=case.handler, team=self.team(case))
+
+    def resident_wrote(self, case: Complaint, message: ResidentMessage, results: list[Result],
+                       claimant: str, at: datetime) -> Letter:
+        """Forward a resident's message to a person at once (in the unit of work that adds it):
+        the handler, else the team; a request for the next stage to the team (or manager)
+        where the regime keeps the next stage from the one who answered (Code 6.13)."""
+        second = [ev for r in results for ev in r.events if isinstance(ev, _SECOND_STAGE)
+                  and (not isinstance(ev, e.Escalated) or ev.by_resident)]
+        to = self._staff("resident_wrote", case)
+        policy = self.clock.policy(case.policy)
+        if second and (policy.rules.later_stage_handler or not case.handler):
+            to = self.team(case) or self.config.manager_address or to
+        snippet = " ".join(message.text.split())[:60] or message.subject[:60] or "(no text)"
+        if any(isinstance(ev, e.EscalationOutOfTime) for ev in second):
+            line = f"Needs you: {message.writer} asked for the next stage late: {snippet}"
+        elif second:
+            line = f"{message.writer} asked for the next stage: {snippet}"
+        else:
+            line = f"{message.writer} wrote: {snippet}"
+        step = case.next_step()
+        return self.record(case, "resident_wrote", to, claimant, at, context={
+            "subject_line": line, "writer": message.writer, "text": message.text or (
+                "(no text: the message had only attachments, or was empty)"),
+            "subject": message.subject, "files": [dict(f) for f in message.files],
+            "happened": [r.detail if r.done else f"{r.command}: {r.detail}" for r in results],
+            "next_step": step[0] if step else "", "next_due": step[1].isoformat() if step else "",
+        })
+
+    def _handover(self, case: Complaint, actor: str) -> dict[str, Any]:
+        """What a new handler needs: who, what, the dates, the latest, what is due next."""
+        step = case.next_step()
+        recent = [f"{t.at:%d %b %Y %H:%M} {t.actor}: {t.event}: {t.detail}"[:300]
+                  for t in case.timeline[-6:]]
+        if self.messages is not None:
+            said = [m for m in self.messages.messages(case.reference)
+                    if m.get("direction") == "in" and m.get("text")][-3:]
+            recent += [f"{m.get('at', '')[:16].replace('T', ' ')} {m.get('sender')} wrote: "
+                       f"{' '.join(str(m['text']).split())[:240]}" for m in said]
+        return {"assigned_by": actor, "recent": recent,
+                "definition": case.definitions.get(case.stage, ""),
+                "next_step": step[0] if step else "",
+                "next_due": step[1].isoformat() if step else ""}
 
     def team(self, case: Complaint) -> str:
         """The case's team (domain/teams.case_team): the one the new-case notice went to."""
@@ -229,7 +288,8 @@ class Casework:
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=letter.to, to_name="" if staff else case.resident_name, reference=case.reference,
-            subject=f"{subject}: {case.subject or '(no subject)'}"[:200],
+            subject=(ctx.get("subject_line")
+                     or f"{subject}: {case.subject or '(no subject)'}")[:200],
             in_reply_to=ctx.get("in_reply_to") or None, message_id=letter.message_id)
         return Draft(envelope, letter.kind, ctx, self.attachments_for(case, letter))
 
@@ -251,6 +311,7 @@ class Casework:
             "policy_id": policy.id, "nation": policy.nation,
             "ombudsman": policy.summary()["ombudsman"],
             "ombudsman_time_limit": policy.rules.ombudsman_time_limit,
+            "later_stage_handler": bool(policy.rules.later_stage_handler),
             "advice": [{"name": n, "contact": c, "url": u} for n, c, u in policy.rules.advice],
             "adjustments_text": (
                 "If you need any reasonable adjustments to take part in the complaints process, "
@@ -290,13 +351,17 @@ def _name(command: c.Command) -> str:
     return f"#{word}" if word else "message to the resident"
 
 
-__all__ = ["Casework", "LetterConfig", "Result"]
+__all__ = ["Casework", "LetterConfig", "ResidentMessage", "Result", "forwarded_files"]
 
 
 def complaint_as_received(raw_mail: Any) -> Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]:
     """The team's new-case notice carries the complaint as received (up to 10 MB): the email,
-    or the web form's submission."""
+    or the web form's submission. A resident's forwarded message carries their files, up to
+    FORWARD_ATTACHMENTS_MAX in all; the rest are listed in it as kept with the case."""
     def attachments(case: Complaint, letter: Letter) -> tuple[tuple[str, str, bytes], ...]:
+        if letter.kind == "resident_wrote":
+            return tuple((f["filename"], f["content_type"], raw_mail.get(f["key"]))
+                         for f in letter.context.get("files", []) if f.get("attached"))
         raw_key = letter.context.get("raw_key") if letter.kind == "staff_new_case" else None
         if not raw_key:
             return ()
@@ -308,3 +373,17 @@ def complaint_as_received(raw_mail: Any) -> Callable[[Complaint, Letter], tuple[
         return (("complaint.eml", "message/rfc822", raw),)
     return attachments
 
+
+def forwarded_files(files: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Which of a resident's files go with its forward (in order, while they fit the cap)."""
+    out, total = [], 0
+    for f in files:
+        size = int(f.get("size", 0))
+        fits = bool(f.get("key")) and total + size <= FORWARD_ATTACHMENTS_MAX
+        total += size if fits else 0
+        out.append({"filename": f.get("filename", "file"), "size": size,
+                    "content_type": f.get("content_type", "application/octet-stream"),
+                    "key": f.get("key", ""), "attached": fits,
+                    "why": "" if fits else
+                    f"the files with it pass {FORWARD_ATTACHMENTS_MAX // 1_000_000} MB"})
+    return tuple(out)

@@ -24,7 +24,7 @@ from typing import Any
 
 from complaints.domain.calendar import london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
-from complaints.domain.commands import Command, Escalate, Open, Unreadable
+from complaints.domain.commands import Command, Escalate, Note, Open, Unreadable
 from complaints.domain.nation import (
     NationChoice,
     NationPolicies,
@@ -36,7 +36,9 @@ from complaints.mail import letter_kinds, letters
 from complaints.mail.addresses import mailbox, plus_tag, takes_no_replies
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
-from complaints.service.casework import Casework, Result
+from complaints.mail.quoting import own_text
+from complaints.mail.requests import only_thanks
+from complaints.service.casework import Casework, ResidentMessage, Result, forwarded_files
 from complaints.service.clock import StatutoryClock
 from complaints.service.intake import Intake
 from complaints.service.ports import MailroomStore, RawMail
@@ -73,6 +75,7 @@ class MailConfig:
     logo_url: str = ""
     # a team per policy id or mailbox address, where it is not the one team_address
     team_addresses: dict[str, str] = field(default_factory=dict)
+    manager_address: str = ""  # told of a request for the next stage where there is no team
 
     @property
     def staff(self) -> StaffDirectory:
@@ -181,11 +184,14 @@ class Mailroom:
                                         f"{mail.reason} from {mail.sender} ({how}); recorded, "
                                         "not answered", SYSTEM)
                 actor = RESIDENT if mail.sender == case.resident else mail.sender
+                if role == "resident" and _reopens(case, mail):
+                    return self._reopen(delivery, key, mail, case, how)
                 commands = (self._staff_commands(case, mail, delivery) if role == "staff"
                             else self._resident_commands(case, mail, delivery))
                 return self._append(delivery, key, mail, case, "message added",
                                     f"{why}; wrote {how}; {len(mail.attachments)} attachment(s)",
-                                    actor, commands=commands, staff=role == "staff")
+                                    actor, commands=commands, staff=role == "staff",
+                                    forward=role == "resident")
             if role == "forged":
                 return self._quarantine(delivery, key, mail, why, review=True)
             if mail.verdict == "auto_reply":
@@ -349,11 +355,16 @@ class Mailroom:
 
     def _append(self, delivery: Delivery, key: str, mail: InboundMail, case: Complaint,
                 event: str, detail: str, actor: str, flag: tuple[str, str] | None = None,
-                commands: tuple[Command, ...] = (), staff: bool = False) -> Outcome:
+                commands: tuple[Command, ...] = (), staff: bool = False,
+                forward: bool = False) -> Outcome:
         """Add the message to the case and run what it asks, in ONE save with its inbound
-        marker: a redelivery finds it done, and never runs the commands twice."""
+        marker: a redelivery finds it done, and never runs the commands twice. ``forward``: a
+        resident's message, forwarded at once to a person (in the same save)."""
         record = self._message_record(delivery, mail)
         results: list[Result] = []
+        message = ResidentMessage(
+            mail.sender_name or mail.sender, mail.subject[:200], own_text(mail.text)[:20_000],
+            forwarded_files(list(record.attachments))) if forward else None
 
         def apply(fresh: Complaint) -> Change:
             at = self.now()
@@ -364,6 +375,8 @@ class Mailroom:
                 fresh.record(at, SYSTEM, event_name, said)
             results[:] = self.casework.apply(fresh, commands, mail.sender if staff else actor,
                                              delivery.key, at, staff)
+            if message is not None:
+                self.casework.resident_wrote(fresh, message, results, delivery.key, at)
             return Change(messages=(record,), inbound_key=key, outcome="appended")
 
         for attempt in attempts(self.store, case.reference, case):
@@ -391,21 +404,58 @@ class Mailroom:
         commands = reply.to_run
         if not reply.has_commands and case.resident in mail.recipients:
             return ()
+        if not reply.has_commands and reply.body.strip() and not self._answers_forward(case, mail):
+            # words to staff mail (the team's notice, a confirmation, a reminder) are meant for
+            # colleagues: "I'll pick this one up" must never reach the resident as a letter
+            return (Note(text=reply.body, unmarked=True),)
         return commands
+
+    def _answers_forward(self, case: Complaint, mail: InboundMail) -> bool:
+        """Whether the reply answers a resident's message we forwarded (by its Message-ID)."""
+        answered = set(_answered_ids(mail))
+        return any(x.kind == "resident_wrote" and answered & set(x.message_ids)
+                   for x in case.letters.values())
 
     def _resident_commands(self, case: Complaint, mail: InboundMail,
                            delivery: Delivery) -> tuple[Command, ...]:
         """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
         from complaints.mail.requests import asks_for_next_stage
-        from complaints.mail.staff_reply import own_text
 
-        asks = asks_for_next_stage(mail.subject, own_text(mail.text))
+        words = own_text(mail.text)
+        asks = asks_for_next_stage(mail.subject, words)
         # closed too: the sweep closes a stage 1 whose window lapsed, and a late request is
-        # put to staff (their discretion), never refused unseen
+        # put to staff (their discretion), never refused unseen. The reason is the resident's
+        # own words (no reasons are needed: Code 6.12), never the letter they quote.
         if case.status.value in ("responded", "closed") and asks:
-            return (Escalate(reason=mail.text[:2000] or mail.subject, by_resident=True,
+            return (Escalate(reason=words[:2000] or mail.subject, by_resident=True,
                              on=london_date(delivery.received_at)),)
         return ()
+
+    def _reopen(self, delivery: Delivery, key: str, mail: InboundMail, case: Complaint,
+                how: str) -> Outcome:
+        """A resident unhappy with how a service request was handled is making a complaint
+        (Code 1.3, 1.4 and the Code's FAQ: it is raised at stage 1): a new case, linked both
+        ways, with its own receipt letter and clock from today."""
+        # its own subject: the decision's, without our reference (a reply's subject must name
+        # the new case only) or the Re: of answering it
+        subject = re.sub(REFERENCE.pattern, "", mail.subject, flags=re.IGNORECASE)
+        subject = re.sub(r"^\s*(?:(?:re|aw|sv|antw)\s*:\s*|\[\s*\]\s*)+", "", subject,
+                         flags=re.IGNORECASE).strip() or case.subject
+        opened = self._create(delivery, key, replace(mail, subject=subject), (
+            f"a reply to {case.reference}, which was closed as not a complaint (a service "
+            f"request), wrote {how} and is not only thanks: dissatisfaction with how the "
+            "request was handled is a complaint (Code 1.3; raised at stage 1, Code FAQ)"))
+        if opened.reference:
+            def link(fresh: Complaint) -> Change:
+                fresh.record(self.now(), SYSTEM, "complaint opened", (
+                    f"the resident replied to the not-a-complaint decision, unhappy: opened "
+                    f"as complaint {opened.reference} (Code 1.3)"))
+                return Change()
+
+            for attempt in attempts(self.store, case.reference):
+                if attempt.save(link(attempt.case)):
+                    break
+        return opened
 
     def _create(self, delivery: Delivery, key: str, mail: InboundMail, why: str | None) -> Outcome:
         choice, resident = self._policy_for(mail, delivery)
@@ -468,6 +518,14 @@ class Mailroom:
 def _answered_ids(mail: InboundMail) -> tuple[str, ...]:
     """The Message-IDs a message answers, nearest first, as many as are looked up."""
     return (*mail.in_reply_to, *reversed(mail.references))[:_THREAD_LOOKUPS]
+
+
+def _reopens(case: Complaint, mail: InboundMail) -> bool:
+    """A resident's reply to a case closed as not a complaint that is more than thanks: the
+    not-a-complaint letter promised a reply saying they are unhappy opens a complaint, and the
+    Code needs no particular word for one (1.3)."""
+    return (case.disposition == "not-a-complaint" and case.status.value == "closed"
+            and mail.verdict != "auto_reply" and not only_thanks(own_text(mail.text)))
 
 
 def parsing_notes(mail: InboundMail) -> tuple[tuple[str, str], ...]:
