@@ -109,9 +109,10 @@ def original(sender: str = JANE, date: datetime | None = None, body: str = BODY)
 
 def staff_mail(text: str | None = None, html_body: str | None = None, sender: str = SAM,
                subject: str = f"FW: {SUBJECT}", attached: bytes | None = None,
-               dmarc: str = "pass", to: str = "complaints@landlord.example") -> bytes:
+               dmarc: str = "pass", to: str = "complaints@landlord.example",
+               ses: bool = True) -> bytes:
     """A message from ``sender`` with the given plain and/or HTML body, as SES stores it (its
-    verdicts for the sender's domain)."""
+    verdicts for the sender's domain; ``ses=False``: as a mail client sends it)."""
     m = EmailMessage()
     m["From"], m["To"], m["Subject"] = sender, to, subject
     m["Date"] = format_datetime(datetime.now(UTC))
@@ -127,14 +128,15 @@ def staff_mail(text: str | None = None, html_body: str | None = None, sender: st
         m.set_content(NOTE)
     if attached is not None:
         m.add_attachment(email.message_from_bytes(attached, policy=email.policy.default))
-    return mf.ses_headers(domain, dmarc=dmarc) + m.as_bytes()
+    return (mf.ses_headers(domain, dmarc=dmarc) if ses else b"") + m.as_bytes()
 
 
 def logged(lines: str, body: str = "Jane rang: the black mould is back in the bathroom.",
-           sender: str = SAM, dmarc: str = "pass", subject: str = "Phone complaint") -> bytes:
+           sender: str = SAM, dmarc: str = "pass", subject: str = "Phone complaint",
+           ses: bool = True) -> bytes:
     """A staff log: the # lines, then the complaint as recorded."""
     return staff_mail(text=f"{lines}\n\n{body}\n\n--\nSam Officer\nHousing officer",
-                      sender=sender, subject=subject, dmarc=dmarc)
+                      sender=sender, subject=subject, dmarc=dmarc, ses=ses)
 
 
 __all__ = ["BODY", "JANE", "NOTE", "OUTLOOK", "SAM", "SUBJECT", "apple_html", "apple_text",
