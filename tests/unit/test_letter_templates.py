@@ -28,9 +28,10 @@ REFERENCE = "CMP-2026-000042"
 COMPLAINTS = "complaints@landlord.example"
 RESIDENT = "jo.bloggs@example.com"
 HANDLER = "sam.patel@landlord.example"
-# Every registered kind (mail/letter_kinds.py) but the receipt and the quarantine notice, which
-# the mailroom's tests write from real mail: a new kind needs its sample context below.
-FROM_MAIL = ("receipt", "quarantine_notice")
+# Every registered kind (mail/letter_kinds.py) but the receipt, the quarantine notice and the
+# not-opened notice (about no case), which the mailroom's tests write from real mail
+# (tests/service/test_another_way.py): a new kind needs its sample context below.
+FROM_MAIL = ("receipt", "quarantine_notice", "not_opened")
 STAFF = tuple(k for k in letter_kinds.KINDS if k in letter_kinds.STAFF_KINDS and k not in FROM_MAIL)
 RESIDENT_KINDS = tuple(k for k in letter_kinds.KINDS
                        if k not in letter_kinds.STAFF_KINDS and k not in FROM_MAIL)

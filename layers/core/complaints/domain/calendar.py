@@ -311,3 +311,24 @@ def receipt_date(instant: datetime, cutoff: time | None, calendar: WorkingCalend
 def london_date(instant: datetime) -> date:
     """The calendar date in London at ``instant`` (BST or GMT)."""
     return instant.astimezone(LONDON).date()
+
+
+# How far back a complaint that reached the landlord another way (forwarded by staff, or logged
+# by them from a call, a visit or a letter) may be dated by the service itself: further back is
+# more likely a slip (a wrong year, a day and month swapped) than a complaint nobody logged for
+# three months, and a case opened so late would record breaches from months ago. Beyond it a
+# manager back-dates the receipt on purpose (`complaints ingest --received`).
+MAX_BACK_DATING: Final = timedelta(days=90)
+
+
+def back_dating_problem(received_at: datetime, now: datetime) -> str | None:
+    """Why ``received_at`` cannot be a receipt time given ``now``, or None: never in the
+    future, never further back than MAX_BACK_DATING."""
+    if received_at > now:
+        return (f"{received_at.astimezone(LONDON):%A %d %B %Y %H:%M} is in the future: a "
+                "complaint is dated when we received it")
+    if now - received_at > MAX_BACK_DATING:
+        return (f"{received_at.astimezone(LONDON):%A %d %B %Y} is more than "
+                f"{MAX_BACK_DATING.days} days ago: check the date; if it is right, a manager "
+                "back-dates it with `complaints ingest --received`")
+    return None

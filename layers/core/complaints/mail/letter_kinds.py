@@ -116,6 +116,10 @@ KINDS: Final[Mapping[str, LetterKind]] = {k.name: k for k in (
                no_rules="it is about mail held in quarantine, not a case: it has no case "
                         "reference to quote, and a reply reaches the held message by its "
                         "Q- token, never a case"),
+    # a staff forward or log that opened no case, back to the member of staff who sent it
+    LetterKind("not_opened", "No case opened", _S, (Recipient.SENDER,),
+               no_rules="it answers a staff message that opened no case: there is no case "
+                        "reference to quote, and its sender sends the complaint again"),
 )}
 STAFF_KINDS: Final = frozenset(name for name, k in KINDS.items() if k.for_staff)
 

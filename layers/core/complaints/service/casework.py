@@ -25,6 +25,7 @@ from complaints.domain.policy import Policy
 from complaints.domain.teams import case_team, noticed_team
 from complaints.mail import letter_kinds, letters, wording
 from complaints.mail.letter_kinds import STAFF_KINDS
+from complaints.mail.printed import letter_pdf
 from complaints.service.clock import StatutoryClock
 from complaints.service.ports import Messages
 from complaints.service.post import MAX_ATTEMPTS, Draft, Post
@@ -291,7 +292,25 @@ class Casework:
             subject=(ctx.get("subject_line")
                      or f"{subject}: {case.subject or '(no subject)'}")[:200],
             in_reply_to=ctx.get("in_reply_to") or None, message_id=letter.message_id)
-        return Draft(envelope, letter.kind, ctx, self.attachments_for(case, letter))
+        attached = self.attachments_for(case, letter)
+        if letter.kind == "staff_new_case" and ctx.get("print_receipt") in case.letters:
+            attached = (*attached, self.printable(case, case.letters[ctx["print_receipt"]]))
+        return Draft(envelope, letter.kind, ctx, attached)
+
+    def printable(self, case: Complaint, letter: Letter) -> tuple[str, str, bytes]:
+        """A letter that cannot be emailed (no address) as a PDF for the team to post: its
+        own text, under the resident's name and postal address for a window envelope."""
+        made = self.draft(case, letter)
+        body = letters.build(made.envelope, made.template, made.context).get_body(("plain",))
+        text = str(body.get_content()) if body is not None else ""
+        head = [self.config.landlord, *self.config.landlord_address, "",
+                case.resident_name or "The resident",
+                *[x.strip() for x in case.contact.get("address", "").replace("\n", ",").split(",")
+                  if x.strip()], ""]
+        if letter.claimed_at:  # when it was written (recorded, and held)
+            head += [f"{london_date(datetime.fromisoformat(letter.claimed_at)):%d %B %Y}", ""]
+        return (f"{letter.kind}-letter-{case.reference}.pdf", "application/pdf",
+                letter_pdf("\n".join([*head, text]), f"{case.reference} {letter.kind} letter"))
 
     def common(self, case: Complaint, policy: Policy, stage_number: int) -> dict[str, Any]:
         stage = policy.stage(stage_number)

@@ -7,10 +7,10 @@ transaction with the channel's idempotency marker, then sends.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from complaints.domain.calendar import receipt_date
+from complaints.domain.calendar import london_date, receipt_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Open
 from complaints.domain.teams import case_team, team_mailbox
@@ -38,12 +38,15 @@ class Intake:
     def open(self, command: Open, idempotency_key: str, record: MessageRecord, at: datetime, *,
              why: str | None = None, hold: str | None = None, team_keys: tuple[str, ...] = (),
              raw_key: str = "", register: dict[str, Any] | None = None,
-             notes: tuple[tuple[str, str], ...] = ()) -> Complaint:
+             notes: tuple[tuple[str, str], ...] = (), confirm_to: str = "",
+             confirm_as: str = "") -> Complaint:
         """Store the new case (DuplicateDelivery if ``idempotency_key`` was used) and send its
         letters. ``hold``: why the receipt letter must not go (it is kept, flagged);
         ``team_keys``: mailboxes to route the staff notice by, before the policy id;
         ``register``: the resident register's entry for the sender, where there is one;
-        ``notes``: what the channel noticed reading it, as (event, detail) for the timeline."""
+        ``notes``: what the channel noticed reading it, as (event, detail) for the timeline;
+        ``confirm_to``: the member of staff who forwarded or logged it, told what was opened
+        (``confirm_as``: what they sent, as the confirmation names it)."""
         policy = self.clock.policy(command.policy)
         calendar = self.clock.calendar_for(policy)
         received_on = receipt_date(command.received_at, policy.receipt_cutoff, calendar)
@@ -88,10 +91,11 @@ class Intake:
         case.open_stage(at, self.casework.rule_for(policy))
         first = {"summary": letters.summary_of(command.text), "in_reply_to": command.in_reply_to,
                  "attachments": [dict(a) for a in command.attachments]}
+        passed = _passed(case, at)
         if not command.resident:
             hold = hold or _no_email(command)
-        self.casework.record(case, "receipt", command.resident, command.key, at, hold,
-                             context=first)
+        receipt = self.casework.record(case, "receipt", command.resident, command.key, at, hold,
+                                       context={**first, **passed})
         # the mailbox with a team of its own is kept, so every later note goes to that team
         case.mailbox = team_mailbox(self.config.team_addresses, team_keys)
         team = case_team(self.config.team_addresses, self.config.team_address, case.mailbox,
@@ -101,9 +105,47 @@ class Intake:
                             **first, "in_reply_to": "", "raw_key": raw_key,
                             "flags": [{"name": ev.detail.split(":", 1)[0],
                                        "why": ev.detail.split(":", 1)[-1].strip()}
-                                      for ev in case.timeline if ev.event == "flagged"]})
+                                      for ev in case.timeline if ev.event == "flagged"],
+                            # no email to send it to: the team posts a printed copy
+                            "print_receipt": receipt.id if not command.resident else ""})
+        if confirm_to:
+            self.casework.record(case, "command_result", confirm_to, command.key, at, context={
+                "results": [{"command": confirm_as or "new complaint", "done": True,
+                             "detail": _confirmation(case, command, received_on, hold, passed,
+                                                     printed=bool(team))}]})
         self.store.create_case(case, idempotency_key, record, received_on.year)
         return self.casework.send(case, command.key)
+
+
+def _passed(case: Complaint, at: datetime) -> dict[str, bool]:
+    """Which of the stage's due dates are already behind us when the case opens (a receipt
+    back-dated to when the landlord first had the complaint): the receipt letter then says what
+    happens next from today, never a date gone by, and the timeline says the step is due now
+    (the next sweep records it overdue and alerts the manager, domain/agenda.py)."""
+    d, today = case.deadlines, london_date(at)
+    assert d is not None
+    out = {"acknowledgement_passed": bool(d.acknowledge_by and d.acknowledge_by < today),
+           "response_passed": (case.extended_to or d.respond_by) < today}
+    for step, due in (("acknowledgement", d.acknowledge_by), ("response", d.respond_by)):
+        if out[f"{step}_passed"] and due is not None:
+            case.record(at, SYSTEM, "due on opening",
+                        f"the {step} was due by {due:%a %d %b %Y}, before the case was opened "
+                        f"(received on {case.received_on:%a %d %b %Y}): it is due now")
+    return out
+
+
+def _confirmation(case: Complaint, command: Open, received_on: date, hold: str | None,
+                  passed: dict[str, bool], printed: bool) -> str:
+    """What a member of staff who forwarded or logged a complaint is told was opened."""
+    who = " ".join(x for x in (command.resident_name, f"<{command.resident}>"
+                               if command.resident else "") if x) or "(no name)"
+    receipt = (f"HELD ({hold}); a printable copy goes to the team to post" if hold and printed
+               and not command.resident else f"HELD ({hold})" if hold else
+               f"sent to {command.resident}")
+    due = [step for step in ("acknowledgement", "response") if passed.get(f"{step}_passed")]
+    day = f"{received_on:%A} {received_on.day} {received_on:%B %Y}"
+    return (f"opened for {who}; received on {day} ({command.channel}); receipt letter {receipt}"
+            + (f"; already due on opening: the {' and the '.join(due)}" if due else ""))
 
 
 def _no_email(command: Open) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from complaints.domain.calendar import london_date
+from complaints.domain.calendar import LONDON, back_dating_problem, london_date
 from complaints.domain.case import RESIDENT, SYSTEM, Complaint, utc_text
 from complaints.domain.commands import Command, Escalate, Note, Open, Unreadable
 from complaints.domain.nation import (
@@ -34,6 +34,8 @@ from complaints.domain.nation import (
 )
 from complaints.mail import letter_kinds, letters
 from complaints.mail.addresses import mailbox, plus_tag, takes_no_replies
+from complaints.mail.complainant import Logged, read_logged
+from complaints.mail.forwarded import Forward, read_forward, strip_forward_prefix
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
 from complaints.mail.quoting import own_text
@@ -214,6 +216,10 @@ class Mailroom:
                     "residents' complaints this way: a person should read it"), review=True)
             return self._quarantine(delivery, key, mail, f"{mail.reason}, for no known case; "
                                     "not answered")
+        if staff_verdict(mail.sender_from, mail.auth, self.staff)[0]:
+            made = self._made_another_way(delivery, key, mail)
+            if made is not None:
+                return made
         return self._create(delivery, key, mail, (
             f"the message quotes {mail.reference}, which is not a case here: opened as new"
             if mail.reference else None))
@@ -480,13 +486,173 @@ class Mailroom:
             register=resident, notes=parsing_notes(mail))
         return Outcome("created", case.reference, why or "new complaint")
 
+    # --- complaints made another way: forwarded or logged by staff ---------------------------
+    # HOS Complaint Handling Code 2024, 3.2: residents complain "in any way and with any member
+    # of staff"; 6.2: the stage 1 clock runs from when the complaint was received. Only mail
+    # from authenticated staff (mail/identity.staff_verdict) reaches these: a resident's
+    # forward, or a stranger's #complainant line, is that sender's own complaint (_create).
+
+    def _made_another_way(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome | None:
+        """A staff log (#complainant at the top) or a staff forward of a resident's email opens
+        the resident's case; anything else is None (staff mail like anyone's)."""
+        logged = read_logged(mail.text)
+        if logged is not None:
+            return self._logged(delivery, key, mail, logged)
+        forward = read_forward(mail.subject, mail.text, mail.attachments)
+        if forward is not None:
+            return self._forwarded(delivery, key, mail, forward)
+        return None
+
+    def _ours(self, address: str) -> bool:
+        return self.staff.ours(address) or mailbox(address) in self.config.own_addresses
+
+    def _forwarded(self, delivery: Delivery, key: str, mail: InboundMail,
+                   forward: Forward) -> Outcome:
+        """The complainant is the original sender, the receipt the original's date (when the
+        landlord first had it), the receipt letter theirs; the forwarder is on the timeline."""
+        staff, arrival = mail.sender, delivery.received_at
+        if forward.problem:
+            return self._not_opened(delivery, key, mail, f"a forward from {staff}: "
+                                    f"{forward.problem}")
+        # the first message in the chain not from us: a colleague may have forwarded it first
+        original = next((o for o in forward.chain if o.sender and not self._ours(o.sender)), None)
+        if original is None:
+            unusable = next((o for o in forward.chain if not o.sender), None)
+            why = (unusable.sender_problem if unusable is not None else
+                   f"the forwarded message is from {forward.chain[0].sender}, a staff address, "
+                   "not a resident: a case is opened for the resident who complained (log a "
+                   "complaint made to you another way with #complainant)")
+            return self._not_opened(delivery, key, mail, f"a forward from {staff}: {why}")
+        received_at, said = original.sent_at, []
+        if received_at is None:
+            said.append(f"{original.date_note}: counted as received when the forward arrived")
+            received_at = arrival
+        elif received_at > arrival:
+            said.append(f"dated {utc_text(received_at)}, after the forward arrived: counted as "
+                        "received when the forward arrived")
+            received_at = arrival
+        too_old = back_dating_problem(received_at, arrival)
+        if too_old:
+            return self._not_opened(delivery, key, mail, (
+                f"a forward from {staff}: the forwarded email from {original.sender} is dated "
+                f"{too_old}"))
+        through = [o.sender for o in forward.chain[:forward.chain.index(original)]]
+        detail = (f"{staff} forwarded the email {original.sender} sent "
+                  f"({original.shape}; dated {original.date_text or '-'!r}, {original.date_note})"
+                  + (f", after {', '.join(through)} forwarded it to them" if through else "")
+                  + (f"; their note: {forward.note[:500]!r}" if forward.note else ""))
+        if mail.concealed:
+            said.append(f"the forward came as HTML only, with {mail.concealed}: check the "
+                        "complaint against the raw message")
+        words = f"{original.subject}\n{original.text[:20_000]}"
+        return self._open_for(delivery, key, mail, Open(
+            channel=f"email, forwarded by {staff}", key=delivery.key, received_at=received_at,
+            resident=original.sender, resident_name=original.sender_name,
+            subject=original.subject or strip_forward_prefix(mail.subject),
+            text=original.text or mail.text, policy="", policy_reason="",
+            nation_to_confirm=False, back_dated=received_at != arrival,
+            how=f"by email from {original.sender}, forwarded by {staff} at {utc_text(arrival)}",
+            in_reply_to=original.message_id),
+            ("forwarded by staff", detail), said, words, "forwarded complaint",
+            hold=(f"{original.sender} does not take replies: no receipt letter sent"
+                  if takes_no_replies(original.sender) else None))
+
+    def _logged(self, delivery: Delivery, key: str, mail: InboundMail, logged: Logged) -> Outcome:
+        """#complainant / #received / #channel: the case opens on the day the resident
+        complained, on the channel they used; without an email the receipt is held (intake)."""
+        staff, arrival = mail.sender, delivery.received_at
+        if mail.concealed:
+            return self._not_opened(delivery, key, mail, (
+                f"this log came as HTML only, with {mail.concealed}, which can hide text from "
+                "the reader: send it again as plain text"))
+        if logged.problems:
+            return self._not_opened(delivery, key, mail, "; ".join(logged.problems))
+        if logged.email and self._ours(logged.email):
+            return self._not_opened(delivery, key, mail, (
+                f"#complainant {logged.email} is one of our own addresses: a case is opened for "
+                "the resident who complained"))
+        received_at = logged.received_at(LONDON) or arrival
+        problem = back_dating_problem(received_at, arrival)
+        if problem:
+            return self._not_opened(delivery, key, mail, f"#received: {problem}")
+        way = f"by {logged.channel}" if logged.channel else "another way (no #channel given)"
+        who = logged.name or logged.email
+        words = f"{mail.subject}\n{logged.postal}\n{logged.text[:20_000]}"
+        return self._open_for(delivery, key, mail, Open(
+            channel=f"{logged.channel or 'not email'}, logged by {staff}", key=delivery.key,
+            received_at=received_at, resident=logged.email, resident_name=logged.name,
+            subject=mail.subject or f"Complaint from {who}", text=logged.text, policy="",
+            policy_reason="", nation_to_confirm=False, back_dated=received_at != arrival,
+            how=f"{way} from {who}, logged by {staff} at {utc_text(arrival)}",
+            contact=logged.contact, home={"address": logged.postal} if logged.postal else {}),
+            ("logged by staff", f"{staff} logged a complaint {who} made {way}"
+             + (f" on {logged.received_on:%A} {logged.received_on.day} {logged.received_on:%B %Y}"
+                if logged.received_on else "")),
+            [], words, "#complainant",
+            hold=(f"{logged.email} does not take replies: no receipt letter sent"
+                  if logged.email and takes_no_replies(logged.email) else None))
+
+    def _open_for(self, delivery: Delivery, key: str, mail: InboundMail, command: Open,
+                  said_by_staff: tuple[str, str], said: list[str], words: str, confirm_as: str,
+                  hold: str | None) -> Outcome:
+        """Open the complainant's case (not the sender's): the policy by the mailbox, else the
+        complainant's register entry, else their words; the staff member gets a confirmation."""
+        choice, resident = self._policy_for(mail, delivery, sender=command.resident, words=words)
+        record = self._message_record(delivery, mail)
+        command = replace(
+            command, policy=choice.policy, policy_reason=choice.reason,
+            nation_to_confirm=choice.to_confirm,
+            attachments=tuple({"filename": a["filename"], "size": a["size"]}
+                              for a in record.attachments))
+        notes = (said_by_staff, *(("receipt date", s) for s in said), *parsing_notes(mail))
+        case = self.intake.open(
+            command, key, record, self.now(), hold=hold, raw_key=delivery.raw_key,
+            team_keys=tuple(mailbox(r) for r in (*delivery.recipients, *mail.recipients)),
+            register=resident, notes=notes, confirm_to=mail.sender, confirm_as=confirm_as)
+        return Outcome("created", case.reference, f"{said_by_staff[1][:300]}")
+
+    def _not_opened(self, delivery: Delivery, key: str, mail: InboundMail, reason: str) -> Outcome:
+        """A staff forward or log that cannot open a case: kept in the quarantine list with the
+        reason, and its sender told why and how to send it again (no more than
+        QUARANTINE_NOTICES_PER_HOUR notices an hour to one address)."""
+        if mail.notes:
+            reason += f". Parsing noted: {'; '.join(mail.notes)}"
+        now = self.now()
+        entry = Quarantined(key, now, reason, delivery.raw_key, mail.sender, mail.subject[:200],
+                            False, None)
+        if not self.store.quarantine(entry):
+            return self._redelivered(self.store.inbound(key) or {}, delivery)
+        if self.store.count_attempt(mail.sender, now) > QUARANTINE_NOTICES_PER_HOUR:
+            self.store.uncount_attempt(mail.sender, now)
+            return Outcome("quarantined", None, f"{reason} ({mail.sender} not told: "
+                           f"{QUARANTINE_NOTICES_PER_HOUR} notices in the last hour already)")
+        echoed = re.sub(REFERENCE.pattern, "[reference]", mail.subject[:80],
+                        flags=re.IGNORECASE) or "(no subject)"
+        address = self.config.complaints_address
+        envelope = letters.Envelope(
+            landlord=self.config.landlord, complaints_address=address, to=mail.sender,
+            to_name=mail.sender_name, reference="", reply_to=address,
+            subject=f"{letter_kinds.kind('not_opened').subject}: {echoed}",
+            in_reply_to=mail.message_id or None,
+            message_id=letters.new_message_id("not-opened", address))
+        context = {"landlord": self.config.landlord, "complaints_address": address,
+                   "reason": reason, "subject": mail.subject,
+                   "received_at": utc_text(delivery.received_at), "raw_key": delivery.raw_key}
+        try:
+            self.post.send_notice("not_opened", envelope, context, (), f"not-opened/{key}")
+        except Exception as exc:  # the quarantine entry stands; say the notice failed
+            self.store.uncount_attempt(mail.sender, now)
+            return Outcome("quarantined", None, f"{reason} (telling {mail.sender} failed: {exc})")
+        return Outcome("quarantined", None, reason)
+
     # --- letters --------------------------------------------------------------------------
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _policy_for(self, mail: InboundMail,
-                    delivery: Delivery) -> tuple[NationChoice, dict[str, Any] | None]:
-        """The mailbox, else the resident register, else the postcodes the resident gave."""
+    def _policy_for(self, mail: InboundMail, delivery: Delivery, sender: str | None = None,
+                    words: str | None = None) -> tuple[NationChoice, dict[str, Any] | None]:
+        """The mailbox, else the resident register, else the postcodes the resident gave
+        (``sender`` and ``words``: the complainant's, where staff forwarded or logged it)."""
         sent_to = None
         # The envelope recipients first (a Bcc'd mailbox is in no header), then the headers.
         for address in (*delivery.recipients, *mail.recipients):
@@ -494,10 +660,11 @@ class Mailroom:
             if policy_id:
                 sent_to = (address, policy_id)
                 break
-        resident = self.store.resident(mail.sender) if sent_to is None else None
+        complainant = mail.sender if sender is None else sender
+        resident = self.store.resident(complainant) if sent_to is None and complainant else None
         default = self.clock.policy(self.config.policies.default)
-        words = residents_words(f"{mail.subject}\n{mail.text[:20_000]}")
-        return choose(sent_to, resident["nation"] if resident else None, postcodes_in(words),
+        said = residents_words(f"{mail.subject}\n{mail.text[:20_000]}" if words is None else words)
+        return choose(sent_to, resident["nation"] if resident else None, postcodes_in(said),
                       self.config.policies, default.nation), resident
 
     def _message_record(self, delivery: Delivery, mail: InboundMail) -> MessageRecord:
