@@ -307,10 +307,15 @@ def test_a_thousand_messages_from_fifty_senders_are_all_accounted_for(stack: Loa
         assert case["resident"] == address(created[case["reference"]].sender)
     per_reference = Counter({ref: len(found) for ref, found in receipt_letters(stack).items()})
     assert per_reference == Counter({c["reference"]: 1 for c in cases})
-    # and nothing else but each case's new-case notice to the team: no robot was answered
+    # and nothing else but each case's new-case notice to the team, and each resident's reply
+    # forwarded to a person once (issue 20): no robot was answered
     kinds = Counter(email.message_from_bytes(raw, policy=email.policy.default)["X-Complaints-Letter"]
                     for raw in stack.letters())
-    assert kinds == Counter({"receipt": len(cases), "staff_new_case": len(cases)})
+    replies = sum(1 for mail in every for ses_id in mail.ses_ids
+                  if mail.kind == "reply" and outcomes[ses_id][0]["outcome"] == "appended")
+    assert replies > 0
+    assert kinds == Counter({"receipt": len(cases), "staff_new_case": len(cases),
+                             "resident_wrote": replies})
 
     # and every appended message is on its own case's timeline, once
     landed: dict[str, list[tuple[Mail, str]]] = defaultdict(list)
