@@ -75,7 +75,32 @@ def client_message(sender: str = "Sam Officer <sam@landlord.example>",
         m.add_attachment(inner, filename="original.eml")
     if ses is SES_PASS:
         ses = ses_headers(_domain_of(sender))
-    return ses + m.as_bytes()
+    return ses + m.as_bytes(policy=email.policy.SMTP)  # CRLF, as it goes over SMTP
+
+
+def german_outlook_reply(to_letter: bytes, own: str, sender: str = "Sam Officer <sam@landlord.example>",
+                         ses: bytes = SES_PASS) -> bytes:
+    """A reply to ``to_letter`` as Outlook with a German interface sends it: ``own`` above the
+    letter quoted whole below a Von/Gesendet/An/Cc/Betreff block (no ">" marks; a third party
+    copied in), as the text part beside an HTML part that says the same."""
+    import email
+    import email.policy
+
+    letter = email.message_from_bytes(to_letter, policy=email.policy.default)
+    body = letter.get_body(preferencelist=("plain",))
+    quoted = str(body.get_content()) if body is not None else ""
+    plain = (f"{own}\n\nVon: Complaints <{letter['Reply-To']}>\n"
+             "Gesendet: Freitag, 5. Juni 2026 09:12\n"
+             f"An: Complaints Team <complaints-team@landlord.example>\n"
+             "Cc: Bob Jones <bob.jones@neighbour.example>\n"
+             f"Betreff: {letter['Subject']}\n\n{quoted}")
+    html = ("<html><head><style>p.MsoNormal{margin:0}</style></head><body>"
+            + "".join(f"<p class=MsoNormal>{line}</p>" for line in plain.splitlines())
+            + "</body></html>")
+    return client_message(sender=sender, to=str(letter["Reply-To"]), subject=f"AW: {letter['Subject']}",
+                          text=plain, html=html, ses=ses,
+                          headers={"In-Reply-To": str(letter["Message-ID"]),
+                                   "References": str(letter["Message-ID"])})
 
 
 def out_of_office(to_letter: bytes, sender: str = "jane@example.org") -> bytes:
