@@ -114,7 +114,8 @@ _ONLY_COURTESIES: Final = ("the text below the command lines is only a greeting,
                            "signature, which the letter has of its own")
 # the commands that take the body (the text ones only when their line has no text)
 _TAKE_BODY: Final = frozenset({"acknowledge", "respond"})
-_TAKE_BODY_IF_BARE: Final = frozenset({"escalate", "refuse", "not-a-complaint", "note", "adjustments"})
+_TAKE_BODY_IF_BARE: Final = frozenset({"escalate", "refuse", "not-a-complaint", "note", "adjustments",
+                                       "message"})
 
 
 @dataclass(frozen=True)
