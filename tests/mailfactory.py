@@ -45,6 +45,64 @@ def message(sender: str = "Jane Resident <jane@example.org>", subject: str = "Da
     return ses + m.as_bytes()
 
 
+def client_message(sender: str = "Sam Officer <sam@landlord.example>",
+                   subject: str = "Re: Damp in my flat", to: str = "complaints@landlord.example",
+                   text: str | None = None, html: str | None = None,
+                   attached: bytes | None = None, headers: dict[str, str] | None = None,
+                   ses: bytes = SES_PASS) -> bytes:
+    """A message as a mail client writes it: plain ``text``, ``html``, or both (as
+    multipart/alternative), and optionally a whole message ``attached`` as message/rfc822
+    (Outlook's "reply with attachment", a forward as attachment)."""
+    import email
+    import email.policy
+
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = to
+    m["Subject"] = subject
+    m["Date"] = format_datetime(datetime.now(UTC))
+    m["Message-ID"] = make_msgid(domain=_domain_of(sender))
+    for k, v in (headers or {}).items():
+        m[k] = v
+    if text is not None:
+        m.set_content(text)
+        if html is not None:
+            m.add_alternative(html, subtype="html")
+    else:
+        m.set_content(html or "", subtype="html")
+    if attached is not None:
+        inner = email.message_from_bytes(attached, policy=email.policy.default)
+        m.add_attachment(inner, filename="original.eml")
+    if ses is SES_PASS:
+        ses = ses_headers(_domain_of(sender))
+    return ses + m.as_bytes(policy=email.policy.SMTP)  # CRLF, as it goes over SMTP
+
+
+def german_outlook_reply(to_letter: bytes, own: str, sender: str = "Sam Officer <sam@landlord.example>",
+                         ses: bytes = SES_PASS) -> bytes:
+    """A reply to ``to_letter`` as Outlook with a German interface sends it: ``own`` above the
+    letter quoted whole below a Von/Gesendet/An/Cc/Betreff block (no ">" marks; a third party
+    copied in), as the text part beside an HTML part that says the same."""
+    import email
+    import email.policy
+
+    letter = email.message_from_bytes(to_letter, policy=email.policy.default)
+    body = letter.get_body(preferencelist=("plain",))
+    quoted = str(body.get_content()) if body is not None else ""
+    plain = (f"{own}\n\nVon: Complaints <{letter['Reply-To']}>\n"
+             "Gesendet: Freitag, 5. Juni 2026 09:12\n"
+             f"An: Complaints Team <complaints-team@landlord.example>\n"
+             "Cc: Bob Jones <bob.jones@neighbour.example>\n"
+             f"Betreff: {letter['Subject']}\n\n{quoted}")
+    html = ("<html><head><style>p.MsoNormal{margin:0}</style></head><body>"
+            + "".join(f"<p class=MsoNormal>{line}</p>" for line in plain.splitlines())
+            + "</body></html>")
+    return client_message(sender=sender, to=str(letter["Reply-To"]), subject=f"AW: {letter['Subject']}",
+                          text=plain, html=html, ses=ses,
+                          headers={"In-Reply-To": str(letter["Message-ID"]),
+                                   "References": str(letter["Message-ID"])})
+
+
 def out_of_office(to_letter: bytes, sender: str = "jane@example.org") -> bytes:
     original = _headers(to_letter)
     return message(sender=sender, subject="Automatic reply: " + original.get("subject", ""),

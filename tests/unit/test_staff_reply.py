@@ -104,11 +104,8 @@ Ms Shah complains that:
 1. the black mould in her bedroom has come back three times since January;
 2. repair appointments on 14 and 28 April were missed without notice.
 
-She wants the mould treated at its cause and compensation for her ruined bedding.
-
-Kind regards
-Sam Patel
-Complaints Officer"""
+She wants the mould treated at its cause and compensation for her ruined bedding."""
+SIGNED = "Kind regards\nSam Patel\nComplaints Officer"
 
 
 def quoted(text: str) -> str:
@@ -126,13 +123,13 @@ def one(reply: StaffReply) -> Command:
 
 def test_outlook_desktop_acknowledge_above_the_separator() -> None:
     # given Outlook's reply: the staff text, its "____" line and the header block of the notice
-    text = (f"#acknowledge\n\n{DEFINITION}\n\n________________________________\n"
+    text = (f"#acknowledge\n\n{DEFINITION}\n\n{SIGNED}\n\n________________________________\n"
             "From: Complaints <complaints+CMP-2026-000042@landlord.example>\n"
             "Sent: 05 June 2026 09:12\nTo: Complaints Team <complaints-team@landlord.example>\n"
             f"Subject: [CMP-2026-000042] New complaint: Damp in my flat\n\n{STAFF_NOTICE}")
     # when
     reply = parse_reply(text, TODAY)
-    # then the definition is the staff text, sign-off included, and nothing quoted
+    # then the definition is the staff text: no sign-off or signature, and nothing quoted
     assert reply == StaffReply(commands=(Acknowledge(definition=DEFINITION),), body=DEFINITION,
                                problems=(), has_commands=True)
 
@@ -179,21 +176,20 @@ def test_outlook_web_html_to_text_with_no_break_and_zero_width_spaces() -> None:
             "*Subject:* [CMP-2026-000042] Damp in my flat\n\n" + STAFF_NOTICE)
     # when
     reply = parse_reply(text, TODAY)
-    # then
-    body = "Dear Ms Shah,\n\nWe visited on 2 June and found no damp."
+    # then the greeting is the letter's own, not the response's
+    body = "We visited on 2 June and found no damp."
     assert reply == StaffReply(commands=(Respond(outcome="not-upheld", text=body),), body=body,
                                problems=(), has_commands=True)
 
 
 def test_gmail_respond_with_remedies_and_a_wrapped_attribution_line() -> None:
     # given Gmail: the attribution wrapped over two lines, then the notice quoted with ">"
-    response = ("Dear Ms Shah,\n\nWe uphold part of your complaint: the appointments were missed.\n"
-                "We do not uphold the rest: the mould came from a blocked vent, now cleared.\n\n"
-                "Sam Patel")
+    response = ("We uphold part of your complaint: the appointments were missed.\n"
+                "We do not uphold the rest: the mould came from a blocked vent, now cleared.")
     text = ("#respond partly upheld\n"
             "#remedy £150 compensation for the missed appointments\n"
             "#remedy Mould wash and stain block in the bedroom by 19 June 2026\n\n"
-            f"{response}\n\n"
+            f"Dear Ms Shah,\n\n{response}\n\nSam Patel\n\n"
             "On Fri, 5 Jun 2026 at 09:12, Complaints <\n"
             "complaints+CMP-2026-000042@landlord.example> wrote:\n\n"
             f"{quoted(STAFF_NOTICE)}\n")
@@ -215,8 +211,8 @@ def test_gmail_single_line_attribution_with_no_commands_sends_a_message() -> Non
             f"{quoted(RECEIPT)}\n")
     # when
     reply = parse_reply(text, TODAY)
-    # then one SendMessage of the staff text
-    body = "Dear Ms Shah,\n\nOur surveyor will call you on Monday to arrange a visit.\n\nSam"
+    # then one SendMessage of the staff text, without the greeting and name the letter has
+    body = "Our surveyor will call you on Monday to arrange a visit."
     assert reply == StaffReply(commands=(SendMessage(text=body),), body=body, problems=(),
                                has_commands=False)
 
@@ -278,8 +274,8 @@ def test_staff_text_that_only_resembles_quoting_headers_is_kept() -> None:
             "Thanks\n\n\n")
     # when
     reply = parse_reply(text, TODAY)
-    # then all of it is the message (trailing blank lines trimmed)
-    assert reply.body == "On 3 June the resident wrote:\nFrom: the start, she asked for a visit.\nThanks"
+    # then all of it is the message but the sign-off (trailing blank lines trimmed)
+    assert reply.body == "On 3 June the resident wrote:\nFrom: the start, she asked for a visit."
     assert reply.commands == (SendMessage(text=reply.body),)
 
 
@@ -295,11 +291,11 @@ def test_a_line_starting_with_on_above_the_attribution_line_is_kept() -> None:
 
 def test_trailing_whitespace_is_trimmed_and_indentation_kept() -> None:
     # given
-    text = "\n\n  Dear Ms Shah,   \n\n    - item one\t\n\n\n"
+    text = "\n\n  Ms Shah asked for:   \n\n    - item one\t\n\n\n"
     # when
     reply = parse_reply(text, TODAY)
     # then
-    assert reply.body == "  Dear Ms Shah,\n\n    - item one"
+    assert reply.body == "  Ms Shah asked for:\n\n    - item one"
 
 
 # --- every command --------------------------------------------------------------------------------
@@ -418,9 +414,9 @@ def test_commands_below_the_text_are_text() -> None:
 
 def test_a_message_with_a_command_below_its_text_is_still_a_message() -> None:
     # when
-    reply = parse_reply("Hello Ms Shah\n#close\n", TODAY)
+    reply = parse_reply("We will visit on Monday.\n#close\n", TODAY)
     # then
-    assert reply.commands == (SendMessage(text="Hello Ms Shah"),)
+    assert reply.commands == (SendMessage(text="We will visit on Monday."),)
     assert not reply.has_commands
     assert len(reply.problems) == 1
 

@@ -7,6 +7,14 @@ times: tags are matched with ``[^<>]*`` (stopping at the next ``<``), and commen
 elements are found with ``str.find``/one forward search from the current position. A hidden
 element is skipped to its own end by one forward scan that counts same-name tags nested in it
 (and passes comments and script/style content over whole), so a child's "</div>" never ends it.
+
+Quoted history is marked as a plain-text client marks it, with "> " on each line: a
+<blockquote>, the quote containers of Gmail (div.gmail_quote), Yahoo (div.yahoo_quoted), Zoho
+(div.zmail_extra) and Thunderbird (div.moz-cite-prefix) to their end, and from where Outlook's
+and Hotmail's quoted message starts (div#appendonsend, div#divRplyFwdMsg, the border-top
+separator div above its header block, hr#stopSpelling) to the end of the document. A signature
+container (div.gmail_signature, div#Signature, ...) gets the "-- " line a plain-text client
+puts above a signature. mail/quoting.py cuts a reply's own text at either.
 """
 
 from __future__ import annotations
@@ -44,12 +52,30 @@ _CSS_COMMENT: Final = re.compile(r"/\*(?:[^*]|\*(?!/))*+(?:\*/|$)")
 _CSS_ESCAPE: Final = re.compile(r"\\([0-9A-Fa-f]{1,6}\s?|.)", re.DOTALL)
 _SPACES: Final = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANK_LINES: Final = re.compile(r"\n[ ]*(?:\n[ ]*)+")
+# what marks a <div> or <hr> as the start of quoted history or a signature (ids and classes
+# lower-cased, Outlook web's "x_" prefix for a quoted message's own ids removed)
+_ID_OR_CLASS: Final = re.compile(r"""[\s/"'](id|class)\s*=\s*(?:"([^"<]*)"|'([^'<]*)'|([^\s<>"']+))""",
+                                 re.IGNORECASE)
+_QUOTE_CLASSES: Final = frozenset({"gmail_quote", "gmail_quote_container", "yahoo_quoted",
+                                   "zmail_extra", "moz-cite-prefix"})
+_QUOTED_REST_IDS: Final = frozenset({"appendonsend", "divrplyfwdmsg", "stopspelling",
+                                     "mail-editor-reference-message-container"})
+_SIGNATURE_IDS: Final = frozenset({"signature", "ms-outlook-mobile-signature"})
+_SIGNATURE_CLASSES: Final = frozenset({"gmail_signature", "moz-signature"})
+# Outlook desktop's line above a quoted header block
+_OUTLOOK_RULE: Final = re.compile(
+    r"border\s*:\s*none\s*;\s*border-top\s*:\s*solid[^;<>\"']*;\s*padding\s*:\s*3(?:\.0)?pt\s+0",
+    re.IGNORECASE)
 
 
 def html_to_text(markup: str) -> str:
-    markup = markup.replace("\x01", "").replace("\x02", "")  # the quote marks used below
+    # the quote marks used below: \x01 opens a quote, \x02 closes one, \x03 quotes the rest
+    markup = markup.replace("\x01", "").replace("\x02", "").replace("\x03", "")
     out: list[str] = []
     pos, n = 0, len(markup)
+    divs = 0  # <div>s open now
+    containers: list[int] = []  # for each open quote container <div>, the divs open outside it
+    rest_quoted = False
     while pos < n:
         lt = markup.find("<", pos)
         if lt < 0:
@@ -77,13 +103,33 @@ def html_to_text(markup: str) -> str:
             pos = _element_end(markup, pos, name)
         elif name == "blockquote":  # quoted history: marked as plain text marks it, with ">"
             out.append("\n\x02" if closing else "\n\x01")
+        elif name == "div" and closing:
+            divs = max(divs - 1, 0)
+            out.append("\n")
+            if containers and divs == containers[-1]:
+                containers.pop()
+                out.append("\x02")
+        elif name in ("div", "hr"):
+            mark = "" if rest_quoted else _mark(tag.group(0))
+            if mark == "rest":
+                rest_quoted = True
+                out.append("\n\x03")
+            elif mark == "quote" and name == "div":
+                containers.append(divs)
+                out.append("\n\x01")
+            elif mark == "signature":
+                out.append("\n-- \n")
+            else:
+                out.append("\n")
+            if name == "div":
+                divs += 1
         elif name in _BREAKS:
             out.append("\n")
         elif name in _CELLS:
             out.append(" ")
     text = html.unescape("".join(out).replace("\x00", ""))
     text = _SPACES.sub(" ", text)
-    if "\x01" in text:
+    if "\x01" in text or "\x03" in text:
         text = _quote_blocks(text)
     return _BLANK_LINES.sub("\n\n", text).strip()
 
@@ -173,14 +219,38 @@ def _raw_text_end(markup: str, pos: int, name: str) -> int:
     return -1 if closing is None else closing.end()
 
 
+def _mark(tag: str) -> str:
+    """What a <div> or <hr> starts: "quote" (a container of quoted history), "rest" (quoted
+    history from here to the end), "signature", or ""."""
+    low = tag.lower()
+    if "id" not in low and "class" not in low and "border-top" not in low:
+        return ""
+    probe = html.unescape(tag) if "&" in tag else tag
+    for match in _ID_OR_CLASS.finditer(probe):
+        key = match.group(1).lower()
+        value = next(v for v in match.group(2, 3, 4) if v is not None).lower()
+        for word in value.split():
+            while word.startswith("x_"):  # Outlook web renames the ids of a quoted message
+                word = word[2:]
+            if key == "id" and word in _QUOTED_REST_IDS:
+                return "rest"
+            if key == "class" and word in _QUOTE_CLASSES:
+                return "quote"
+            if (key == "id" and word in _SIGNATURE_IDS) or (key == "class" and word in _SIGNATURE_CLASSES):
+                return "signature"
+    return "rest" if "border-top" in low and _OUTLOOK_RULE.search(probe) else ""
+
+
 def _quote_blocks(text: str) -> str:
-    """Lines inside <blockquote> get "> ", as a plain-text client quotes them."""
-    lines, depth = [], 0
+    """Lines inside <blockquote> and the quote containers get "> ", as a plain-text client
+    quotes them; every line after a \x03 gets one more."""
+    lines, depth, rest = [], 0, 0
     for line in text.split("\n"):
         depth += line.count("\x01") - line.count("\x02")
-        line = line.replace("\x01", "").replace("\x02", "")
+        rest = rest or int("\x03" in line)
+        line = line.replace("\x01", "").replace("\x02", "").replace("\x03", "")
         depth = max(depth, 0)
-        lines.append(("> " * depth + line) if depth and line.strip() else line)
+        lines.append(("> " * (depth + rest) + line) if depth + rest and line.strip() else line)
     return "\n".join(lines)
 
 

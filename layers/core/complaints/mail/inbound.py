@@ -42,6 +42,7 @@ from complaints.mail.identity import (
     ses_from_disagrees,
     usable_address,
 )
+from complaints.mail.quoting import FORWARDED
 from complaints.mail.verdict import (
     REFERENCE,
     VERDICT_HEADERS,
@@ -519,7 +520,8 @@ class _Walk:
 def _forward_label(inner: Message) -> str:
     sender = _decoded(_restore_utf8(str(inner.get("From", "") or "")))[:200]
     subject = _decoded(_restore_utf8(str(inner.get("Subject", "") or "")))[:200]
-    return f"---- forwarded message from {sender or 'unknown'}: {subject or '(no subject)'} ----"
+    # quoting.own_text cuts a reply's own text at this line: what follows is not the sender's
+    return f"{FORWARDED}{sender or 'unknown'}: {subject or '(no subject)'} ----"
 
 
 def _attachment(filename: str, content_type: str, payload: bytes, n: int) -> Attachment:

@@ -29,8 +29,12 @@ The rules:
   when their line has none; ``#category`` and ``#tenure`` take only their line. A reply
   without command lines is one ``SendMessage`` of its body.
 - Quoted history and signatures are cut from the body as mail/quoting.py says (a line
-  starting with ">", "On <date> ... wrote:", Outlook's header block, "-- ", "Sent from my
-  iPhone", ...).
+  starting with ">", "On <date> ... wrote:" and its translations, Outlook's header block in
+  any of its languages, "-- ", "Sent from my iPhone", a message attached as message/rfc822,
+  ...). The body goes into residents' letters, which greet and sign off themselves, so it
+  also loses the greeting on its first line and the sign-off, signature and disclaimers at
+  its end (``quoting.letter_text``). A command that needs the body, when the body was only
+  those, is refused and says so, rather than send a letter with nothing in it.
 
 Hostile text (a reply may quote anything) costs time in proportion to its length: lines are
 looked at once with ``str`` methods and a few anchored regular expressions none of which can
@@ -71,7 +75,7 @@ from complaints.domain.commands import (
     Unreadable,
     Withdraw,
 )
-from complaints.mail.quoting import LEAD, own_lines, own_text, split_lines
+from complaints.mail.quoting import LEAD, letter_text, own_lines, own_text, split_lines
 
 MAX_COMMAND_LINES: Final = 50  # command lines read from one reply; the rest are reported
 MAX_EXTENSION_DAYS: Final = 60
@@ -106,12 +110,20 @@ _WHY_ACKNOWLEDGE: Final = ("#acknowledge needs the complaint definition and the 
                            "written below the command lines")
 _WHY_EXTEND: Final = "#extend needs a number of working days and a reason"
 _WHY_RESPOND: Final = "#respond needs an outcome: " + ", ".join(OUTCOMES[:-1]) + " or " + OUTCOMES[-1]
+_ONLY_COURTESIES: Final = ("the text below the command lines is only a greeting, sign-off or "
+                           "signature, which the letter has of its own")
+# the commands that take the body (the text ones only when their line has no text)
+_TAKE_BODY: Final = frozenset({"acknowledge", "respond"})
+_TAKE_BODY_IF_BARE: Final = frozenset({"escalate", "refuse", "not-a-complaint", "note", "adjustments",
+                                       "message"})
 
 
 @dataclass(frozen=True)
 class StaffReply:
     commands: tuple[Command, ...]  # in the order written; typed values, not yet allowed or refused
-    body: str  # the staff member's own text below the command lines, without quotes or signature
+    # the staff member's own text below the command lines, as a resident's letter carries it:
+    # no quoted history, greeting, sign-off or signature
+    body: str
     problems: tuple[str, ...]  # each command line that could not be used: '"<line>": <why>'
     has_commands: bool  # the reply had command lines (even if none was usable)
 
@@ -145,9 +157,11 @@ def parse_reply(text: str, today: date) -> StaffReply:
             misplaced.append(line)
         else:
             kept.append(raw)
-    body = "\n".join(x.rstrip() for x in kept).strip("\n")
+    written = "\n".join(x.rstrip() for x in kept).strip("\n")
+    body = letter_text(written)  # bound for a resident's letter, which greets and signs off itself
+    unused = _ONLY_COURTESIES if written.strip() and not body.strip() else ""
     problems: list[str] = []
-    commands = _commands(command_lines, body, today, problems)
+    commands = _commands(command_lines, body, today, problems, unused)
     for line in misplaced[:MAX_MISPLACED_REPORTED]:
         problems.append(_problem(line, "it is below the text, so it was not read as a command "
                                        "(commands go at the top of the reply), and it was left "
@@ -155,6 +169,9 @@ def parse_reply(text: str, today: date) -> StaffReply:
     if not command_lines:
         if body.strip():
             commands = [SendMessage(text=body)]
+        elif unused:
+            problems.append(f"the reply has no message for the resident: {unused}, so nothing "
+                            "was sent")
         else:
             problems.append("the reply has no commands and no text of its own: nothing to send")
     return StaffReply(commands=tuple(commands), body=body, problems=tuple(problems),
@@ -180,7 +197,9 @@ def _problem(line: str, why: str) -> str:
     return f'"{shown}": {why}'
 
 
-def _commands(lines: list[str], body: str, today: date, problems: list[str]) -> list[Command]:
+def _commands(lines: list[str], body: str, today: date, problems: list[str],
+              unused: str = "") -> list[Command]:
+    """``unused``: why the body is empty though the reply had text below the commands."""
     parsed = [(line, *_word_and_argument(line)) for line in lines[:MAX_COMMAND_LINES]]
     responds = [line for line, word, _ in parsed if word == "respond"]
     remedies: list[Remedy] = []
@@ -213,6 +232,8 @@ def _commands(lines: list[str], body: str, today: date, problems: list[str]) -> 
             continue
         result = _command(word, argument, body, tuple(remedies), today)
         if isinstance(result, str):
+            if unused and (word in _TAKE_BODY or (word in _TAKE_BODY_IF_BARE and not argument)):
+                result += f" ({unused})"
             problems.append(_problem(line, result))
         else:
             out.append(result)
