@@ -94,6 +94,7 @@ bench: $(STAMP) $(DDB_STAMP)
 	$(BIN)/python benchmarks/bench_sweep.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_hops.py
+	$(BIN)/python benchmarks/bench_quoting.py
 
 # sam build wants python3.12 on PATH (the Lambda runtime); pyenv provides it on these machines.
 # The layer carries templates/ inside the package (complaints/templates/, where an installed

@@ -10,7 +10,6 @@ attached as message/rfc822. Each test says exactly what remains.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -433,7 +432,9 @@ def test_respond_and_message_carry_the_letter_text() -> None:
 
 # --- 4. hostile text: linear time, and only ever cuts ----------------------------------------
 
-TWO_MB = 2 * 1024 * 1024
+# Big enough that a rule with backtracking would never finish; the time each takes, and how it
+# grows with size, is measured by benchmarks/bench_quoting.py (tests assert outcomes only).
+HOSTILE = 256 * 1024
 
 
 @pytest.mark.parametrize("unit", [
@@ -442,18 +443,16 @@ TWO_MB = 2 * 1024 * 1024
     "пт, 5 9:12 <a@b>\n", "Tel: 0191 496 0000\n", "This email is confidential.\n\n",
     "x" * 79 + "\n", "a b c d e f g h\n\n", "PS x\n",
 ])
-def test_hostile_text_is_cut_in_linear_time(unit: str) -> None:
-    # given 2 MB of one shape
-    text = unit * (TWO_MB // len(unit))
+def test_hostile_text_only_ever_cuts(unit: str) -> None:
+    # given a quarter megabyte of one shape
+    text = unit * (HOSTILE // len(unit))
     # when
-    started = time.perf_counter()
     own = own_text(text)
     letter = letter_text(own)
     reply = parse_reply(text, TODAY)
-    elapsed = time.perf_counter() - started
-    # then
-    assert elapsed < 5.0, f"{elapsed:.1f} s for 2 MB of {unit!r}"
+    # then what is kept is a part of what came, and the problems reported are bounded
     assert len(letter) <= len(own) <= len(text)
+    assert letter.strip() in own
     assert len(reply.problems) <= 60
 
 
@@ -463,34 +462,15 @@ def test_hostile_text_is_cut_in_linear_time(unit: str) -> None:
     '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm">',
     '<div class=gmail_quote x', '<div id="x_x_x_x_x_x_x_x_x_x_x_x_x_x_x_divRplyFwdMsg">',
 ])
-def test_hostile_html_quote_containers_are_linear(unit: str) -> None:
-    # given 2 MB of one shape
-    markup = unit * (TWO_MB // len(unit))
+def test_hostile_html_quote_containers_are_read(unit: str) -> None:
+    # given a quarter megabyte of one shape
+    markup = unit * (HOSTILE // len(unit))
     # when
-    started = time.perf_counter()
     text = html_to_text(markup)
-    own_text(text)
-    elapsed = time.perf_counter() - started
-    # then
-    assert elapsed < 5.0, f"{elapsed:.1f} s for 2 MB of {unit!r}"
-
-
-def test_time_grows_in_proportion_to_the_size() -> None:
-    # given a shape that exercises every rule at once, at two sizes
-    unit = ("Dear Jo,\n\nOn 1 Jun 2026 at 9:12 x@y\nVon: x\nDate: y\nThanks, Sam\nTel: 0191 496 0000"
-            "\n<div class=gmail_quote>x</div>\n\n")
-
-    def seconds(copies: int) -> float:
-        text = unit * copies
-        started = time.perf_counter()
-        letter_text(text)
-        own_text(text)
-        html_to_text(text)
-        return time.perf_counter() - started
-
-    small, large = seconds(5_000), seconds(20_000)
-    # then four times the text takes about four times as long (well under sixteen)
-    assert large < max(small, 0.01) * 10
+    own = own_text(text)
+    # then nothing of ours is invented from it: no command, and less text than markup
+    assert len(own) <= len(text) <= len(markup)
+    assert all(isinstance(c, SendMessage) for c in parse_reply(text, TODAY).commands)
 
 
 PIECES = st.sampled_from([

@@ -4,7 +4,6 @@ from Outlook, Gmail or Apple Mail, the staff member's own text, and every line t
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -610,15 +609,12 @@ TWO_MB = 2 * 1024 * 1024
 
 @pytest.mark.parametrize("unit", ["#", ">", "#>", ">#", "#\n", ">\n", "#\n>\n", "\n#", "# #>",
                                   "#remedy by 1/", "On 1:0@ ", "From:\nSent:\n", "\u200b#\u00a0"])
-def test_hostile_text_parses_quickly(unit: str) -> None:
-    # given 2 MB of one shape
+def test_hostile_text_gives_a_bounded_list_of_problems(unit: str) -> None:
+    # given 2 MB of one shape (benchmarks/bench_quoting.py measures the time it takes)
     text = unit * (TWO_MB // len(unit))
     # when
-    started = time.perf_counter()
     reply = parse_reply(text, TODAY)
-    elapsed = time.perf_counter() - started
-    # then it is parsed in time proportional to its size, with a bounded list of problems
-    assert elapsed < 5.0, f"{elapsed:.1f} s for 2 MB of {unit!r}"
+    # then it is parsed with a bounded list of problems
     assert len(reply.problems) <= MAX_COMMAND_LINES + 10
     assert all(len(p) < 400 for p in reply.problems)
 
@@ -627,10 +623,8 @@ def test_hostile_respond_with_a_huge_remedy() -> None:
     # given
     text = "#respond upheld\n#remedy " + "by 12 " * 300_000 + "\n\ntext"
     # when
-    started = time.perf_counter()
     reply = parse_reply(text, TODAY)
     # then
-    assert time.perf_counter() - started < 5.0
     assert reply.problems == ()
     [respond] = reply.commands
     assert isinstance(respond, Respond) and respond.remedies[0].due is None
