@@ -81,9 +81,13 @@ def test_a_german_outlook_acknowledgement_sends_only_the_definition(
     ack = " ".join(text(letter_of(outbox, "acknowledgement")).split())
     assert DEFINITION in ack
     for not_the_handlers in ("bob.jones@neighbour.example", "Bob Jones", "Mrs Shah,",
-                             "Kind regards", "Sam Officer", "Complaints Officer | Homes Plus",
+                             "Kind regards", "Complaints Officer | Homes Plus",
                              "0191 496 0000", "Gesendet", "Betreff", TEAM, "#acknowledge"):
         assert not_the_handlers not in ack, not_the_handlers
+    # the letter names Sam by the name he writes under (its own words, never his signature,
+    # never a bare address), once as the handler and once above the sign-off
+    assert "Sam Officer is dealing with your complaint" in ack
+    assert ack.count("Sam Officer") == 2 and "sam@landlord.example" not in ack
     # and nothing quoted was run or reported as the handler's
     confirmation = text(letter_of(outbox, "command_result"))
     assert "not read as a command" not in confirmation

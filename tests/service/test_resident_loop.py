@@ -23,6 +23,7 @@ import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.bootstrap import mailroom_for
+from complaints.domain import commands as c
 from complaints.domain.case import Complaint
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
@@ -256,3 +257,21 @@ def test_the_forward_and_the_handover_are_recorded_in_the_same_save_as_the_messa
     room.receive(delivery)
     room.receive(delivery)
     assert len(letters(outbox, "resident_wrote")) == 1
+
+
+def test_letters_name_the_handler_by_the_name_they_write_under_never_a_bare_address(
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox, room: Mailroom) -> None:
+    created = send(mf.message(sender=JANE))
+    # acted on from the shell (no name known): the letter names the team, not the address
+    room.casework.run(created.reference, (c.Assign(address=LEE),), LEE, "cli-1",
+                      datetime.now(UTC))
+    room.casework.run(created.reference, (c.Acknowledge(definition="Damp; wants it treated."),),
+                      LEE, "cli-2", datetime.now(UTC))
+    said = " ".join(text(letters(outbox, "acknowledgement")[0]).split())
+    assert LEE not in said and "Our complaints team (complaints@landlord.example)" in said
+    # Sam writes from his mailbox as "Sam Officer" and takes it: his name from then on
+    notice = raw_of(outbox, "staff_new_case")
+    send(mf.reply(notice, sender=SAM, body="#assign sam@landlord.example\n#extend 5 survey due"))
+    said = " ".join(text(letters(outbox, "extension")[0]).split())
+    assert "Sam Officer is dealing with your complaint" in said and "sam@landlord.example" not in said
+    assert loaded(store, created.reference).staff_names == {"sam@landlord.example": "Sam Officer"}

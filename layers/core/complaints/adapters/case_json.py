@@ -48,6 +48,7 @@ def case_data(c: Complaint) -> dict[str, Any]:
         "agreements": {str(k): [a.value for a in v] for k, v in c.agreements.items()},
         "extended_to": iso_day(c.extended_to), "disposition": c.disposition,
         "indexed_message_ids": sorted(c.sent_message_ids()), "sweep_done": sorted(c.sweep_done),
+        "staff_names": dict(c.staff_names),
         **c.particulars(),
         "events": len(c.timeline),  # an import may overwrite only a case nobody has touched
     }
@@ -85,7 +86,7 @@ def complaint_from_data(d: dict[str, Any], events: list[dict[str, str]]) -> Comp
         extensions=[Extension.from_json(x) for x in d.get("extensions", [])],
         agreements={int(k): [Agreement(a) for a in v] for k, v in d.get("agreements", {}).items()},
         extended_to=_date(d.get("extended_to")), disposition=d.get("disposition", ""),
-        sweep_done=set(d.get("sweep_done", [])),
+        sweep_done=set(d.get("sweep_done", [])), staff_names=dict(d.get("staff_names", {})),
         channel=d.get("channel", "email"), mailbox=d.get("mailbox", ""), contact=dict(d.get("contact", {})),
         home=dict(d.get("home", {})), outcome_sought=d.get("outcome_sought", ""),
         representative=dict(d.get("representative", {})), anonymous=d.get("anonymous", False),

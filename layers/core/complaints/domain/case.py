@@ -383,6 +383,9 @@ class Complaint:
     breaches: list[Breach] = field(default_factory=list)
     # the lifecycle's record (domain/lifecycle.py)
     handler: str = ""  # the staff member dealing with it
+    # the names staff wrote under (their From), by address: letters name the handler by it,
+    # never by a bare address
+    staff_names: dict[str, str] = field(default_factory=dict)
     stage_handlers: dict[int, str] = field(default_factory=dict)  # who responded at each stage
     definitions: dict[int, str] = field(default_factory=dict)  # the complaint definition per stage
     outcomes: dict[int, str] = field(default_factory=dict)

@@ -286,6 +286,11 @@ class Casework:
             ctx["outstanding"] = [r for r in ctx.get("remedies", []) if r.get("due")]
         kind = letter_kinds.kind(letter.kind)
         staff, subject = kind.for_staff, kind.subject
+        if not staff:  # residents read the handler's name, never a bare address
+            name = case.staff_names.get(case.handler, "")
+            ctx["handler"] = name
+            if name:
+                ctx["signature"] = f"{name}\n{ctx['signature']}"
         envelope = letters.Envelope(
             landlord=self.config.landlord, complaints_address=self.config.complaints_address,
             to=letter.to, to_name="" if staff else case.resident_name, reference=case.reference,

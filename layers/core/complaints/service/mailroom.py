@@ -375,6 +375,8 @@ class Mailroom:
         def apply(fresh: Complaint) -> Change:
             at = self.now()
             fresh.record(at, actor, event, detail)
+            if staff and mail.sender_name:  # how letters name them (never a bare address)
+                fresh.staff_names[mail.sender] = " ".join(mail.sender_name.split())[:80]
             if flag:
                 fresh.flag(at, *flag)
             for event_name, said in parsing_notes(mail):
