@@ -275,3 +275,20 @@ def test_letters_name_the_handler_by_the_name_they_write_under_never_a_bare_addr
     said = " ".join(text(letters(outbox, "extension")[0]).split())
     assert "Sam Officer is dealing with your complaint" in said and "sam@landlord.example" not in said
     assert loaded(store, created.reference).staff_names == {"sam@landlord.example": "Sam Officer"}
+
+
+def test_a_handlers_name_never_stops_their_letter(
+        send: Callable[..., Any], store: InMemoryStore, outbox: Outbox) -> None:
+    """The letter rules judge our words: a name that reads like a signpost ("Ombudsman") is
+    the handler's, so it never holds a Scottish letter back (SPSO model CHP ¶108)."""
+    created = send(mf.message(sender=JANE, to="scotland@landlord.example",
+                              body="Mould at 4 Elm Row, Glasgow G72 8PG."))
+    assert loaded(store, created.reference).policy == "spso-mchp"
+    send(mf.reply(raw_of(outbox, "staff_new_case"),
+                  sender="Ombudsman Liaison Sam <sam@landlord.example>",
+                  body="#assign sam@landlord.example\n#escalate complex: straight to stage 2"))
+    send(mf.reply(raw_of(outbox, "staff_new_case"),
+                  sender="Ombudsman Liaison Sam <sam@landlord.example>",
+                  body="#acknowledge\nDamp in the bedroom; wants it treated."))
+    [ack] = letters(outbox, "escalation_acknowledgement")
+    assert "Ombudsman Liaison Sam is dealing with your complaint" in " ".join(text(ack).split())

@@ -86,6 +86,10 @@ def _as_checked(made: Draft, case: Complaint) -> EmailMessage:
     for key in _RESIDENTS_DETAILS:
         if context.get(key):
             context[key] = {k: "(given)" for k in context[key]}
+    name = context.get("handler")
+    if name and "@" not in name:  # a handler's own name ("Sam, SPSO liaison") is theirs too
+        context["handler"] = "(the handler's name)"
+        context["signature"] = str(context.get("signature", "")).replace(name, "(the handler's name)")
     subject = made.envelope.subject
     if case.subject:
         subject = subject.replace(case.subject, "(the resident's subject)")
