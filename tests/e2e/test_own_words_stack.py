@@ -57,9 +57,12 @@ def test_a_german_outlook_acknowledgement_sends_the_definition_alone(stack: Stac
     [ack] = [r for r in stack.letters("acknowledgement") if reference.encode() in r]
     letter = text_of(ack)
     assert DEFINITION in letter
-    for not_the_handlers in ("bob.jones@neighbour.example", "Mrs Shah,", "Grüßen", "Sam Officer",
-                             "0191 496 0000", "Gesendet", "complaints-team@", "#acknowledge"):
+    for not_the_handlers in ("bob.jones@neighbour.example", "Mrs Shah,", "Grüßen",
+                             "Complaints Officer | Homes Plus", "0191 496 0000", "Gesendet",
+                             "complaints-team@", "#acknowledge"):
         assert not_the_handlers not in letter, not_the_handlers
+    # the letter names Sam by the name he writes under, in its own words, never his signature
+    assert "Sam Officer is dealing with your complaint" in " ".join(letter.split())
     shown = stack.cli("show", reference, "--json")
     assert shown["status"] == "acknowledged"
     assert not any(e["event"] == "command refused" for e in shown["timeline"])

@@ -129,6 +129,10 @@ def test_show_prints_the_messages_in_and_out_in_order(
     reply = parse_reply("Our surveyor can visit on Thursday at 10am.", london_date(NOW))
     _, results = room.casework.run(ref, reply.to_run, SAM, "t-1", datetime.now(UTC))
     assert all(r.done for r in results), results
+    # the timeline's details are the resident's words too (a stage 2 reason, a note quoting them)
+    from complaints.domain.commands import Note
+    room.casework.run(ref, (Note(text="she wrote \x1b]0;owned\x07\x1b[2J"),), SAM, "t-2",
+                      datetime.now(UTC), staff=False)
     out = run(env, "show", ref)
     assert out.returncode == 0, out.stderr
     text = out.stdout

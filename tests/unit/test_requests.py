@@ -52,7 +52,10 @@ def test_only_the_residents_own_words_are_read() -> None:
     ("Great, cheers!", True), ("Kind regards, Jo Bloggs", True), ("", True),
     ("thanks but the boiler is still broken", False), ("I am not happy with this", False),
     ("Nobody came and the tap still drips.", False), ("Thanks. When will the plumber come?", False),
-    ("ok " * 20, False),
+    ("ok " * 20, False), ("Thanks, Jo", True), ("Thanks\nJo Bloggs", True),
+    # short words of dissatisfaction are never a sign-off name (an outside attack, issue 20)
+    ("Still broken.", False), ("Nobody came", False), ("Not fixed", False), ("Unacceptable!", False),
+    ("Disgraceful", False), ("No", False), ("Thanks. Still Leaking", False), ("Not fixed - Jo", False),
 ])
 def test_only_thanks_is_not_dissatisfaction(text: str, thanks: bool) -> None:
     from complaints.mail.requests import only_thanks

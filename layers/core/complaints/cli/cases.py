@@ -28,13 +28,15 @@ def _show(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     print(f"{case.reference}  {case.status}  stage {case.stage}  {case.policy} ({case.nation})")
-    print(f"from {case.resident}: {case.subject!r}, received {case.received_on}")
+    print(f"from {printable(case.resident)}: {printable(repr(case.subject))}, "
+          f"received {case.received_on}")
     print(f"handler: {case.handler or '(none assigned)'}")
     for key, value in data["deadlines"].items():
         if key.endswith("_by") or key.endswith("_extended"):
             print(f"  {key:<22} {value}")
     for event in data["timeline"]:
-        print(f"{event['at']}  {event['actor']:<24} {event['event']}: {event['detail']}")
+        print(f"{event['at']}  {printable(str(event['actor'])):<24} "
+              f"{printable(str(event['event']))}: {printable(str(event['detail']))}")
     print(f"\nmessages ({len(data['messages'])}):")
     for message in data["messages"]:
         print(f"\n--- {message.get('at', '')}  {message.get('direction', '')}  "

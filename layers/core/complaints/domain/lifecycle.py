@@ -253,6 +253,14 @@ def _escalate(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEve
         if closes is not None and on > closes:
             return [e.EscalationOutOfTime(case.stage, on, closes, cmd.reason)]
     case.escalate(on, ctx.at, ctx.actor, ctx.rule, stages, cmd.reason.strip())
+    rule = ctx.policy.rules.later_stage_handler
+    if rule and case.handler and case.handler in case.stage_handlers.values():
+        # whoever answered a stage may not answer the next: the resident's messages and the
+        # reminders go to the team until someone else is assigned
+        case.record(ctx.at, SYSTEM, "handler cleared", (
+            f"{case.handler} answered an earlier stage, and {rule}: the team hears of the "
+            "case until another member of staff is assigned"))
+        case.handler = ""
     d = case.deadlines
     assert d is not None
     return [e.Escalated(case.stage, on, cmd.reason.strip(), cmd.by_resident, d.acknowledge_by,

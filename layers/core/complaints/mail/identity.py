@@ -238,6 +238,12 @@ class StaffDirectory:
     def covers(self, address: str) -> bool:
         return address in self.addresses or address.rpartition("@")[2] in self.domains
 
+    def person(self, own: frozenset[str], address: str) -> bool:
+        """A member of staff a case may be assigned to: on the staff list, and not one of our
+        own mailboxes (``own``: the complaints address and the policy mailboxes), where a
+        resident's messages would loop back in, reaching no one."""
+        return self.covers(address) and mailbox(address) not in own
+
     def ours(self, address: str) -> bool:
         """Whether an address is the landlord's own, however tagged, subdomains too: never a
         resident's (the web form refuses it, so no letter lands with staff)."""

@@ -47,15 +47,30 @@ _THANKS_MAX_WORDS = 12
 
 def only_thanks(own_text: str) -> bool:
     """True when the resident's own words are thanks or an acknowledgement and nothing more
-    ("Thank you", "OK, thanks - Jo"): anything else is read as more to say. A reply to a
-    not-a-complaint decision that is more than thanks opens a complaint, since dissatisfaction
-    needs no particular word (HOS Code 1.3); erring that way costs a stage 1, erring the other
-    way loses a complaint."""
+    ("Thank you", "OK, thanks - Jo", "Thanks\nJo Bloggs"): anything else is read as more to
+    say. A reply to a not-a-complaint decision that is more than thanks opens a complaint, since
+    dissatisfaction needs no particular word (HOS Code 1.3); erring that way costs a stage 1,
+    erring the other way loses a complaint. So a name is a sign-off only on a line of its own
+    or after a dash, and only below thanks: "Still broken", "Nobody came", "Thanks. Still
+    Leaking" are more to say."""
     words = own_text.split()
-    if not words or len(words) > _THANKS_MAX_WORDS:
-        return not words  # an empty reply (only attachments) is not dissatisfaction either
-    parts = [x.strip() for x in re.split(r"[.,;:!?\n\-]+", own_text) if x.strip()]
-    # each part is a thanks phrase, or a short sign-off name ("Jo", "Mrs Sharma")
-    return all(_THANKS.fullmatch(x) or (len(x.split()) <= 2 and x.replace(" ", "").isalpha()
-                                        and x[0].isupper() and i == len(parts) - 1)
-               for i, x in enumerate(parts))
+    if not words:
+        return True  # nothing to read (the caller weighs any attachments)
+    if len(words) > _THANKS_MAX_WORDS:
+        return False
+    lines = [x.strip() for x in own_text.strip().splitlines() if x.strip()]
+    last = lines[-1]
+    name = ""
+    if len(lines) > 1 and _NAME.fullmatch(last):
+        name, lines = last, lines[:-1]
+    elif (dash := re.search(r"(?:\s[-\u2013\u2014]|,)\s*([^-\u2013\u2014,]+)$", last)) and \
+            _NAME.fullmatch(dash.group(1).strip()) and \
+            _THANKS.fullmatch(re.split(r"[.,;:!?]+", last[:dash.start()].strip(" .,;:!?"))[-1].strip()):
+        # "Thanks, Jo" / "OK thanks - Jo": a name after a comma or dash, right after thanks
+        name, lines = dash.group(1), [*lines[:-1], last[:dash.start()]]
+    parts = [x.strip() for x in re.split(r"[.,;:!?\n]+", "\n".join(lines)) if x.strip()]
+    return (bool(parts) and all(_THANKS.fullmatch(x) for x in parts)) or (not parts and bool(name))
+
+
+# a sign-off name: one or two capitalised words ("Jo", "Mrs Sharma", "Jo Bloggs")
+_NAME = re.compile(r"[A-Z][a-z'\u00c0-\u024f]*\.?(?:\s+[A-Z][A-Za-z'\u00c0-\u024f-]*)?")

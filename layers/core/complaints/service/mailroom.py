@@ -220,6 +220,11 @@ class Mailroom:
             made = self._made_another_way(delivery, key, mail)
             if made is not None:
                 return made
+            # a reply to the week's digest or a "No case opened" note, or any staff mail that is
+            # neither a forward nor a log: never a complaint with the officer as complainant
+            return self._not_opened(delivery, key, mail, (
+                f"mail from {mail.sender} (staff) that names no case and is neither a forwarded "
+                "email nor a logged complaint: no case opened"))
         return self._create(delivery, key, mail, (
             f"the message quotes {mail.reference}, which is not a case here: opened as new"
             if mail.reference else None))
@@ -419,8 +424,9 @@ class Mailroom:
         return commands
 
     def _answers_forward(self, case: Complaint, mail: InboundMail) -> bool:
-        """Whether the reply answers a resident's message we forwarded (by its Message-ID)."""
-        answered = set(_answered_ids(mail))
+        """Whether the reply answers a resident's message we forwarded, itself (In-Reply-To): a
+        colleague's reply-all to a reply to the forward is for colleagues."""
+        answered = set(mail.in_reply_to)  # what it answers itself, not its thread's References
         return any(x.kind == "resident_wrote" and answered & set(x.message_ids)
                    for x in case.letters.values())
 
@@ -517,9 +523,17 @@ class Mailroom:
             return self._not_opened(delivery, key, mail, f"a forward from {staff}: "
                                     f"{forward.problem}")
         # the first message in the chain not from us: a colleague may have forwarded it first
-        original = next((o for o in forward.chain if o.sender and not self._ours(o.sender)), None)
+        # A block whose From cannot be read ends the search: what lies below it is text the
+        # sender of that block wrote, and may be a header block made up to name someone else.
+        original, unusable = None, None
+        for block in forward.chain:
+            if not block.sender:
+                unusable = block
+                break
+            if not self._ours(block.sender):
+                original = block
+                break
         if original is None:
-            unusable = next((o for o in forward.chain if not o.sender), None)
             why = (unusable.sender_problem if unusable is not None else
                    f"the forwarded message is from {forward.chain[0].sender}, a staff address, "
                    "not a resident: a case is opened for the resident who complained (log a "
@@ -693,8 +707,13 @@ def _reopens(case: Complaint, mail: InboundMail) -> bool:
     """A resident's reply to a case closed as not a complaint that is more than thanks: the
     not-a-complaint letter promised a reply saying they are unhappy opens a complaint, and the
     Code needs no particular word for one (1.3)."""
-    return (case.disposition == "not-a-complaint" and case.status.value == "closed"
-            and mail.verdict != "auto_reply" and not only_thanks(own_text(mail.text)))
+    if case.disposition != "not-a-complaint" or case.status.value != "closed":
+        return False
+    if mail.verdict == "auto_reply" or any(t.event == "complaint opened" for t in case.timeline):
+        return False  # opened once: later replies are forwarded (and the new case has its own)
+    words = own_text(mail.text)
+    # a photo of the tap still dripping, sent with no words, is more to say
+    return bool(mail.attachments) if not words.strip() else not only_thanks(words)
 
 
 def parsing_notes(mail: InboundMail) -> tuple[tuple[str, str], ...]:
