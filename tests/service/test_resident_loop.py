@@ -292,3 +292,17 @@ def test_a_handlers_name_never_stops_their_letter(
                   body="#acknowledge\nDamp in the bedroom; wants it treated."))
     [ack] = letters(outbox, "escalation_acknowledgement")
     assert "Ombudsman Liaison Sam is dealing with your complaint" in " ".join(text(ack).split())
+
+
+def test_words_written_between_the_lines_of_our_letter_reach_the_forward(
+        send: Callable[..., Any], outbox: Outbox) -> None:
+    send(mf.message(sender=JANE))
+    m = parsed(raw_of(outbox, "receipt"))
+    quoted = [f"> {line}" for line in text(m).splitlines()[:6]]
+    body = "\n".join([*quoted[:3], "", "My son has asthma.", "", *quoted[3:], "",
+                      "I am deaf: please do not phone me."])
+    send(mf.message(sender=JANE, subject="Re: " + str(m["Subject"]), to=str(m["Reply-To"]),
+                    body=body, headers={"In-Reply-To": str(m["Message-ID"])}))
+    [forward] = letters(outbox, "resident_wrote")
+    said = text(forward)
+    assert "My son has asthma." in said and "I am deaf: please do not phone me." in said

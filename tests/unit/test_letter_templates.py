@@ -129,7 +129,7 @@ def per_kind(kind: str, policy: Policy, stage: int) -> dict[str, Any]:
             "files": [{"filename": "mould.jpg", "size": 245_760, "attached": True, "why": ""},
                       {"filename": "video.mp4", "size": 30_000_000, "attached": False,
                        "why": "the files with it pass 10 MB"}],
-            "happened": [], "status": "acknowledged", "next_step": "response",
+            "happened": [], "whole": "", "status": "acknowledged", "next_step": "response",
             "next_due": date(2026, 6, 17), "cheat_sheet": CHEAT_SHEET,
             "subject_line": "Jo Bloggs wrote: When is someone going to ring me?",
         },

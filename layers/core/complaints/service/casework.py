@@ -108,6 +108,9 @@ class ResidentMessage:
     subject: str
     text: str  # their own words: the quoted history cut
     files: tuple[dict[str, Any], ...] = ()  # filename, content_type, size, key (raw store)
+    # the whole message, when their words go on below what they quoted (a reply written
+    # between the lines of ours): nothing they wrote is left out of what staff read
+    whole: str = ""
 
 
 class Casework:
@@ -199,6 +202,7 @@ class Casework:
             "subject_line": line, "writer": message.writer, "text": message.text or (
                 "(no text: the message had only attachments, or was empty)"),
             "subject": message.subject, "files": [dict(f) for f in message.files],
+            "whole": message.whole,
             "happened": [r.detail if r.done else f"{r.command}: {r.detail}" for r in results],
             "next_step": step[0] if step else "", "next_due": step[1].isoformat() if step else "",
         })

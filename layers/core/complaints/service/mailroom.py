@@ -375,7 +375,8 @@ class Mailroom:
         results: list[Result] = []
         message = ResidentMessage(
             mail.sender_name or mail.sender, mail.subject[:200], own_text(mail.text)[:20_000],
-            forwarded_files(list(record.attachments))) if forward else None
+            forwarded_files(list(record.attachments)),
+            _below_the_quote(mail.text)[:40_000]) if forward else None
 
         def apply(fresh: Complaint) -> Change:
             at = self.now()
@@ -701,6 +702,16 @@ class Mailroom:
 def _answered_ids(mail: InboundMail) -> tuple[str, ...]:
     """The Message-IDs a message answers, nearest first, as many as are looked up."""
     return (*mail.in_reply_to, *reversed(mail.references))[:_THREAD_LOOKUPS]
+
+
+def _below_the_quote(text: str) -> str:
+    """The whole text when the writer's words go on below the first quoted line (a reply
+    written between the lines of the one it answers), else ""."""
+    own = own_text(text)
+    rest = text.strip()[len(own):] if text.strip().startswith(own) else text
+    unquoted = [x for x in rest.splitlines() if x.strip() and not x.lstrip().startswith(">")]
+    # words of theirs after the quote, not only a quoting header and a signature
+    return text.strip() if len(unquoted) > 1 else ""
 
 
 def _reopens(case: Complaint, mail: InboundMail) -> bool:
