@@ -56,6 +56,7 @@ from complaints.domain.commands import (
     Command,
     Escalate,
     Extend,
+    ExtendInCalendarTime,
     NotAComplaint,
     Note,
     RecordAdjustments,
@@ -292,21 +293,85 @@ def _unknown(word: str) -> str:
     return f"#{shown} is not a command; the commands are " + ", ".join(f"#{c}" for c in COMMAND_NAMES)
 
 
-def _extend(argument: str) -> Extend | str:
-    number, reason = [*argument.split(None, 1), "", ""][:2]
-    if not (number.isascii() and number.isdigit()):
+# How a span of time may be written after "#extend N" (longest first, so "working days" is
+# never read as "days"): working days are what #extend counts; calendar time is refused with the
+# working days it comes to (domain/lifecycle.py has the calendar), never read as working days.
+_SPAN_UNITS: Final[tuple[tuple[str, str, int], ...]] = tuple(sorted((
+    *((w, "working days", 1) for w in (
+        "working days", "working day", "working-days", "working-day", "workingdays",
+        "work days", "work day", "workdays", "workday", "business days", "business day",
+        "wds", "wd", "w/d", "w.d.", "w.d")),
+    *((w, "calendar days", 1) for w in (
+        "calendar days", "calendar day", "calendar-days", "cal days", "cal day", "days",
+        "day", "d")),
+    *((w, "weeks", 1) for w in ("weeks", "week", "wks", "wk", "w/k")),
+    *((w, "weeks", 2) for w in ("fortnights", "fortnight")),
+    *((w, "months", 1) for w in ("months", "month", "mths", "mth", "mnths", "mnth", "mos",
+                                 "mo")),
+), key=lambda u: -len(u[0])))
+_NUMBER_WORDS: Final[dict[str, int]] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}
+_DIGITS: Final = re.compile(r"[0-9]+")
+_MAX_SPAN_DAYS: Final = 366  # calendar time further ahead than this is not an extension
+
+
+def _extend(argument: str) -> Extend | ExtendInCalendarTime | str:
+    """"N <reason>" and "N working days <reason>": N working days. "2 weeks", "14 days",
+    "a month", "10 calendar days": calendar time, for the lifecycle to refuse with the number
+    of working days to write instead."""
+    rest = argument.strip()
+    for lead in ("by ", "for "):  # "#extend by 2 weeks"
+        if rest.lower().startswith(lead):
+            rest = rest[len(lead):].lstrip()
+    digits = _DIGITS.match(rest)
+    if digits:
+        number, amount = digits.group(), None
+        rest = rest[digits.end():]
+    else:  # a number in words counts only with its unit: "#extend a survey ..." is no number
+        words = rest.split(None, 1) or [""]
+        number, amount = words[0], _NUMBER_WORDS.get(words[0].lower())
+        if amount is None:
+            return _WHY_EXTEND
+        rest = " " + "".join(words[1:])
+    if digits and rest[:1] not in ("", " ", "\t") and not rest[:1].isalpha():
+        return _WHY_EXTEND  # "10.5", "-5", "10,5": not a whole number of days
+    unit, times, after = _span_unit(rest)
+    written = f"{number} {rest[:len(rest) - len(after)].strip()}".strip()
+    rest = after
+    if amount is None:
+        if len(number) > 3:
+            return f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days, not {number[:10]}"
+        amount = int(number)
+    elif unit is None:
         return _WHY_EXTEND
-    if len(number) > 3 or not 1 <= int(number) <= MAX_EXTENSION_DAYS:
+    reason = rest.lstrip(" :-\u2013\u2014,.").strip()
+    if unit is not None and unit != "working days":
+        days = amount * times * {"calendar days": 1, "weeks": 7, "months": 31}[unit]
+        if not 1 <= days <= _MAX_SPAN_DAYS:
+            return (f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days: {written} is not "
+                    "an extension it can give")
+        return ExtendInCalendarTime(amount=amount * times, unit=unit, reason=reason,
+                                    written=written)
+    if not 1 <= amount <= MAX_EXTENSION_DAYS:
         return f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days, not {number[:10]}"
-    reason = reason.strip()
-    for unit in ("working days", "working day", "days", "day", "wd"):  # "#extend 10 working days: ..."
-        if reason.lower() == unit or reason.lower().startswith(unit + " ") or (
-                reason.lower().startswith(unit + ":")):
-            reason = reason[len(unit):].lstrip(" :-\u2013\u2014").strip()
-            break
     if not reason:
         return _WHY_EXTEND
-    return Extend(working_days=int(number), reason=reason)
+    return Extend(working_days=amount, reason=reason)
+
+
+def _span_unit(rest: str) -> tuple[str | None, int, str]:
+    """(the unit at the start of ``rest``, its multiple, what follows it); (None, 1, rest) when
+    ``rest`` starts with no unit: the reason follows the number."""
+    text = rest.lstrip()
+    lowered = text.lower()
+    for word, unit, times in _SPAN_UNITS:
+        if lowered.startswith(word):
+            after = lowered[len(word):len(word) + 1]
+            if not after.isalnum():  # "5 damp ..." is no "d", "5 weekend" no "week"
+                return unit, times, text[len(word):]
+    return None, 1, rest
 
 
 def _outcome(argument: str) -> str | None:

@@ -59,7 +59,8 @@ OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we upho
                  "resolved": "your complaint is resolved"}
 CHEAT_SHEET = (
     "#acknowledge  (the complaint definition below) - sends the acknowledgement",
-    "#extend N <reason>  - extends by N working days (#agreed / #approved first where needed)",
+    "#extend N <reason>  - extends by N working days, not weeks or calendar days "
+    "(#agreed / #approved first where needed)",
     f"#respond {'|'.join(c.OUTCOMES)}  + #remedy <text> lines; the response below",
     "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
@@ -343,6 +344,8 @@ class Casework:
 
 
 def _name(command: c.Command) -> str:
+    if isinstance(command, c.ExtendInCalendarTime):
+        return "#extend"
     if isinstance(command, c.Unreadable):
         return "an unreadable # line"
     if isinstance(command, c.Escalate) and command.by_resident:
