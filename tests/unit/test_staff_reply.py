@@ -493,7 +493,7 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
     ("#1 priority", '"#1 priority": #1 is not a command; the commands are #acknowledge, #extend, '
                     '#agreed, #approved, #respond, #remedy, #escalate, #refuse, #not-a-complaint, '
                     '#withdraw, #close, #note, #assign, #policy, #adjustments, #done, '
-                    '#category, #tenure, #message'),
+                    '#category, #tenure, #message, #preview'),
 ])
 def test_each_argument_error(line: str, problem: str) -> None:
     # when the line is the whole reply

@@ -73,6 +73,12 @@ class ExtendInCalendarTime(Command):
 
 
 @dataclass(frozen=True)
+class Preview(Command):
+    """#preview: run the reply's other commands on a copy of the case and show the sender what
+    they would do and the letters they would send; nothing is changed or sent."""
+
+
+@dataclass(frozen=True)
 class RecordAgreement(Command):
     """The resident agreed to an extension (#agreed)."""
 
@@ -194,6 +200,7 @@ COMMAND_NAMES: Final[dict[str, str]] = {
     "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
     "policy": "SetPolicy", "adjustments": "RecordAdjustments", "done": "RemedyDone",
     "category": "Categorise", "tenure": "SetTenure", "message": "SendMessage",
+    "preview": "Preview",
 }
 
 # The TSM tenures (low-cost rental, low-cost home ownership), as written on the record.

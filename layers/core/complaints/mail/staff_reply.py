@@ -59,6 +59,7 @@ from complaints.domain.commands import (
     ExtendInCalendarTime,
     NotAComplaint,
     Note,
+    Preview,
     RecordAdjustments,
     RecordAgreement,
     RecordApproval,
@@ -149,7 +150,12 @@ def parse_reply(text: str, today: date) -> StaffReply:
     body = "\n".join(x.rstrip() for x in kept).strip("\n")
     problems: list[str] = []
     commands = _commands(command_lines, body, today, problems)
-    for line in misplaced[:MAX_MISPLACED_REPORTED]:
+    previews = [line for line in misplaced if _word_and_argument(line)[0] == "preview"]
+    for line in previews[:1]:  # wherever it is written: a preview, never the real thing
+        commands.append(Preview())
+        problems.append(_problem(line, "it is below the text, but taken as #preview all the "
+                                       "same: nothing was done or sent"))
+    for line in [x for x in misplaced if x not in previews][:MAX_MISPLACED_REPORTED]:
         problems.append(_problem(line, "it is below the text, so it was not read as a command "
                                        "(commands go at the top of the reply), and it was left "
                                        "out of the text the resident sees"))
@@ -213,7 +219,11 @@ def _commands(lines: list[str], body: str, today: date, problems: list[str]) -> 
             problems.append(_problem(line, "not done, because a #remedy line has a problem"))
             continue
         result = _command(word, argument, body, tuple(remedies), today)
-        if isinstance(result, str):
+        if isinstance(result, str) and _as_preview(word):
+            problems.append(_problem(line, f"#{word[:30]} is not a command: taken as #preview, "
+                                           "so nothing was done or sent"))
+            out.append(Preview())
+        elif isinstance(result, str):
             problems.append(_problem(line, result))
         else:
             out.append(result)
@@ -233,6 +243,8 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
             return Acknowledge(definition=definition) if definition else _WHY_ACKNOWLEDGE
         case "extend":
             return _extend(argument)
+        case "preview":  # the reply's other commands are shown, not done (service/casework.py)
+            return Preview()
         case "respond":
             outcome = _outcome(argument)
             if outcome is None:
@@ -283,6 +295,15 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
         case "":
             return "a # line needs a command, e.g. #note <text>"
     return _unknown(word)
+
+
+# words staff may write meaning #preview: a reply that asks to be tried is never run for real
+_PREVIEW_LIKE: Final = frozenset({"draft", "dry-run", "dryrun", "trial", "try", "test"})
+
+
+def _as_preview(word: str) -> bool:
+    return word in _PREVIEW_LIKE or (word not in COMMAND_NAMES and bool(
+        difflib.get_close_matches(word[:40], ["preview"], n=1, cutoff=0.7)))
 
 
 def _unknown(word: str) -> str:
