@@ -10,9 +10,12 @@ with the clock, not the sweep.
 
 from __future__ import annotations
 
+import email
+
 import pytest
 
-from tests.walks import GOAL_HOPS, Walk, walks
+from tests import mailfactory as mf
+from tests.walks import GOAL_HOPS, Walk, World, trace, walks
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +48,19 @@ def test_the_walks_pass_through_the_parts_the_page_names(traced: list[Walk]) -> 
     order = handler_walk.order
     assert order.index("complaints.handlers.inbound_email") < order.index(
         "complaints.service.mailroom"), order[:4]
+
+
+def test_a_staff_preview_calls_back_into_no_module_on_its_stack() -> None:
+    """Issue 20's #preview runs the commands on a copy and drafts, builds, lints and keeps its
+    letters: still nothing handed down to be called back."""
+    world = World()
+    reference = world.deliver(mf.message()).reference
+    body = ("#preview\n#acknowledge\n#extend 5 waiting for the survey\n\nYou are unhappy that the "
+            "mould in your bathroom has not been treated; you want it treated.")
+    world.staff(reference, body)  # warm
+    walk = trace("a staff #preview reply to its confirmation", lambda: world.staff(reference, body))
+    assert walk.back == set(), walk.line()
+    assert ("complaints.service.casework", "complaints.service.post") in walk.hops
+    kinds = [str(email.message_from_bytes(m)["X-Complaints-Letter"])
+             for m in world.outbox.letters()]
+    assert kinds.count("command_result") == 2 and "acknowledgement" not in kinds

@@ -219,7 +219,7 @@ def test_gmail_single_line_attribution_with_no_commands_sends_a_message() -> Non
 def test_apple_mail_from_an_iphone() -> None:
     # given Apple Mail on an iPhone: the commands, "Sent from my iPhone", its attribution line
     text = ("  #agreed resident agreed on the phone\n"
-            "  #extend 5 days: contractor needs a second visit\n\n"
+            "  #extend 5 working days: contractor needs a second visit\n\n"
             "Sent from my iPhone\n\n"
             "On 5 Jun 2026, at 10:00, Complaints <complaints+CMP-2026-000042@landlord.example> wrote:\n"
             "\n" + quoted(STAFF_NOTICE))
@@ -445,7 +445,7 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
 
 
 @pytest.mark.parametrize(("line", "problem"), [
-    ("#extend ten days", f'"#extend ten days": {WHY_EXTEND}'),
+    ("#extend ten survey", f'"#extend ten survey": {WHY_EXTEND}'),
     ("#extend", f'"#extend": {WHY_EXTEND}'),
     ("#extend 10", f'"#extend 10": {WHY_EXTEND}'),
     ("#extend 10 working days", f'"#extend 10 working days": {WHY_EXTEND}'),
@@ -488,7 +488,7 @@ WHY_EXTEND = "#extend needs a number of working days and a reason"
     ("#1 priority", '"#1 priority": #1 is not a command; the commands are #acknowledge, #extend, '
                     '#agreed, #approved, #respond, #remedy, #escalate, #refuse, #not-a-complaint, '
                     '#withdraw, #close, #note, #assign, #policy, #adjustments, #done, '
-                    '#category, #tenure, #message'),
+                    '#category, #tenure, #message, #preview'),
 ])
 def test_each_argument_error(line: str, problem: str) -> None:
     # when the line is the whole reply
@@ -499,10 +499,10 @@ def test_each_argument_error(line: str, problem: str) -> None:
 
 def test_a_bad_line_does_not_stop_the_good_ones() -> None:
     # when
-    reply = parse_reply("#extend ten days\n#note spoke to Ms Shah\n", TODAY)
+    reply = parse_reply("#extend ten survey\n#note spoke to Ms Shah\n", TODAY)
     # then
     assert reply.commands == (Note(text="spoke to Ms Shah"),)
-    assert reply.problems == (f'"#extend ten days": {WHY_EXTEND}',)
+    assert reply.problems == (f'"#extend ten survey": {WHY_EXTEND}',)
     assert reply.has_commands
 
 

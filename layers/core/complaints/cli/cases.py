@@ -143,7 +143,7 @@ def _act(args: argparse.Namespace) -> int:
 
     from complaints.bootstrap import mailroom
     from complaints.domain.calendar import london_date
-    from complaints.domain.commands import Note
+    from complaints.domain.commands import Note, Preview
     from complaints.mail.identity import usable_address
     from complaints.mail.staff_reply import parse_reply
 
@@ -162,7 +162,9 @@ def _act(args: argparse.Namespace) -> int:
     reply = parse_reply(args.text if args.text is not None else sys.stdin.read(), london_date(at))
     case, results = room.casework.run(args.reference, reply.to_run, actor,
                                       f"cli-{uuid.uuid4().hex[:16]}", at)
-    if args.at is not None and any(r.done for r in results):  # the record says when it was made
+    previewed = any(isinstance(x, Preview) for x in reply.to_run)  # nothing was recorded
+    if args.at is not None and not previewed and any(r.done for r in results):
+        # the record says when it was made
         case, _ = room.casework.run(args.reference, (Note(
             text=f"back-dated: the commands above were recorded on {real:%Y-%m-%d %H:%M}Z as "
                  f"taken at {at.isoformat()}"),), actor, f"cli-{uuid.uuid4().hex[:16]}", real,

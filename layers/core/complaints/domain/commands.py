@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Final
 
 OUTCOMES: Final = ("upheld", "partly-upheld", "not-upheld", "resolved")
+CALENDAR_UNITS: Final = ("calendar days", "weeks", "months")  # what #extend does not count in
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,24 @@ class Acknowledge(Command):
 class Extend(Command):
     working_days: int
     reason: str
+
+
+@dataclass(frozen=True)
+class ExtendInCalendarTime(Command):
+    """#extend written in calendar time ("2 weeks", "14 days", "a month"): never taken as that
+    many working days; refused with the working days it comes to from today, counted on the
+    case's calendar (domain/lifecycle.py), so the handler writes the number they mean."""
+
+    amount: int
+    unit: str  # one of CALENDAR_UNITS
+    reason: str
+    written: str  # as the reply wrote it ("2 weeks", "a fortnight"), for the refusal
+
+
+@dataclass(frozen=True)
+class Preview(Command):
+    """#preview: run the reply's other commands on a copy of the case and show the sender what
+    they would do and the letters they would send; nothing is changed or sent."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +200,7 @@ COMMAND_NAMES: Final[dict[str, str]] = {
     "withdraw": "Withdraw", "close": "Close", "note": "Note", "assign": "Assign",
     "policy": "SetPolicy", "adjustments": "RecordAdjustments", "done": "RemedyDone",
     "category": "Categorise", "tenure": "SetTenure", "message": "SendMessage",
+    "preview": "Preview",
 }
 
 # The TSM tenures (low-cost rental, low-cost home ownership), as written on the record.

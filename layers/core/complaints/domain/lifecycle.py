@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from complaints.domain import commands as c
 from complaints.domain import events as e
@@ -183,10 +183,11 @@ def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
     if ext.cap == "beyond-deadline" and ext.working_days is not None and total > ext.working_days:
         raise Refusal(f"{ctx.policy.id} allows at most {ext.working_days} working days of "
                       f"extension at stage {case.stage} ({used} used): {cmd.working_days} more "
-                      "is beyond the cap")
+                      f"is beyond the cap{_latest(case, ctx, cmd.reason)}")
     if ext.cap == "total" and d.respond_by_extended is not None and new > d.respond_by_extended:
         raise Refusal(f"{ctx.policy.id} allows no response later than {d.respond_by_extended} at "
-                      f"stage {case.stage}; {cmd.working_days} working days would make it {new}")
+                      f"stage {case.stage}; {cmd.working_days} working days would make it {new}"
+                      f"{_latest(case, ctx, cmd.reason)}")
     agreed = case.agreements.get(case.stage, [])
     if ext.agreement == "resident-agreement" and Agreement.AGREED not in agreed:
         raise Refusal(f"{ctx.policy.id} extends only with the resident's agreement: once they "
@@ -201,6 +202,77 @@ def _extend(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent
     case.extend(ctx.at, ctx.actor, Extension(case.stage, cmd.working_days, cmd.reason.strip(),
                                              new, ctx.actor), event.describe())
     return [event]
+
+
+def _extension_room(case: Complaint, ctx: Context) -> tuple[int, date] | None:
+    """(working days of extension left at the stage, the latest response date the policy's cap
+    allows), on the case's working calendar; None where the policy sets no cap."""
+    ext = ctx.policy.stage(case.stage).extension
+    d = case.deadlines
+    assert d is not None
+    used = sum(x.working_days for x in case.extensions_at(case.stage))
+    if ext.cap == "beyond-deadline" and ext.working_days is not None:
+        return (max(ext.working_days - used, 0),
+                ctx.calendar.add_working_days(d.respond_by, ext.working_days))
+    if ext.cap == "total" and d.respond_by_extended is not None:
+        allowed = ctx.calendar.working_days_between(d.respond_by, d.respond_by_extended)
+        return max(allowed - used, 0), d.respond_by_extended
+    return None
+
+
+def _latest(case: Complaint, ctx: Context, reason: str) -> str:
+    """What the cap still allows, in words a handler can act on (after a refusal's reason)."""
+    room = _extension_room(case, ctx)
+    if room is None:
+        return ""
+    left, latest = room
+    if left == 0:
+        return f": no more extension is allowed; the latest date allowed is {_long(latest)}"
+    return (f": the latest date allowed is {_long(latest)}, {left} more working day"
+            f"{'' if left == 1 else 's'} (#extend {left} {_shown(reason)})")
+
+
+def _extend_in_calendar_time(case: Complaint, cmd: c.Command,
+                             ctx: Context) -> list[e.DomainEvent]:
+    """Never taken as that many working days ("#extend 2 weeks" is not 2 working days with the
+    reason "weeks ..."): refused with the number to write, from today on the case's calendar
+    (a response date is a working day, so the span ends on the first one on or after it)."""
+    assert isinstance(cmd, c.ExtendInCalendarTime)
+    _ready_to_answer(case, ctx, "extend")
+    end = ctx.calendar.working_day_on_or_after(_later(ctx.today, cmd.amount, cmd.unit))
+    n = ctx.calendar.working_days_between(ctx.today, end)
+    why = (f"{cmd.written} is {n} working day{'' if n == 1 else 's'} from today (to "
+           f"{_long(end)}): write #extend {n} {_shown(cmd.reason)} (#extend counts working "
+           "days)")
+    room = _extension_room(case, ctx)
+    if room is not None and n > room[0]:
+        why += (f". {ctx.policy.id} allows {room[0]} more working day"
+                f"{'' if room[0] == 1 else 's'} at stage {case.stage}: the latest date allowed "
+                f"is {_long(room[1])}")
+    raise Refusal(why)
+
+
+def _later(today: date, amount: int, unit: str) -> date:
+    """``amount`` calendar days, weeks or months after ``today`` (a month on: the same day of
+    the month, or its last day where the month is shorter)."""
+    if unit == "weeks":
+        return today + timedelta(weeks=amount)
+    if unit == "months":
+        month = today.month - 1 + amount
+        year, month = today.year + month // 12, month % 12 + 1
+        last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+        return date(year, month, min(today.day, last))
+    return today + timedelta(days=amount)
+
+
+def _long(d: date) -> str:
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def _shown(reason: str) -> str:
+    """The handler's reason, to write again (a long one is not echoed whole)."""
+    reason = " ".join(reason.split())
+    return reason if reason and len(reason) <= 120 else "<reason>"
 
 
 def _agreement(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEvent]:
@@ -394,7 +466,8 @@ def _message(case: Complaint, cmd: c.Command, ctx: Context) -> list[e.DomainEven
 
 # each command's step in the transition table (Unreadable has none: it is refused with its problem)
 _STEPS: dict[type, Step] = {
-    c.Acknowledge: Step.ACKNOWLEDGE, c.Extend: Step.EXTEND, c.RecordAgreement: Step.AGREED,
+    c.Acknowledge: Step.ACKNOWLEDGE, c.Extend: Step.EXTEND, c.ExtendInCalendarTime: Step.EXTEND,
+    c.RecordAgreement: Step.AGREED,
     c.RecordApproval: Step.APPROVED, c.Respond: Step.RESPOND, c.Escalate: Step.ESCALATE,
     c.Refuse: Step.REFUSE, c.NotAComplaint: Step.NOT_A_COMPLAINT, c.Withdraw: Step.WITHDRAW,
     c.Close: Step.CLOSE, c.Note: Step.NOTE, c.Assign: Step.ASSIGN, c.SetPolicy: Step.POLICY,
@@ -403,7 +476,8 @@ _STEPS: dict[type, Step] = {
 }
 
 _HANDLERS: dict[type, Callable[[Complaint, c.Command, Context], list[e.DomainEvent]]] = {
-    c.Acknowledge: _acknowledge, c.Extend: _extend, c.RecordAgreement: _agreement,
+    c.Acknowledge: _acknowledge, c.Extend: _extend,
+    c.ExtendInCalendarTime: _extend_in_calendar_time, c.RecordAgreement: _agreement,
     c.RecordApproval: _agreement, c.Respond: _respond, c.Escalate: _escalate,
     c.Refuse: _refuse, c.NotAComplaint: _not_a_complaint, c.Withdraw: _withdraw,
     c.Close: _close, c.Note: _note, c.Assign: _assign, c.SetPolicy: _set_policy,

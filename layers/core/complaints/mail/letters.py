@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 import email.policy
 import re
 import secrets
@@ -87,6 +88,15 @@ def build(envelope: Envelope, letter: str, context: dict[str, Any],
     message = _build(envelope, letter, context, attachments)
     _check_headers(message)
     return message
+
+
+def text_part(letter: EmailMessage | bytes) -> str:
+    """A letter's plain text part, as it reads once sent ("" when it has none)."""
+    message = (email.message_from_bytes(letter, policy=LETTER_POLICY)
+               if isinstance(letter, bytes) else letter)
+    body = message.get_body(preferencelist=("plain",)) if isinstance(message, EmailMessage) \
+        else None
+    return str(body.get_content()) if body is not None else ""
 
 
 _SET_HEADERS = ("From", "To", "Reply-To", "Subject", "Message-ID", "In-Reply-To", "References",

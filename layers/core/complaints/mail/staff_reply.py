@@ -60,8 +60,10 @@ from complaints.domain.commands import (
     Command,
     Escalate,
     Extend,
+    ExtendInCalendarTime,
     NotAComplaint,
     Note,
+    Preview,
     RecordAdjustments,
     RecordAgreement,
     RecordApproval,
@@ -162,7 +164,12 @@ def parse_reply(text: str, today: date) -> StaffReply:
     unused = _ONLY_COURTESIES if written.strip() and not body.strip() else ""
     problems: list[str] = []
     commands = _commands(command_lines, body, today, problems, unused)
-    for line in misplaced[:MAX_MISPLACED_REPORTED]:
+    previews = [line for line in misplaced if _word_and_argument(line)[0] == "preview"]
+    for line in previews[:1]:  # wherever it is written: a preview, never the real thing
+        commands.append(Preview())
+        problems.append(_problem(line, "it is below the text, but taken as #preview all the "
+                                       "same: nothing was done or sent"))
+    for line in [x for x in misplaced if x not in previews][:MAX_MISPLACED_REPORTED]:
         problems.append(_problem(line, "it is below the text, so it was not read as a command "
                                        "(commands go at the top of the reply), and it was left "
                                        "out of the text the resident sees"))
@@ -231,7 +238,11 @@ def _commands(lines: list[str], body: str, today: date, problems: list[str],
             problems.append(_problem(line, "not done, because a #remedy line has a problem"))
             continue
         result = _command(word, argument, body, tuple(remedies), today)
-        if isinstance(result, str):
+        if isinstance(result, str) and _as_preview(word):
+            problems.append(_problem(line, f"#{word[:30]} is not a command: taken as #preview, "
+                                           "so nothing was done or sent"))
+            out.append(Preview())
+        elif isinstance(result, str):
             if unused and (word in _TAKE_BODY or (word in _TAKE_BODY_IF_BARE and not argument)):
                 result += f" ({unused})"
             problems.append(_problem(line, result))
@@ -253,6 +264,8 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
             return Acknowledge(definition=definition) if definition else _WHY_ACKNOWLEDGE
         case "extend":
             return _extend(argument)
+        case "preview":  # the reply's other commands are shown, not done (service/casework.py)
+            return Preview()
         case "respond":
             outcome = _outcome(argument)
             if outcome is None:
@@ -305,6 +318,15 @@ def _command(word: str, argument: str, body: str, remedies: tuple[Remedy, ...],
     return _unknown(word)
 
 
+# words staff may write meaning #preview: a reply that asks to be tried is never run for real
+_PREVIEW_LIKE: Final = frozenset({"draft", "dry-run", "dryrun", "trial", "try", "test"})
+
+
+def _as_preview(word: str) -> bool:
+    return word in _PREVIEW_LIKE or (word not in COMMAND_NAMES and bool(
+        difflib.get_close_matches(word[:40], ["preview"], n=1, cutoff=0.7)))
+
+
 def _unknown(word: str) -> str:
     shown = word if len(word) <= 30 else word[:29] + "…"
     close = difflib.get_close_matches(word[:40], list(COMMAND_NAMES), n=1, cutoff=0.7)
@@ -313,21 +335,85 @@ def _unknown(word: str) -> str:
     return f"#{shown} is not a command; the commands are " + ", ".join(f"#{c}" for c in COMMAND_NAMES)
 
 
-def _extend(argument: str) -> Extend | str:
-    number, reason = [*argument.split(None, 1), "", ""][:2]
-    if not (number.isascii() and number.isdigit()):
+# How a span of time may be written after "#extend N" (longest first, so "working days" is
+# never read as "days"): working days are what #extend counts; calendar time is refused with the
+# working days it comes to (domain/lifecycle.py has the calendar), never read as working days.
+_SPAN_UNITS: Final[tuple[tuple[str, str, int], ...]] = tuple(sorted((
+    *((w, "working days", 1) for w in (
+        "working days", "working day", "working-days", "working-day", "workingdays",
+        "work days", "work day", "workdays", "workday", "business days", "business day",
+        "wds", "wd", "w/d", "w.d.", "w.d")),
+    *((w, "calendar days", 1) for w in (
+        "calendar days", "calendar day", "calendar-days", "cal days", "cal day", "days",
+        "day", "d")),
+    *((w, "weeks", 1) for w in ("weeks", "week", "wks", "wk", "w/k")),
+    *((w, "weeks", 2) for w in ("fortnights", "fortnight")),
+    *((w, "months", 1) for w in ("months", "month", "mths", "mth", "mnths", "mnth", "mos",
+                                 "mo")),
+), key=lambda u: -len(u[0])))
+_NUMBER_WORDS: Final[dict[str, int]] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}
+_DIGITS: Final = re.compile(r"[0-9]+")
+_MAX_SPAN_DAYS: Final = 366  # calendar time further ahead than this is not an extension
+
+
+def _extend(argument: str) -> Extend | ExtendInCalendarTime | str:
+    """"N <reason>" and "N working days <reason>": N working days. "2 weeks", "14 days",
+    "a month", "10 calendar days": calendar time, for the lifecycle to refuse with the number
+    of working days to write instead."""
+    rest = argument.strip()
+    for lead in ("by ", "for "):  # "#extend by 2 weeks"
+        if rest.lower().startswith(lead):
+            rest = rest[len(lead):].lstrip()
+    digits = _DIGITS.match(rest)
+    if digits:
+        number, amount = digits.group(), None
+        rest = rest[digits.end():]
+    else:  # a number in words counts only with its unit: "#extend a survey ..." is no number
+        words = rest.split(None, 1) or [""]
+        number, amount = words[0], _NUMBER_WORDS.get(words[0].lower())
+        if amount is None:
+            return _WHY_EXTEND
+        rest = " " + "".join(words[1:])
+    if digits and rest[:1] not in ("", " ", "\t") and not rest[:1].isalpha():
+        return _WHY_EXTEND  # "10.5", "-5", "10,5": not a whole number of days
+    unit, times, after = _span_unit(rest)
+    written = f"{number} {rest[:len(rest) - len(after)].strip()}".strip()
+    rest = after
+    if amount is None:
+        if len(number) > 3:
+            return f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days, not {number[:10]}"
+        amount = int(number)
+    elif unit is None:
         return _WHY_EXTEND
-    if len(number) > 3 or not 1 <= int(number) <= MAX_EXTENSION_DAYS:
+    reason = rest.lstrip(" :-\u2013\u2014,.").strip()
+    if unit is not None and unit != "working days":
+        days = amount * times * {"calendar days": 1, "weeks": 7, "months": 31}[unit]
+        if not 1 <= days <= _MAX_SPAN_DAYS:
+            return (f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days: {written} is not "
+                    "an extension it can give")
+        return ExtendInCalendarTime(amount=amount * times, unit=unit, reason=reason,
+                                    written=written)
+    if not 1 <= amount <= MAX_EXTENSION_DAYS:
         return f"#extend takes 1 to {MAX_EXTENSION_DAYS} working days, not {number[:10]}"
-    reason = reason.strip()
-    for unit in ("working days", "working day", "days", "day", "wd"):  # "#extend 10 working days: ..."
-        if reason.lower() == unit or reason.lower().startswith(unit + " ") or (
-                reason.lower().startswith(unit + ":")):
-            reason = reason[len(unit):].lstrip(" :-\u2013\u2014").strip()
-            break
     if not reason:
         return _WHY_EXTEND
-    return Extend(working_days=int(number), reason=reason)
+    return Extend(working_days=amount, reason=reason)
+
+
+def _span_unit(rest: str) -> tuple[str | None, int, str]:
+    """(the unit at the start of ``rest``, its multiple, what follows it); (None, 1, rest) when
+    ``rest`` starts with no unit: the reason follows the number."""
+    text = rest.lstrip()
+    lowered = text.lower()
+    for word, unit, times in _SPAN_UNITS:
+        if lowered.startswith(word):
+            after = lowered[len(word):len(word) + 1]
+            if not after.isalnum():  # "5 damp ..." is no "d", "5 weekend" no "week"
+                return unit, times, text[len(word):]
+    return None, 1, rest
 
 
 def _outcome(argument: str) -> str | None:

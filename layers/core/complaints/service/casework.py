@@ -9,8 +9,9 @@ The Ombudsman block in every letter comes from the case's policy, never from a t
 
 from __future__ import annotations
 
+import copy
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -60,13 +61,15 @@ OUTCOME_WORDS = {"upheld": "we uphold your complaint", "partly-upheld": "we upho
                  "resolved": "your complaint is resolved"}
 CHEAT_SHEET = (
     "#acknowledge  (the complaint definition below) - sends the acknowledgement",
-    "#extend N <reason>  - extends by N working days (#agreed / #approved first where needed)",
+    "#extend N <reason>  - extends by N working days, not weeks or calendar days "
+    "(#agreed / #approved first where needed)",
     f"#respond {'|'.join(c.OUTCOMES)}  + #remedy <text> lines; the response below",
     "#escalate <reason>  #refuse <reason>  #not-a-complaint <what happens instead>",
     "#withdraw  #close  #note <internal text>  #assign <address>  #policy <id>  #adjustments <text>",
     "#done N  - remedy N (as numbered in the response) is done",
     "#category <a few words>  #tenure LCRA|LCHO|other  - for the reports; any case, closed too",
     "#message (your text below)  - sends your text to the resident",
+    "#preview  (above other commands) - shows what they would do and send; does nothing",
     "No # lines: to a resident's message forwarded to you, your text goes to them; to any "
     "other mail from us it is an internal note.",
 )
@@ -82,9 +85,11 @@ class Result:
     done: bool
     detail: str
     events: list[e.DomainEvent] = field(default_factory=list)
+    needs: bool = False  # not done: put to staff to decide (a late request for stage 2)
 
     def to_json(self) -> dict[str, Any]:
-        return {"command": self.command, "done": self.done, "detail": self.detail}
+        return {"command": self.command, "done": self.done, "detail": self.detail,
+                "needs": self.needs}
 
 
 @dataclass(frozen=True)
@@ -137,9 +142,25 @@ class Casework:
 
     def apply(self, case: Complaint, commands: tuple[c.Command, ...], actor: str, claimant: str,
               at: datetime, staff: bool) -> list[Result]:
-        """Run the commands in order on ``case`` (inside the caller's unit of work)."""
+        """Run the commands in order on ``case`` (inside the caller's unit of work); with a
+        ``#preview`` among them, run them on a copy instead and only confirm what they would
+        do (``preview``)."""
+        if staff and any(isinstance(x, c.Preview) for x in commands):
+            return self.preview(case, commands, actor, claimant, at)
+        results = self._run(case, commands, actor, claimant, at)
+        if staff and results:
+            self.post.record(case, "command_result",
+                             letter_kinds.kind("command_result").address(sender=actor), claimant,
+                             self.config.complaints_address, at,
+                             context={"results": [r.to_json() for r in results]})
+        return results
+
+    def _run(self, case: Complaint, commands: tuple[c.Command, ...], actor: str, claimant: str,
+             at: datetime) -> list[Result]:
         results = []
         for command in commands:
+            if isinstance(command, c.Preview):
+                continue
             name = _name(command)
             try:
                 events = handle(case, command, self.context(case, at, actor))
@@ -148,16 +169,54 @@ class Casework:
                 results.append(Result(name, False, str(refusal)))
                 continue
             # a request put to staff (a late escalation) is recorded, not done
-            done = not any(isinstance(ev, e.EscalationOutOfTime) for ev in events)
-            results.append(Result(name, done, "; ".join(ev.describe() for ev in events), events))
+            put = any(isinstance(ev, e.EscalationOutOfTime) for ev in events)
+            results.append(Result(name, not put, "; ".join(ev.describe() for ev in events),
+                                  events, needs=put))
             for event in events:
                 self._letters_for(case, event, actor, claimant, at)
-        if staff and results:
-            self.post.record(case, "command_result",
-                             letter_kinds.kind("command_result").address(sender=actor), claimant,
-                             self.config.complaints_address, at,
-                             context={"results": [r.to_json() for r in results]})
         return results
+
+    def preview(self, case: Complaint, commands: tuple[c.Command, ...], actor: str,
+                claimant: str, at: datetime) -> list[Result]:
+        """#preview: the other commands run on a copy of the loaded case, and every letter they
+        would send is drafted, built and linted from the copy; the case itself gets only a
+        timeline entry and the confirmation (recorded in the caller's save, so a redelivery
+        never sends it twice). Nothing is done, nothing goes to the resident."""
+        trial = copy.deepcopy(case)  # the caller saves ``case``: the copy is never saved
+        before = set(trial.letters)
+        results = self._run(trial, commands, actor, claimant, at)
+        new = sorted((x for x in trial.letters.values() if x.id not in before),
+                     key=lambda x: x.kind in STAFF_KINDS)  # as send() sends them
+        shown = [self._previewed(trial, x) for x in new]
+        if not results:
+            results = [Result("#preview", False, "there is nothing to preview: put the commands "
+                              "to try on the lines under #preview")]
+        case.record(at, actor, "commands previewed", (
+            "shown to the sender, nothing done or sent: " + "; ".join(
+                f"{r.command} would be {'done' if r.done else 'refused'}" for r in results)
+            + f"; {len(shown)} letter(s) shown")[:2000])
+        self.post.record(case, "command_result",
+                         letter_kinds.kind("command_result").address(sender=actor), claimant,
+                         self.config.complaints_address, at,
+                         context={"preview": True, "results": [r.to_json() for r in results],
+                                  "letters": [dict(p, filename=f"preview-{n}-{p['kind']}.eml")
+                                              for n, p in enumerate(shown, 1)]})
+        return [Result("#preview", True, "nothing done or sent; shown to the sender: " + "; ".join(
+            f"{r.command} would be " + ("done" if r.done else f"refused: {r.detail[:200]}")
+            for r in results) + f"; {len(shown)} letter(s) as they would go")]
+
+    def _previewed(self, trial: Complaint, letter: Letter) -> dict[str, Any]:
+        """One letter a preview would send, as it would go (or why it would not)."""
+        if letter.status in (LetterStatus.HELD, LetterStatus.FAILED):
+            return {"kind": letter.kind, "to": letter.to, "subject": "", "findings": [],
+                    "key": "", "text": "", "problem": f"would NOT be sent: {letter.error}"}
+        try:
+            made = self.draft(trial, letter)
+        except Exception as exc:  # what the real reply would meet: said, never raised
+            return {"kind": letter.kind, "to": letter.to, "subject": "", "findings": [],
+                    "key": "", "text": "", "problem": f"could not be written: "
+                    f"{type(exc).__name__}: {exc}"[:500]}
+        return self.post.preview(trial, letter, made).to_json()
 
     def _letters_for(self, case: Complaint, event: e.DomainEvent, actor: str, claimant: str,
                      at: datetime) -> None:
@@ -267,24 +326,23 @@ class Casework:
             if not batch.wants(letter.id):
                 continue
             try:  # drafted from the batch's case: it shows how the letters before it went
-                made = self.draft(batch.case, batch.case.letters[letter.id])
+                made = self.draft(batch.case, batch.case.letters[letter.id], batch.went)
             except Exception as exc:  # a letter we cannot write: failed, with the reason
                 batch.unwritable(letter.id, exc)
                 continue
             batch.send(letter.id, made)
         return batch.close()
 
-    def draft(self, case: Complaint, letter: Letter) -> Draft:
+    def draft(self, case: Complaint, letter: Letter,
+              went: Mapping[str, str] | None = None) -> Draft:
+        """The letter's envelope, template and context. ``went``: letter id -> the plain text
+        of each letter sent so far in this batch (a confirmation quotes them as they went)."""
         policy = self.clock.policy(case.policy)
         ctx = {**self.common(case, policy, letter.context.get("stage", case.stage)),
                **letter.context}
-        if letter.kind == "command_result":  # and what did not go out, and why
-            ctx["results"] = list(ctx.get("results", [])) + [
-                {"command": f"{x.kind.replace('_', ' ')} letter to {x.to}", "done": False,
-                 "detail": f"NOT SENT: {x.error}"}
-                for x in case.letters.values()
-                if x.claimed_by == letter.claimed_by and x.kind not in STAFF_KINDS
-                and x.status in (LetterStatus.FAILED, LetterStatus.HELD)]
+        attached = self.attachments_for(case, letter)
+        if letter.kind == "command_result":
+            ctx.update(self._confirmation(case, letter, ctx, went or {}, attached))
         if "outcome" in ctx:
             ctx["outcome_text"] = OUTCOME_WORDS.get(ctx["outcome"], ctx["outcome"])
             ctx["outstanding"] = [r for r in ctx.get("remedies", []) if r.get("due")]
@@ -301,7 +359,6 @@ class Casework:
             subject=(ctx.get("subject_line")
                      or f"{subject}: {case.subject or '(no subject)'}")[:200],
             in_reply_to=ctx.get("in_reply_to") or None, message_id=letter.message_id)
-        attached = self.attachments_for(case, letter)
         if letter.kind == "staff_new_case" and ctx.get("print_receipt") in case.letters:
             attached = (*attached, self.printable(case, case.letters[ctx["print_receipt"]]))
         return Draft(envelope, letter.kind, ctx, attached)
@@ -320,6 +377,49 @@ class Casework:
             head += [f"{london_date(datetime.fromisoformat(letter.claimed_at)):%d %B %Y}", ""]
         return (f"{letter.kind}-letter-{case.reference}.pdf", "application/pdf",
                 letter_pdf("\n".join([*head, text]), f"{case.reference} {letter.kind} letter"))
+
+    def _confirmation(self, case: Complaint, letter: Letter, ctx: dict[str, Any],
+                      went: Mapping[str, str],
+                      attached: tuple[tuple[str, str, bytes], ...]) -> dict[str, Any]:
+        """A confirmation's results with what did not go out and why, the letters as they
+        went (a preview's: as they would go), and a subject that says which it is."""
+        results = list(ctx.get("results", [])) + [
+            {"command": f"{x.kind.replace('_', ' ')} letter to {x.to}", "done": False,
+             "needs": True, "detail": f"NOT SENT: {x.error}"}
+            for x in case.letters.values()
+            if x.claimed_by == letter.claimed_by and x.kind not in STAFF_KINDS
+            and x.status in (LetterStatus.FAILED, LetterStatus.HELD)]
+        preview = bool(ctx.get("preview"))
+        if preview:
+            copies = {name: data for name, _, data in attached}
+            shown = [{**x, "what": x["kind"].replace("_", " ") + " letter",
+                      "text": letters.text_part(copies[x["filename"]])
+                      if x.get("filename") in copies else x.get("text") or (
+                          "(the letter's text could not be read back: its copy is not "
+                          "attached)" if x.get("key") else "")}
+                     for x in ctx.get("letters", [])]
+        else:
+            shown = [self._as_sent(case, x, went) for x in case.letters.values()
+                     if x.claimed_by == letter.claimed_by and x.kind not in STAFF_KINDS
+                     and (x.id in went or x.status == LetterStatus.SENT)]
+        return {"results": results, "letters": shown, "preview": preview,
+                "subject_line": confirmation_subject(results, preview)}
+
+    def _as_sent(self, case: Complaint, sent: Letter, went: Mapping[str, str]) -> dict[str, Any]:
+        """A letter the reply caused, with its plain text as handed to the mail service (one
+        that went in an earlier try of this delivery: as written again from the case)."""
+        text = went.get(sent.id)
+        again = text is None
+        if text is None:
+            try:
+                made = self.draft(case, sent)
+                text = letters.text_part(letters.build(made.envelope, made.template,
+                                                       made.context))
+            except Exception as exc:  # the confirmation still goes: it says why
+                text = f"(its text could not be shown: {type(exc).__name__})"
+        return {"kind": sent.kind, "what": sent.kind.replace("_", " ") + " letter",
+                "to": sent.to, "subject": "", "findings": [], "problem": "", "text": text,
+                "again": again}
 
     def common(self, case: Complaint, policy: Policy, stage_number: int) -> dict[str, Any]:
         stage = policy.stage(stage_number)
@@ -370,7 +470,31 @@ class Casework:
         }
 
 
+SUBJECT_DETAIL = 90  # characters of the first result's detail in a confirmation's subject
+
+
+def confirmation_subject(results: list[dict[str, Any]], preview: bool = False) -> str:
+    """What a confirmation's subject says, so confirmations are told apart in an inbox:
+    "Done: ...", "REFUSED: <the first refused>" (any refused), "Needs you: ..." (put to staff:
+    a late request, a letter not sent); a preview's says nothing was done."""
+    refused = [r for r in results if not r.get("done") and not r.get("needs")]
+    needs = [r for r in results if r.get("needs")]
+    first = (refused or needs or results or [{"command": "no commands", "detail": ""}])[0]
+    more = f" (+{len(results) - 1} more)" if len(results) > 1 else ""
+    detail = " ".join(str(first.get("detail", "")).split())
+    if len(detail) > SUBJECT_DETAIL:
+        detail = detail[:SUBJECT_DETAIL - 1].rstrip() + "\u2026"
+    if preview:
+        word = "would be REFUSED" if refused else "would be done"
+        head = f"Preview, nothing done: {first['command']} {word}"
+        return head + (f": {detail}" if refused and detail else "") + more
+    word = "REFUSED" if refused else "Needs you" if needs else "Done"
+    return f"{word}: {first['command']}" + (f": {detail}" if detail else "") + more
+
+
 def _name(command: c.Command) -> str:
+    if isinstance(command, c.ExtendInCalendarTime):
+        return "#extend"
     if isinstance(command, c.Unreadable):
         return "an unreadable # line"
     if isinstance(command, c.Escalate) and command.by_resident:
@@ -387,6 +511,8 @@ def complaint_as_received(raw_mail: Any) -> Callable[[Complaint, Letter], tuple[
     or the web form's submission. A resident's forwarded message carries their files, up to
     FORWARD_ATTACHMENTS_MAX in all; the rest are listed in it as kept with the case."""
     def attachments(case: Complaint, letter: Letter) -> tuple[tuple[str, str, bytes], ...]:
+        if letter.kind == "command_result":  # a preview's letters, whole, as they would go
+            return tuple(_copies(letter.context.get("letters", [])))
         if letter.kind == "resident_wrote":
             return tuple((f["filename"], f["content_type"], raw_mail.get(f["key"]))
                          for f in letter.context.get("files", []) if f.get("attached"))
@@ -399,6 +525,15 @@ def complaint_as_received(raw_mail: Any) -> Callable[[Complaint, Letter], tuple[
         if raw_key.endswith(".json"):  # a web form submission, as received
             return (("web-form.json", "application/json", raw),)
         return (("complaint.eml", "message/rfc822", raw),)
+
+    def _copies(shown: list[dict[str, Any]]) -> Iterator[tuple[str, str, bytes]]:
+        for x in shown:
+            if not x.get("key"):
+                continue
+            try:
+                yield x["filename"], "message/rfc822", raw_mail.get(x["key"])
+            except Exception:  # the confirmation says its copy is not attached
+                continue
     return attachments
 
 

@@ -47,12 +47,33 @@ MAX_ATTEMPTS = 3  # tries by the delivery that recorded a letter (Lambda retries
 # come a minute or more later, the local stack's within 16 s, so a crashed claim is taken.
 CLAIM_LEASE = timedelta(seconds=10)
 OUTBOUND_PREFIX = "outbound/"  # letters as sent, in the raw store
+PREVIEW_TEXT_MAX = 40_000  # characters of a previewed letter held on the case, where not kept
 
 
 def kept_key(reference: str, letter_id: str, attempt: int, data: bytes) -> str:
     """Where one attempt's bytes are kept: per letter, attempt and content (create-only)."""
     digest = hashlib.sha256(data).hexdigest()[:16]
     return f"{OUTBOUND_PREFIX}{reference}/{letter_id}-{attempt}-{digest}.eml"
+
+
+@dataclass(frozen=True)
+class Previewed:
+    """A letter a #preview would send, as it would go (see Post.preview)."""
+
+    kind: str
+    to: str
+    subject: str  # as the letter's header would have it
+    text: str  # its plain text part
+    findings: tuple[str, ...]  # what the linter found wanting: such a letter would not go
+    key: str = ""  # the whole letter, kept for the confirmation to attach ("" when not kept)
+    problem: str = ""  # why it could not be written at all
+
+    def to_json(self) -> dict[str, Any]:
+        """As the confirmation's context holds it: the text only when no copy was kept (the
+        case item must not grow by whole letters: the copy is read back to attach it)."""
+        return {"kind": self.kind, "to": self.to, "subject": self.subject,
+                "findings": list(self.findings), "key": self.key, "problem": self.problem,
+                "text": "" if self.key else self.text[:PREVIEW_TEXT_MAX]}
 
 
 class LetterNotSent(RuntimeError):
@@ -184,7 +205,31 @@ class Post:
                 return LetterNotSent(f"{letter.id}: {exc}")
             return saved
         return _Sent(letter.id, sent_id, str(message["Subject"]),
-                     made.envelope.complaints_address, raw_key, not_kept)
+                     made.envelope.complaints_address, raw_key, not_kept,
+                     letters.text_part(message))
+
+    def preview(self, case: Complaint, letter: Letter, made: Draft) -> Previewed:
+        """The letter as it would go, never sent: built, linted with its regime's rules as
+        every letter is before sending, and kept (create-only, under
+        ``outbound/<reference>/preview/``) so the preview's confirmation can attach it whole.
+        ``case`` is the copy the preview ran on: nothing here saves it."""
+        try:
+            message = letters.build(made.envelope, made.template, made.context, made.attachments)
+        except Exception as exc:  # say so: the real reply would fail the same way
+            return Previewed(letter.kind, letter.to, made.envelope.subject, "", (),
+                             problem=f"could not be written: {type(exc).__name__}: {exc}"[:500])
+        findings = tuple(self.check(made.template, _as_checked(made, case), case))
+        key = ""
+        if self.keep is not None:
+            data = as_sent(message)
+            digest = hashlib.sha256(data).hexdigest()[:16]
+            key = f"{OUTBOUND_PREFIX}{case.reference}/preview/{letter.id}-{digest}.eml"
+            try:
+                self.keep(key, data)
+            except Exception:  # the confirmation carries the text instead of the copy
+                key = ""
+        return Previewed(letter.kind, letter.to, str(message["Subject"]),
+                         letters.text_part(message), findings, key)
 
     def unwritable(self, case: Complaint, letter_id: str, exc: Exception,
                    at: datetime) -> Complaint:
@@ -287,6 +332,8 @@ class Batch:
         self.attempts, self.redelivery = attempts, redelivery
         self.sent: list[_Sent] = []
         self.error: LetterNotSent | None = None
+        # letter id -> its plain text as handed to the mail service, for every letter that went
+        self.went: dict[str, str] = {}
 
     def wants(self, letter_id: str) -> bool:
         """Whether this claimant should (re)send the letter now."""
@@ -305,6 +352,7 @@ class Batch:
         outcome = self.post._send_one(self.case, self.case.letters[letter_id], made, self.at)
         if isinstance(outcome, _Sent):
             self.sent.append(outcome)
+            self.went[letter_id] = outcome.text
         elif isinstance(outcome, LetterNotSent):
             self.error = self.error or outcome
         else:
@@ -333,6 +381,7 @@ class _Sent:
     sender: str
     raw_key: str  # the copy as sent, in the raw store ("" when none was kept)
     not_kept: str = ""  # why no copy was kept
+    text: str = ""  # its plain text part, as sent (the staff member's confirmation quotes it)
 
 
 def _guarded(letter: Letter) -> bool:
