@@ -69,7 +69,7 @@ test: $(STAMP) $(DDB_STAMP) $(BROWSER_STAMP)
 # The domain and the service on the in-memory ports (adapters/memory.py): no Java, no SMTP
 # server, no browser. A test that starts DynamoDB Local fails here (tests/conftest.py).
 unit: $(STAMP)
-	COMPLAINTS_TESTS_NO_JAVA=1 $(BIN)/python -m pytest tests/unit tests/service
+	COMPLAINTS_TESTS_NO_JAVA=1 $(BIN)/python -m pytest -n 2 tests/unit tests/service
 
 # The adapters on the real things: DynamoDB Local, an SMTP server, the CLI and the handlers.
 integration: $(STAMP) $(DDB_STAMP)
