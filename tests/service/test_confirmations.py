@@ -12,8 +12,6 @@ working days to write.
 from __future__ import annotations
 
 import dataclasses
-import email
-import email.policy
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,13 +23,13 @@ import pytest
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.bootstrap import mailroom_for
 from complaints.domain.calendar import london_date
-from complaints.domain.case import Complaint
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from complaints.service.post import LetterNotSent
 from complaints.service.records import SendError
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
+from tests.service.mailbox import letters, loaded, parsed, raw_of, text, to
 
 TEAM = "complaints-team@landlord.example"
 SAM = "Sam Officer <sam@landlord.example>"
@@ -57,36 +55,10 @@ def deliver(room: Mailroom, raw_mail: InMemoryRawMail) -> Callable[..., Any]:
     return go
 
 
-def parsed(raw: bytes) -> EmailMessage:
-    m = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(m, EmailMessage)
-    return m
 
 
-def letters(outbox: Outbox, kind: str) -> list[EmailMessage]:
-    return [parsed(r) for r in outbox.letters()
-            if f"X-Complaints-Letter: {kind}\r\n".encode() in r]
 
 
-def raw_of(outbox: Outbox, kind: str) -> bytes:
-    [raw] = [r for r in outbox.letters() if f"X-Complaints-Letter: {kind}\r\n".encode() in r]
-    return raw
-
-
-def text(m: EmailMessage) -> str:
-    body = m.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content())
-
-
-def to(m: EmailMessage) -> str:
-    return str(m["To"].addresses[0].addr_spec)
-
-
-def loaded(store: InMemoryStore, reference: str) -> Complaint:
-    case = store.load(reference)
-    assert case is not None
-    return case
 
 
 def opened(deliver: Callable[..., Any], outbox: Outbox) -> tuple[str, bytes]:

@@ -20,7 +20,8 @@ from complaints.service.mailroom import Delivery, Mailroom
 from tests import forwards as fw
 from tests import mailfactory as mf
 from tests.conftest import MAIL_CONFIG, Outbox
-from tests.service.test_resident_loop import parsed, resident_reply, text
+from tests.service.mailbox import parsed, text
+from tests.service.test_resident_loop import resident_reply
 
 TEAM = "complaints-team@landlord.example"
 JANE = "Jane Resident <jane@example.org>"
