@@ -22,7 +22,6 @@ import pytest
 
 from complaints.adapters.memory import InMemoryRawMail, InMemoryStore
 from complaints.bootstrap import mailroom_for
-from complaints.domain.calendar import london_date
 from complaints.service.clock import StatutoryClock
 from complaints.service.mailroom import Delivery, Mailroom
 from complaints.service.post import LetterNotSent
@@ -331,17 +330,23 @@ def test_extend_in_weeks_or_days_is_refused_with_the_working_days_to_write(
     case = loaded(store, reference)
     assert case.extended_to is None and case.status.value == "acknowledged"
     assert "extension" not in to_jane(outbox)
-    # the working days from today to the working day the span reaches, on the case's calendar
+    # the working days on from the response date now due to the working day the span
+    # reaches, on the case's calendar: the date #extend n then gives
     calendar = clock.calendar_for(clock.presets.get(case.policy))
-    today = london_date(datetime.now(UTC))
-    end = calendar.working_day_on_or_after(today + span)
-    n = calendar.working_days_between(today, end)
-    expected = (f"{written} is {n} working days from today (to {end:%A} {end.day} "
-                f"{end:%B %Y}): write #extend {n} waiting for the survey")
+    assert case.deadlines is not None
+    due = case.deadlines.respond_by
+    n = calendar.working_days_between(due, calendar.working_day_on_or_after(due + span))
+    end = calendar.add_working_days(due, n)
+    expected = (f"{written} on from the response date now due ({due:%A} {due.day} {due:%B %Y}) "
+                f"is {n} working days, to {end:%A} {end.day} {end:%B %Y}: write #extend {n} "
+                "waiting for the survey")
     [said] = [t.detail for t in case.timeline if t.event == "command refused"]
     assert expected in said
     refusal = str(letters(outbox, "command_result")[-1]["Subject"])
-    assert refusal.startswith(f"[{reference}] REFUSED: #extend: {written} is {n} working days")
+    assert refusal.startswith(f"[{reference}] REFUSED: #extend: {written} on from the response")
+    # and writing that number lands on the date it named
+    deliver(mf.reply(notice, sender=SAM, body=f"#extend {n} waiting for the survey"))
+    assert loaded(store, reference).extended_to == end
 
 
 def test_extend_over_the_cap_is_refused_with_the_latest_date_allowed(

@@ -131,33 +131,45 @@ def refusal(clock: StatutoryClock, command: c.Command, days: int = 0,
     return str(refused.value)
 
 
+# #extend N adds N working days to the response date now due, so a span is counted on from it:
+# here Mon 15 Jun 2026 (acknowledged Mon 1 Jun, 10 working days); worked by hand
 @pytest.mark.parametrize(("amount", "unit", "written", "n", "to"), [
-    (2, "weeks", "2 weeks", 10, "Monday 15 June 2026"),
-    (14, "calendar days", "14 days", 10, "Monday 15 June 2026"),
-    (10, "calendar days", "10 calendar days", 8, "Thursday 11 June 2026"),
-    (1, "months", "a month", 22, "Wednesday 1 July 2026"),
-    # Sat 6 Jun is no working day: the response date is the Monday after
-    (5, "calendar days", "5 days", 5, "Monday 8 June 2026"),
+    (2, "weeks", "2 weeks", 10, "Monday 29 June 2026"),
+    (14, "calendar days", "14 days", 10, "Monday 29 June 2026"),
+    (10, "calendar days", "10 calendar days", 8, "Thursday 25 June 2026"),
+    (1, "months", "a month", 22, "Wednesday 15 July 2026"),
+    # Sat 20 Jun is no working day: the response date is the Monday after
+    (5, "calendar days", "5 days", 5, "Monday 22 June 2026"),
 ])
-def test_calendar_time_is_refused_with_the_working_days_from_today(
+def test_calendar_time_is_refused_with_the_working_days_from_the_date_due(
         clock: StatutoryClock, amount: int, unit: str, written: str, n: int, to: str) -> None:
     said = refusal(clock, c.ExtendInCalendarTime(amount, unit, "waiting for the survey",
                                                  written))
-    assert said.startswith(f"{written} is {n} working days from today (to {to}): write "
-                           f"#extend {n} waiting for the survey (#extend counts working days)")
+    assert said.startswith(
+        f"{written} on from the response date now due (Monday 15 June 2026) is {n} working "
+        f"days, to {to}: write #extend {n} waiting for the survey (#extend counts working days)")
+
+
+def due_on(clock: StatutoryClock, due: date, command: c.Command) -> str:
+    """The refusal on an acknowledged case whose response is now due on ``due``."""
+    case = new_case(clock, "hos-2024")
+    run(clock, case, c.Acknowledge("Damp; fix it"))
+    case.extended_to = due
+    with pytest.raises(Refusal) as refused:
+        handle(case, command, ctx(clock, case))
+    return str(refused.value)
 
 
 def test_the_count_skips_the_bank_holidays_of_the_cases_nation(clock: StatutoryClock) -> None:
     # Thu 20 Aug 2026 + 2 weeks: the summer bank holiday (Mon 31 Aug) is in England's span
-    said = refusal(clock, c.ExtendInCalendarTime(2, "weeks", "survey", "2 weeks"), days=80)
-    assert said.startswith("2 weeks is 9 working days from today (to Thursday 3 September "
-                           "2026): write #extend 9 survey")
+    said = due_on(clock, date(2026, 8, 20), c.ExtendInCalendarTime(2, "weeks", "survey", "2 weeks"))
+    assert "is 9 working days, to Thursday 3 September 2026: write #extend 9 survey" in said
 
 
 def test_a_month_on_from_the_31st_is_the_months_last_day(clock: StatutoryClock) -> None:
     # Fri 31 Jul 2026 + a month: 31 Aug, a bank holiday in England, so Tue 1 Sep
-    said = refusal(clock, c.ExtendInCalendarTime(1, "months", "survey", "a month"), days=60)
-    assert "(to Tuesday 1 September 2026)" in said
+    said = due_on(clock, date(2026, 7, 31), c.ExtendInCalendarTime(1, "months", "survey", "a month"))
+    assert ", to Tuesday 1 September 2026: write #extend" in said
 
 
 def test_without_a_reason_the_refusal_asks_for_one(clock: StatutoryClock) -> None:

@@ -92,7 +92,7 @@ def assemble(store: MailroomStore, raw_mail: RawMail, sender: Sender, clock: Sta
         config.landlord, config.complaints_address, config.team_address, config.signature,
         team_addresses=config.team_addresses, landlord_address=config.landlord_address,
         logo_url=config.logo_url, manager_address=config.manager_address),
-        complaint_as_received(raw_mail), messages=store,
+        complaint_as_received(raw_mail), messages=store, raw_mail=raw_mail,
         is_staff=functools.partial(staff.person, frozenset(
             {*config.own_addresses, config.team_address, config.manager_address} - {""})))
     intake = Intake(store, clock, casework, IntakeConfig(

@@ -235,15 +235,20 @@ def _latest(case: Complaint, ctx: Context, reason: str) -> str:
 def _extend_in_calendar_time(case: Complaint, cmd: c.Command,
                              ctx: Context) -> list[e.DomainEvent]:
     """Never taken as that many working days ("#extend 2 weeks" is not 2 working days with the
-    reason "weeks ..."): refused with the number to write, from today on the case's calendar
-    (a response date is a working day, so the span ends on the first one on or after it)."""
+    reason "weeks ..."): refused with the number to write. #extend N adds N working days to
+    the response date now due, so the span is counted on from that date, on the case's calendar
+    (a response date is a working day: the span ends on the first one on or after it), and the
+    refusal names the date that number gives."""
     assert isinstance(cmd, c.ExtendInCalendarTime)
     _ready_to_answer(case, ctx, "extend")
-    end = ctx.calendar.working_day_on_or_after(_later(ctx.today, cmd.amount, cmd.unit))
-    n = ctx.calendar.working_days_between(ctx.today, end)
-    why = (f"{cmd.written} is {n} working day{'' if n == 1 else 's'} from today (to "
-           f"{_long(end)}): write #extend {n} {_shown(cmd.reason)} (#extend counts working "
-           "days)")
+    assert case.deadlines is not None
+    due = case.extended_to or case.deadlines.respond_by
+    end = ctx.calendar.working_day_on_or_after(_later(due, cmd.amount, cmd.unit))
+    n = max(1, ctx.calendar.working_days_between(due, end))
+    end = ctx.calendar.add_working_days(due, n)  # what #extend n gives: the same date
+    why = (f"{cmd.written} on from the response date now due ({_long(due)}) is {n} working "
+           f"day{'' if n == 1 else 's'}, to {_long(end)}: write #extend {n} "
+           f"{_shown(cmd.reason)} (#extend counts working days)")
     room = _extension_room(case, ctx)
     if room is not None and n > room[0]:
         why += (f". {ctx.policy.id} allows {room[0]} more working day"

@@ -155,7 +155,8 @@ def parse_reply(text: str, today: date) -> StaffReply:
     kept, misplaced = [], []
     for raw in own:
         line = raw.lstrip(LEAD).rstrip()
-        if line.startswith("#") and _word_and_argument(line)[0] in COMMAND_NAMES:
+        if is_preview_line(line) or (line.startswith("#")
+                                     and _word_and_argument(line)[0] in COMMAND_NAMES):
             misplaced.append(line)
         else:
             kept.append(raw)
@@ -164,25 +165,28 @@ def parse_reply(text: str, today: date) -> StaffReply:
     unused = _ONLY_COURTESIES if written.strip() and not body.strip() else ""
     problems: list[str] = []
     commands = _commands(command_lines, body, today, problems, unused)
-    previews = [line for line in misplaced if _word_and_argument(line)[0] == "preview"]
+    previews = [line for line in misplaced if is_preview_line(line)]
     for line in previews[:1]:  # wherever it is written: a preview, never the real thing
-        commands.append(Preview())
         problems.append(_problem(line, "it is below the text, but taken as #preview all the "
                                        "same: nothing was done or sent"))
+    # a preview line past the lines read, or spelt in any way, still makes it a preview
+    preview = bool(previews) or any(is_preview_line(x) for x in command_lines)
     for line in [x for x in misplaced if x not in previews][:MAX_MISPLACED_REPORTED]:
         problems.append(_problem(line, "it is below the text, so it was not read as a command "
                                        "(commands go at the top of the reply), and it was left "
                                        "out of the text the resident sees"))
     if not command_lines:
         if body.strip():
-            commands = [SendMessage(text=body)]
+            commands = [SendMessage(text=body)]  # (to the resident only if it answers them)
         elif unused:
             problems.append(f"the reply has no message for the resident: {unused}, so nothing "
                             "was sent")
         else:
             problems.append("the reply has no commands and no text of its own: nothing to send")
+    if preview and not any(isinstance(x, Preview) for x in commands):
+        commands = [Preview(), *commands]
     return StaffReply(commands=tuple(commands), body=body, problems=tuple(problems),
-                      has_commands=bool(command_lines))
+                      has_commands=bool(command_lines) or preview)
 
 
 # --- command lines -------------------------------------------------------------------------------
@@ -327,6 +331,21 @@ def _as_preview(word: str) -> bool:
         difflib.get_close_matches(word[:40], ["preview"], n=1, cutoff=0.7)))
 
 
+def is_preview_line(line: str) -> bool:
+    """A # line asking for a preview however it is written: "#preview", "#Previw", "#dry run",
+    "#test-run", "#pre view", "#drafts", with a full-width number sign too. Wherever it stands
+    in a reply, the reply is then a preview: erring this way runs nothing."""
+    line = line.lstrip(LEAD).rstrip().replace("\uff03", "#")
+    if not line.startswith("#"):
+        return False
+    words = re.findall(r"[a-z]+", line[1:].lower())[:2]
+    if not words:
+        return False
+    joined = "".join(words)
+    return any(w in ("preview", "preveiw") or _as_preview(w) for w in (words[0], joined)) or (
+        joined.rstrip("s") in ("preview", "draft", "dryrun", "testrun", "trialrun"))
+
+
 def _unknown(word: str) -> str:
     shown = word if len(word) <= 30 else word[:29] + "…"
     close = difflib.get_close_matches(word[:40], list(COMMAND_NAMES), n=1, cutoff=0.7)
@@ -389,6 +408,15 @@ def _extend(argument: str) -> Extend | ExtendInCalendarTime | str:
     elif unit is None:
         return _WHY_EXTEND
     reason = rest.lstrip(" :-\u2013\u2014,.").strip()
+    if unit is None and (said := _unit_like(reason)):
+        # "2w", "2 more weeks", "10 calender days", "5 Jan": never N working days by accident
+        return (f"\"{number} {said}\" is not a number of working days: #extend counts working "
+                "days, so write the number of working days and then the reason, e.g. "
+                "#extend 10 waiting for the survey (weeks, days and months are refused with "
+                "the working days they come to)")
+    if unit is not None and _DIGITS.match(reason):  # "1 week 2 days": one span, counted once
+        return (f"#extend takes one number of working days, not \"{written} {reason[:20]}\": "
+                "write the working days it comes to, then the reason")
     if unit is not None and unit != "working days":
         days = amount * times * {"calendar days": 1, "weeks": 7, "months": 31}[unit]
         if not 1 <= days <= _MAX_SPAN_DAYS:
@@ -401,6 +429,21 @@ def _extend(argument: str) -> Extend | ExtendInCalendarTime | str:
     if not reason:
         return _WHY_EXTEND
     return Extend(working_days=amount, reason=reason)
+
+
+# After "#extend N", words that say N is not (only) working days: units the table above does
+# not read, qualifiers of a span, month names.
+_UNIT_LIKE: Final = re.compile(
+    r"(?:w|wk|wks|m|mo|mos|mth|mths|d|h|hr|hrs|hours?|nights?|more|extra|further|additional|"
+    r"calend[ae]r|calender|cal|clear|full|whole|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|"
+    r"may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?",
+    re.IGNORECASE)
+
+
+def _unit_like(reason: str) -> str:
+    """The reason's first word when it reads as a unit or a span ("" when it does not)."""
+    first = reason.split(None, 1)[0] if reason.split() else ""
+    return first if _UNIT_LIKE.fullmatch(first.rstrip(",:;")) else ""
 
 
 def _span_unit(rest: str) -> tuple[str | None, int, str]:

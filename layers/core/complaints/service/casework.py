@@ -28,7 +28,7 @@ from complaints.mail import letter_kinds, letters, wording
 from complaints.mail.letter_kinds import STAFF_KINDS
 from complaints.mail.printed import letter_pdf
 from complaints.service.clock import StatutoryClock
-from complaints.service.ports import Messages
+from complaints.service.ports import Messages, RawMail
 from complaints.service.post import MAX_ATTEMPTS, Draft, Post
 from complaints.service.unit_of_work import Change, attempts
 
@@ -122,11 +122,12 @@ class Casework:
     def __init__(self, post: Post, clock: StatutoryClock, config: LetterConfig,
                  attachments_for: Callable[[Complaint, Letter], tuple[tuple[str, str, bytes], ...]]
                  | None = None, is_staff: Callable[[str], bool] | None = None,
-                 messages: Messages | None = None) -> None:
+                 messages: Messages | None = None, raw_mail: RawMail | None = None) -> None:
         self.post, self.clock, self.config = post, clock, config
         self.attachments_for = attachments_for or (lambda case, letter: ())
         self.is_staff = is_staff
         self.messages = messages  # the case's messages, for a handover's "latest"
+        self.raw_mail = raw_mail  # letters kept as sent, for a confirmation quoting them
 
     # --- deciding --------------------------------------------------------------------------
 
@@ -407,9 +408,13 @@ class Casework:
 
     def _as_sent(self, case: Complaint, sent: Letter, went: Mapping[str, str]) -> dict[str, Any]:
         """A letter the reply caused, with its plain text as handed to the mail service (one
-        that went in an earlier try of this delivery: as written again from the case)."""
+        that went in an earlier try of this delivery: from its copy kept as sent, else as
+        written again from the case, and saying so)."""
         text = went.get(sent.id)
-        again = text is None
+        again = text is None  # it went in an earlier try of this reply
+        if text is None:
+            text = self._kept_text(case.reference, sent.id)
+        rewritten = text is None
         if text is None:
             try:
                 made = self.draft(case, sent)
@@ -419,7 +424,19 @@ class Casework:
                 text = f"(its text could not be shown: {type(exc).__name__})"
         return {"kind": sent.kind, "what": sent.kind.replace("_", " ") + " letter",
                 "to": sent.to, "subject": "", "findings": [], "problem": "", "text": text,
-                "again": again}
+                "again": again, "rewritten": rewritten}
+
+    def _kept_text(self, reference: str, letter_id: str) -> str | None:
+        """The plain text of a letter's copy kept as sent (None: no copy to read)."""
+        if self.messages is None or self.raw_mail is None:
+            return None
+        for m in reversed(self.messages.messages(reference)):
+            if m.get("direction") == "out" and m.get("key") == letter_id and m.get("raw_key"):
+                try:
+                    return letters.text_part(self.raw_mail.get(str(m["raw_key"])))
+                except Exception:  # a copy the store cannot give: the text is written again
+                    return None
+        return None
 
     def common(self, case: Complaint, policy: Policy, stage_number: int) -> dict[str, Any]:
         stage = policy.stage(stage_number)

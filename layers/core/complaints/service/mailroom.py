@@ -504,6 +504,12 @@ class Mailroom:
     def _made_another_way(self, delivery: Delivery, key: str, mail: InboundMail) -> Outcome | None:
         """A staff log (#complainant at the top) or a staff forward of a resident's email opens
         the resident's case; anything else is None (staff mail like anyone's)."""
+        from complaints.mail.staff_reply import is_preview_line
+
+        if any(is_preview_line(x) for x in mail.text.splitlines()[:60]):
+            return self._not_opened(delivery, key, mail, (
+                "a #preview: a forward or a log is not previewed, so nothing was opened. Send "
+                "it again without the #preview line to open the case"))
         logged = read_logged(mail.text)
         if logged is not None:
             return self._logged(delivery, key, mail, logged)
