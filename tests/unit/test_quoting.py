@@ -494,3 +494,33 @@ def test_letter_text_only_ever_cuts_whole_lines_from_the_ends(text: str) -> None
         got = letter.split("\n")
         assert any(lines[i:i + len(got)] == got for i in range(len(lines) - len(got) + 1))
     assert letter == letter.strip("\n")
+
+
+WRITER = ("Sam Officer", "sam@landlord.example")
+
+
+@pytest.mark.parametrize("words", [
+    "The contractor will ring you to book a time.\n\nAcme Damp Ltd\n0191 496 0123",
+    "You can also get free advice.\n\nShelter\n0808 800 4444\nwww.shelter.org.uk",
+    "Please post the form to us.\n\nExample Homes\nPO Box 12\nNewcastle NE99 1AB",
+    "We will do these works.\n\nNew Extractor Fan\nMould Wash\nNew Window Seals",
+    "The officers are below.\n\nJohn Smith\nAmina Khan",
+    "We agree.\n\nMany thanks\n\nVisit booked: Mon 15 June 8-12\nSurveyor: Amina Khan",
+])
+def test_a_closing_block_that_does_not_name_the_writer_is_their_words(words: str) -> None:
+    """An outside look at issue 20: a contractor's name and number, an address to post to, a
+    list below the words are the handler's, not their signature; with the writer known, a
+    closing block is a signature only when it names them (or is contact details alone)."""
+    assert letter_text(words, WRITER) == words
+
+
+@pytest.mark.parametrize(("words", "kept"), [
+    ("We agree.\n\nKind regards\n\nSam Officer\nComplaints Officer | Homes Plus\n"
+     "Tel: 0191 496 0000", "We agree."),
+    ("We agree.\n\nSam Officer\nComplaints Officer\n0191 496 0000", "We agree."),
+    ("We agree.\n\nKind regards", "We agree."),
+    ("We agree.\n\nThanks,\nSam", "We agree."),
+    ("We agree.\n\nKind regards\n\n0191 496 0000", "We agree."),
+])
+def test_the_writers_own_signature_still_goes(words: str, kept: str) -> None:
+    assert letter_text(words, WRITER) == kept

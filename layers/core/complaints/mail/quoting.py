@@ -258,16 +258,45 @@ _WEB: Final = re.compile(
 _POSTCODE: Final = re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\.?$")
 
 
-def letter_text(text: str) -> str:
+def letter_text(text: str, writer: tuple[str, ...] = ()) -> str:
     """``text`` (a reply's own text) as a resident's letter should carry it: without the
     greeting on its first line, nor the sign-off, signature and disclaimers at its end (the
-    letter adds its own greeting and sign-off). "" when nothing else is left."""
+    letter adds its own greeting and sign-off). "" when nothing else is left. ``writer``: the
+    writer's name and address where known: then a closing block is their signature only when
+    it names them (or is contact details alone), so a contractor's name and number, or a list
+    below the words, stays the handler's words."""
     lines = [x.rstrip() for x in split_lines(text)]
     start = _first_filled(lines, 0)
     if start < len(lines) and _greeting(lines[start], "".join(lines[start + 1:start + 2])):
         start += 1
-    end = _content_end(lines, start)
+    end = _content_end(lines, start, _writer_words(writer))
     return "\n".join(lines[start:end]).strip("\n")
+
+
+# what a signature's "Label: value" lines are labelled (anything else labelled is content:
+# "Surveyor: Amina Khan", "Visit booked: Mon 15 June")
+_CONTACT_LABELS: Final = frozenset({"t", "tel", "telephone", "phone", "m", "mob", "mobile", "e",
+                                    "email", "e-mail", "w", "web", "website", "f", "fax", "dd",
+                                    "direct", "office", "switchboard", "ext"})
+
+
+def _writer_words(writer: tuple[str, ...]) -> frozenset[str]:
+    words: set[str] = set()
+    for part in writer:
+        local = part.partition("@")[0] if "@" in part else part
+        words |= {w for w in re.split(r"[^a-z]+", local.lower()) if len(w) >= 2}
+    return frozenset(words)
+
+
+def _names_writer(block: list[str], writer: frozenset[str]) -> bool:
+    return any(w in writer for line in block for w in re.split(r"[^a-z]+", line.lower()) if w)
+
+
+def _labelled_content(line: str) -> bool:
+    """A "Label: value" line whose label is not a contact's ("Surveyor: Amina Khan")."""
+    label, colon, _ = line.strip(LEAD).partition(":")
+    return bool(colon) and label.strip().lower().rstrip(".") not in _CONTACT_LABELS \
+        and not label.strip().lower().startswith(("http", "www"))
 
 
 def _first_filled(lines: list[str], at: int) -> int:
@@ -354,7 +383,7 @@ def _last_paragraphs(lines: list[str], start: int) -> list[tuple[int, int]]:
     return out
 
 
-def _content_end(lines: list[str], start: int) -> int:
+def _content_end(lines: list[str], start: int, writer: frozenset[str] = frozenset()) -> int:
     """Where the handler's words end: above the sign-off, signature and disclaimers."""
     paragraphs = _last_paragraphs(lines, start)
     if not paragraphs:
@@ -362,7 +391,13 @@ def _content_end(lines: list[str], start: int) -> int:
     disclaimers = {p for p in paragraphs if _DISCLAIMER.search(" ".join(lines[p[0]:p[1]][:30]))}
     found = _sign_off_at(lines, paragraphs, disclaimers)
     if found is not None:
-        return found
+        below = [lines[i] for p in paragraphs if p not in disclaimers
+                 for i in range(p[0], p[1]) if i > found and not _sign_off(lines[i])]
+        signature = not writer or not below or _names_writer(below, writer) or all(
+            _contact(x.strip(LEAD)) for x in below if x.strip())
+        if signature and not any(_labelled_content(x) for x in below):
+            return found
+        return len(lines)  # not a signature below it: the words and the sign-off stay
     # No sign-off: the disclaimers at the bottom go, and the signature lines among them if
     # they are a signature. The first paragraph looked at always stays: it is what was said.
     kept, top, contact, last_signature = len(paragraphs), -1, False, 0
@@ -375,7 +410,12 @@ def _content_end(lines: list[str], start: int) -> int:
             contact = contact or any(_contact(lines[i].strip(LEAD)) for i in range(first, after))
             last_signature = last_signature or kept
         kept -= 1
-    if top >= 0 and not _is_signature(lines[top].strip(LEAD), contact, lines[paragraphs[kept - 1][1] - 1]):
+    block = [lines[i] for i in range(top, len(lines))] if top >= 0 else []
+    if top >= 0 and (
+            not _is_signature(lines[top].strip(LEAD), contact, lines[paragraphs[kept - 1][1] - 1])
+            or any(_labelled_content(x) for x in block)
+            or (writer and not _names_writer(block, writer)
+                and not all(_contact(x.strip(LEAD)) for x in block if x.strip()))):
         kept = last_signature  # not a signature after all: only the disclaimers below it go
     return paragraphs[kept - 1][1]
 

@@ -136,7 +136,7 @@ class StaffReply:
         return (*self.commands, *(Unreadable(problem) for problem in self.problems))
 
 
-def parse_reply(text: str, today: date) -> StaffReply:
+def parse_reply(text: str, today: date, writer: tuple[str, ...] = ()) -> StaffReply:
     """The commands, own text and problems of a staff reply. ``today`` (London) places remedy
     dates written without a year and catches dates in the past."""
     lines = split_lines(text)
@@ -161,7 +161,8 @@ def parse_reply(text: str, today: date) -> StaffReply:
         else:
             kept.append(raw)
     written = "\n".join(x.rstrip() for x in kept).strip("\n")
-    body = letter_text(written)  # bound for a resident's letter, which greets and signs off itself
+    # bound for a resident's letter, which greets and signs off itself
+    body = letter_text(written, writer)
     unused = _ONLY_COURTESIES if written.strip() and not body.strip() else ""
     problems: list[str] = []
     commands = _commands(command_lines, body, today, problems, unused)

@@ -407,7 +407,8 @@ class Mailroom:
         resident was copied in already (reply-all), which needs no second copy."""
         from complaints.mail.staff_reply import parse_reply
 
-        reply = parse_reply(mail.text, london_date(delivery.received_at))
+        reply = parse_reply(mail.text, london_date(delivery.received_at),
+                            (mail.sender_name, mail.sender))
         if mail.concealed and (reply.has_commands or reply.commands):
             # what the reader saw cannot be told from HTML whose styles can hide text: nothing
             # in it is run or sent to the resident; the sender is told why and what to do
