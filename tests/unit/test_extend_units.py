@@ -4,7 +4,7 @@ lifecycle says back when it is written in calendar time or goes over the policy'
 Given an `#extend` line however a handler writes it, when it is parsed, then working days are
 taken as working days and calendar time ("2 weeks", "14 days", "a month") is never taken as
 that many working days; when such a command reaches the case, then it is refused with the
-working days to write, counted from today on the case's calendar.
+working days to write, counted on from the response date due, on the case's calendar.
 """
 
 from __future__ import annotations
