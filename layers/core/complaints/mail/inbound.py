@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
+from functools import cached_property
 from typing import Any, Final
 
 from complaints.mail.html_text import concealing_styles, html_to_text
@@ -42,7 +43,7 @@ from complaints.mail.identity import (
     ses_from_disagrees,
     usable_address,
 )
-from complaints.mail.quoting import FORWARDED
+from complaints.mail.quoting import FORWARDED, own_text
 from complaints.mail.verdict import (
     REFERENCE,
     VERDICT_HEADERS,
@@ -113,6 +114,12 @@ class InboundMail:
     # (html_text.concealing_styles): why, or "". Staff commands are not run from such text.
     concealed: str = ""
     auto_generated: bool = False  # Auto-Submitted: auto-generated (form gateways, robots)
+
+    @cached_property
+    def own_words(self) -> str:
+        """The writer's own text, the quoted history and signature below it cut: read once,
+        however many of the mailroom's rules ask."""
+        return own_text(self.text)
 
     @property
     def sender_from(self) -> From:

@@ -38,7 +38,6 @@ from complaints.mail.complainant import Logged, read_logged
 from complaints.mail.forwarded import Forward, read_forward, strip_forward_prefix
 from complaints.mail.identity import StaffDirectory, staff_verdict
 from complaints.mail.inbound import REFERENCE, InboundMail, parse
-from complaints.mail.quoting import own_text
 from complaints.mail.requests import only_thanks
 from complaints.service.casework import Casework, ResidentMessage, Result, forwarded_files
 from complaints.service.clock import StatutoryClock
@@ -374,9 +373,9 @@ class Mailroom:
         record = self._message_record(delivery, mail)
         results: list[Result] = []
         message = ResidentMessage(
-            mail.sender_name or mail.sender, mail.subject[:200], own_text(mail.text)[:20_000],
+            mail.sender_name or mail.sender, mail.subject[:200], mail.own_words[:20_000],
             forwarded_files(list(record.attachments)),
-            _below_the_quote(mail.text)[:40_000]) if forward else None
+            _below_the_quote(mail.text, mail.own_words)[:40_000]) if forward else None
 
         def apply(fresh: Complaint) -> Change:
             at = self.now()
@@ -437,7 +436,7 @@ class Mailroom:
         """A resident asking for stage 2 after a response (the letter's mailto link, or words)."""
         from complaints.mail.requests import asks_for_next_stage
 
-        words = own_text(mail.text)
+        words = mail.own_words
         asks = asks_for_next_stage(mail.subject, words)
         # closed too: the sweep closes a stage 1 whose window lapsed, and a late request is
         # put to staff (their discretion), never refused unseen. The reason is the resident's
@@ -711,10 +710,9 @@ def _answered_ids(mail: InboundMail) -> tuple[str, ...]:
     return (*mail.in_reply_to, *reversed(mail.references))[:_THREAD_LOOKUPS]
 
 
-def _below_the_quote(text: str) -> str:
+def _below_the_quote(text: str, own: str) -> str:
     """The whole text when the writer's words go on below the first quoted line (a reply
-    written between the lines of the one it answers), else ""."""
-    own = own_text(text)
+    written between the lines of the one it answers), else "". ``own``: its own words."""
     rest = text.strip()[len(own):] if text.strip().startswith(own) else text
     unquoted = [x for x in rest.splitlines() if x.strip() and not x.lstrip().startswith(">")]
     # words of theirs after the quote, not only a quoting header and a signature
@@ -729,7 +727,7 @@ def _reopens(case: Complaint, mail: InboundMail) -> bool:
         return False
     if mail.verdict == "auto_reply" or any(t.event == "complaint opened" for t in case.timeline):
         return False  # opened once: later replies are forwarded (and the new case has its own)
-    words = own_text(mail.text)
+    words = mail.own_words
     # a photo of the tap still dripping, sent with no words, is more to say
     return bool(mail.attachments) if not words.strip() else not only_thanks(words)
 
